@@ -1,0 +1,117 @@
+package store
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.etcd.io/bbolt"
+)
+
+// zoneState is the stored state of one zone.
+type zoneState struct {
+	Serial uint32 `json:"serial"`
+}
+
+// SerialLess reports whether a < b in RFC 1982 serial number arithmetic.
+// When a and b are exactly 2^31 apart the order is undefined and it
+// reports false both ways.
+func SerialLess(a, b uint32) bool {
+	d := b - a // wraps modulo 2^32
+	return d != 0 && d < 1<<31
+}
+
+// SeedZone makes the zone's stored serial max(stored, fileSerial) in RFC
+// 1982 order and returns it. A zone not yet stored takes fileSerial.
+func (db *DB) SeedZone(zone string, fileSerial uint32) (uint32, error) {
+	serial := fileSerial
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		zones := tx.Bucket(bucketZones)
+		if zones.Get([]byte(zone)) != nil {
+			var stored zoneState
+			if err := getJSON(zones, []byte(zone), &stored); err != nil {
+				return err
+			}
+			if !SerialLess(stored.Serial, fileSerial) {
+				serial = stored.Serial
+			}
+		}
+		return putJSON(zones, []byte(zone), zoneState{Serial: serial})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("seed zone %q: %w", zone, err)
+	}
+	return serial, nil
+}
+
+// ZoneSerial returns the stored serial of zone.
+func (db *DB) ZoneSerial(zone string) (uint32, error) {
+	var st zoneState
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		var err error
+		st, err = loadZone(tx, zone)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("zone serial: %w", err)
+	}
+	return st.Serial, nil
+}
+
+// BumpSerial increments the zone's serial (RFC 1982) in its own
+// transaction, for zone changes that are not app mutations (an apex alias
+// whose resolved addresses changed). It returns the new serial.
+func (db *DB) BumpSerial(zone string) (uint32, error) {
+	var serial uint32
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		var err error
+		serial, err = bumpSerial(tx, zone)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bump serial: %w", err)
+	}
+	return serial, nil
+}
+
+// bumpSerial adds one to the zone's serial, wrapping at 2^32 as RFC 1982
+// allows, and returns the new serial.
+func bumpSerial(tx *bbolt.Tx, zone string) (uint32, error) {
+	st, err := loadZone(tx, zone)
+	if err != nil {
+		return 0, err
+	}
+	st.Serial++
+	if err := putJSON(tx.Bucket(bucketZones), []byte(zone), st); err != nil {
+		return 0, err
+	}
+	return st.Serial, nil
+}
+
+func loadZone(tx *bbolt.Tx, zone string) (zoneState, error) {
+	zones := tx.Bucket(bucketZones)
+	if zones.Get([]byte(zone)) == nil {
+		return zoneState{}, fmt.Errorf("zone %q %w (stored zones: %s; SeedZone adds one)", zone, ErrNotFound, keyList(zones))
+	}
+	var st zoneState
+	err := getJSON(zones, []byte(zone), &st)
+	return st, err
+}
+
+// keyList names the keys of b for error messages, "none" when it is empty.
+func keyList(b *bbolt.Bucket) string {
+	var keys []string
+	b.ForEach(func(k, _ []byte) error {
+		keys = append(keys, string(k)) // string() copies out of the mmap
+		return nil
+	})
+	return listOrNone(keys)
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
