@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -69,6 +70,8 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w (after waiting %s; is a slotdns server using it?)", path, ErrLocked, timeout)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
 		return nil, fmt.Errorf("open %s: not a slotdns database (%w); point db at another file", path, err)
+	case errors.As(err, new(*fs.PathError)):
+		return nil, fmt.Errorf("open database: %w", err) // it names the path already
 	case err != nil:
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -92,7 +95,7 @@ func (db *DB) initSchema(tx *bbolt.Tx) error {
 		return db.checkSchema(tx)
 	}
 	// A bbolt file with buckets but no meta bucket belongs to something else.
-	if err := tx.ForEach(func([]byte, *bbolt.Bucket) error { return errNotOurs }); err != nil {
+	if name, _ := tx.Cursor().First(); name != nil {
 		return fmt.Errorf("open %s: not a slotdns database (it has no %q bucket); point db at another file", db.path, bucketMeta)
 	}
 	for _, name := range [][]byte{bucketMeta, bucketApps, bucketZones, bucketHistory, bucketAliases} {
@@ -102,8 +105,6 @@ func (db *DB) initSchema(tx *bbolt.Tx) error {
 	}
 	return putJSON(tx.Bucket(bucketMeta), keySchema, schemaVersion)
 }
-
-var errNotOurs = errors.New("foreign bucket")
 
 func (db *DB) checkSchema(tx *bbolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
