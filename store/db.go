@@ -40,8 +40,9 @@ var (
 	ErrSameTarget = errors.New("slots have the same target") // a swap of two slots with one target
 	ErrLocked     = errors.New("database is locked by another process")
 	// ErrNoChange refuses a set that would leave the slot as it is, so that
-	// history records only real changes.
-	ErrNoChange = errors.New("nothing to change")
+	// history records only real changes. It is a kind of ErrConflict: the
+	// request does not fit the current state.
+	ErrNoChange = fmt.Errorf("%w: nothing to change", ErrConflict)
 )
 
 // DB is an open slotdns database.

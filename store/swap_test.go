@@ -133,7 +133,7 @@ func TestRefusedMutationsChangeNothing(t *testing.T) {
 				return err
 			},
 			wantErr: ErrNoChange,
-			wantMsg: `set "yourwebapp": nothing to change: staging already points at "green-def.cloudapp.net."`,
+			wantMsg: `set "yourwebapp": conflict: nothing to change: staging already points at "green-def.cloudapp.net."`,
 		},
 		{
 			name: "set empty target",
@@ -281,5 +281,16 @@ func checkHistory(t *testing.T, history []Entry, n int) {
 				t.Errorf("entry %d: serial %d, want %d", e.Seq, e.Serial, prev.Serial+1)
 			}
 		}
+	}
+}
+
+// TestNoChangeIsConflict pins that callers mapping ErrConflict (to HTTP 409,
+// exit 1) treat a set to the current target the same way.
+func TestNoChangeIsConflict(t *testing.T) {
+	db := openTestDB(t)
+	seed(t, db)
+	_, err := db.Set(SetRequest{App: testApp, Slot: "production", Target: blue})
+	if !errors.Is(err, ErrNoChange) || !errors.Is(err, ErrConflict) {
+		t.Errorf("Set to the current target: got %v, want ErrNoChange, also ErrConflict", err)
 	}
 }
