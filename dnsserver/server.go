@@ -1,0 +1,224 @@
+package dnsserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slotdns/slotdns/zones"
+)
+
+// Config is what a Server needs, as plain values.
+type Config struct {
+	Listen         []string      // host:port; UDP and TCP on each ("[::1]:53" for IPv6)
+	Logger         *slog.Logger  // nil: discard
+	TCPIdleTimeout time.Duration // 0: a default (10s)
+}
+
+const (
+	defaultTCPIdleTimeout = 10 * time.Second
+	// maxTCPConns caps concurrent TCP connections over all listeners; a
+	// connection past it is closed at once.
+	maxTCPConns = 1000
+)
+
+// Server answers DNS queries from the snapshot last published.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	state atomic.Pointer[state]
+
+	tcpSlots chan struct{} // one token per open TCP connection
+	wg       sync.WaitGroup
+
+	mu       sync.Mutex
+	started  bool
+	closed   bool
+	udp      []net.PacketConn
+	tcp      []net.Listener
+	tcpConns map[net.Conn]struct{}
+	done     chan struct{} // closed when Shutdown begins
+}
+
+// New returns a server that answers REFUSED for everything until the first
+// Publish.
+func New(cfg Config) *Server {
+	if cfg.TCPIdleTimeout <= 0 {
+		cfg.TCPIdleTimeout = defaultTCPIdleTimeout
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		tcpSlots: make(chan struct{}, maxTCPConns),
+		tcpConns: make(map[net.Conn]struct{}),
+		done:     make(chan struct{}),
+	}
+	s.state.Store(newState(nil))
+	return s
+}
+
+// Publish makes snap the snapshot every following query reads.
+func (s *Server) Publish(snap *zones.Snapshot) {
+	s.state.Store(newState(snap))
+}
+
+// Snapshot returns the snapshot being served (nil before Publish).
+func (s *Server) Snapshot() *zones.Snapshot {
+	return s.state.Load().snap
+}
+
+// Start opens every listener (an error names the address that failed, and
+// nothing stays open) and serves in the background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		return errors.New("dnsserver: start: server already started")
+	}
+	var udp []net.PacketConn
+	var tcp []net.Listener
+	for _, addr := range s.cfg.Listen {
+		pc, ln, err := listenPair(addr)
+		if err != nil {
+			closeAll(udp, tcp)
+			return fmt.Errorf("dnsserver: listen on %s: %w", addr, err)
+		}
+		udp = append(udp, pc)
+		tcp = append(tcp, ln)
+	}
+	s.started = true
+	s.udp, s.tcp = udp, tcp
+	for _, pc := range udp {
+		s.serveUDP(pc)
+		s.log.Info("Serving DNS over UDP", "addr", pc.LocalAddr().String())
+	}
+	for _, ln := range tcp {
+		s.wg.Add(1)
+		go s.acceptTCP(ln)
+		s.log.Info("Serving DNS over TCP", "addr", ln.Addr().String())
+	}
+	return nil
+}
+
+// listenPair opens UDP and TCP on addr. When the port is 0, both get the
+// same port, so that a client can retry a truncated answer where it asked.
+func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 20 // the UDP port may be taken for TCP; try another
+	}
+	for i := 0; ; i++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		tcpAddr := net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+		ln, err := net.Listen("tcp", tcpAddr)
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if i+1 >= attempts {
+			return nil, nil, err
+		}
+	}
+}
+
+func closeAll(udp []net.PacketConn, tcp []net.Listener) {
+	for _, pc := range udp {
+		pc.Close()
+	}
+	for _, ln := range tcp {
+		ln.Close()
+	}
+}
+
+// UDPAddrs reports the bound UDP addresses (real ports when ":0" was asked).
+func (s *Server) UDPAddrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addrs := make([]net.Addr, 0, len(s.udp))
+	for _, pc := range s.udp {
+		addrs = append(addrs, pc.LocalAddr())
+	}
+	return addrs
+}
+
+// TCPAddrs reports the bound TCP addresses (real ports when ":0" was asked).
+func (s *Server) TCPAddrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addrs := make([]net.Addr, 0, len(s.tcp))
+	for _, ln := range s.tcp {
+		addrs = append(addrs, ln.Addr())
+	}
+	return addrs
+}
+
+// Shutdown stops accepting, lets queries in flight finish until ctx ends,
+// then closes everything. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+		for _, ln := range s.tcp {
+			ln.Close()
+		}
+		// A read deadline in the past wakes every reader; each finishes
+		// the queries it holds and returns.
+		for _, pc := range s.udp {
+			pc.SetReadDeadline(time.Unix(1, 0))
+		}
+		for c := range s.tcpConns {
+			c.SetReadDeadline(time.Unix(1, 0))
+		}
+	}
+	s.mu.Unlock()
+
+	finished := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(finished)
+	}()
+	var err error
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		err = fmt.Errorf("dnsserver: shutdown: %w", ctx.Err())
+	}
+	s.mu.Lock()
+	for _, pc := range s.udp {
+		pc.Close()
+	}
+	for c := range s.tcpConns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// shuttingDown reports whether Shutdown has begun.
+func (s *Server) shuttingDown() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
