@@ -1,0 +1,407 @@
+package dnsserver
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slotdns/slotdns/zones"
+
+	"github.com/miekg/dns"
+)
+
+// testSnapshot serves testdata/yourwebapp.com.zone with production ("@" and
+// www) on target and staging (stage) on green.cloudapp.test.
+func testSnapshot(t testing.TB, target string) *zones.Snapshot {
+	t.Helper()
+	z, err := zones.ParseFile("yourwebapp.com.", "testdata/yourwebapp.com.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := zones.ParseTarget(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, err := zones.ParseTarget("green.cloudapp.test.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := zones.Build(zones.Input{
+		Zones: []zones.ZoneInput{{Zone: z, Serial: 7, Slots: []zones.Slot{
+			{App: "yourwebapp", Slot: "production", Names: []string{"www.yourwebapp.com."}, Target: prod, TTL: 30},
+			{App: "yourwebapp", Slot: "staging", Names: []string{"stage.yourwebapp.com."}, Target: stage, TTL: 30},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// loopbacks are the addresses the socket tests listen on: IPv4, and IPv6
+// when the machine has ::1.
+func loopbacks(t testing.TB) []string {
+	addrs := []string{"127.0.0.1:0"}
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		ln.Close()
+		addrs = append(addrs, "[::1]:0")
+	} else {
+		t.Logf("no IPv6 loopback: %v", err)
+	}
+	return addrs
+}
+
+// startServer starts a server on listen with snap published and shuts it
+// down when the test ends.
+func startServer(t testing.TB, snap *zones.Snapshot, cfg Config) *Server {
+	t.Helper()
+	if len(cfg.Listen) == 0 {
+		cfg.Listen = []string{"127.0.0.1:0"}
+	}
+	s := New(cfg)
+	if snap != nil {
+		s.Publish(snap)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return s
+}
+
+func ask(t testing.TB, network, addr string, req *dns.Msg) *dns.Msg {
+	t.Helper()
+	c := &dns.Client{Net: network, Timeout: 5 * time.Second}
+	resp, _, err := c.Exchange(req, addr)
+	if err != nil {
+		t.Fatalf("%s %s %v: %v", network, addr, req.Question, err)
+	}
+	return resp
+}
+
+func TestServeUDPAndTCP(t *testing.T) {
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{Listen: loopbacks(t)})
+	tests := []struct {
+		name   string
+		qname  string
+		qtype  uint16
+		rcode  int
+		aa     bool
+		answer string // first answer as text, "" for none
+	}{
+		{"slot CNAME", "www.yourwebapp.com.", dns.TypeA, dns.RcodeSuccess, true,
+			"www.yourwebapp.com.\t30\tIN\tCNAME\tblue.cloudapp.test."},
+		{"case kept", "WWW.YourWebApp.COM.", dns.TypeA, dns.RcodeSuccess, true, ""},
+		{"zone file MX", "yourwebapp.com.", dns.TypeMX, dns.RcodeSuccess, true,
+			"yourwebapp.com.\t3600\tIN\tMX\t10 mail.yourwebapp.com."},
+		{"nxdomain", "nope.yourwebapp.com.", dns.TypeA, dns.RcodeNameError, true, ""},
+		{"nodata", "mail.yourwebapp.com.", dns.TypeAAAA, dns.RcodeSuccess, true, ""},
+		{"referral", "a.sub.yourwebapp.com.", dns.TypeA, dns.RcodeSuccess, false, ""},
+		{"not ours", "example.org.", dns.TypeA, dns.RcodeRefused, false, ""},
+		{"axfr refused", "yourwebapp.com.", dns.TypeAXFR, dns.RcodeRefused, false, ""},
+	}
+	for _, udp := range s.UDPAddrs() {
+		for _, network := range []string{"udp", "tcp"} {
+			for _, tc := range tests {
+				t.Run(network+" "+udp.String()+" "+tc.name, func(t *testing.T) {
+					req := query(tc.qname, tc.qtype, withEDNS(1232, true))
+					got := ask(t, network, udp.String(), req)
+					if got.Rcode != tc.rcode || got.Authoritative != tc.aa {
+						t.Errorf("got %s AA %v, want %s AA %v", dns.RcodeToString[got.Rcode], got.Authoritative,
+							dns.RcodeToString[tc.rcode], tc.aa)
+					}
+					if got.Question[0].Name != tc.qname {
+						t.Errorf("question: got %s, want %s", got.Question[0].Name, tc.qname)
+					}
+					if opt := got.IsEdns0(); opt == nil || !opt.Do() || opt.UDPSize() != advertisedUDPSize {
+						t.Errorf("OPT: got %v, want DO and size 1232", opt)
+					}
+					if tc.answer != "" && (len(got.Answer) == 0 || got.Answer[0].String() != tc.answer) {
+						t.Errorf("answer: got %v, want %s", got.Answer, tc.answer)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestListenAddrs(t *testing.T) {
+	s := startServer(t, nil, Config{Listen: loopbacks(t)})
+	udp, tcp := s.UDPAddrs(), s.TCPAddrs()
+	if len(udp) != len(loopbacks(t)) || len(tcp) != len(udp) {
+		t.Fatalf("got %d UDP and %d TCP addresses, want %d each", len(udp), len(tcp), len(loopbacks(t)))
+	}
+	for i := range udp {
+		if udp[i].String() != tcp[i].String() || strings.HasSuffix(udp[i].String(), ":0") {
+			t.Errorf("address %d: got UDP %s and TCP %s, want the same real port", i, udp[i], tcp[i])
+		}
+	}
+}
+
+func TestTruncatedThenTCP(t *testing.T) {
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
+	addr := s.UDPAddrs()[0].String()
+	for _, edns := range []bool{false, true} {
+		req := query("big.yourwebapp.com.", dns.TypeA)
+		if edns {
+			req.SetEdns0(4096, false)
+		}
+		got := ask(t, "udp", addr, req)
+		if !got.Truncated || len(got.Answer) != 0 || len(got.Question) != 1 {
+			t.Errorf("udp edns=%v: got TC %v, %d answers, %d questions; want TC, no answers, the question",
+				edns, got.Truncated, len(got.Answer), len(got.Question))
+		}
+		got = ask(t, "tcp", addr, req)
+		if got.Truncated || len(got.Answer) != 100 {
+			t.Errorf("tcp edns=%v: got TC %v, %d answers; want no TC, 100 answers", edns, got.Truncated, len(got.Answer))
+		}
+	}
+}
+
+// writeTCP sends each message with its 2-byte length, all in one write.
+func writeTCP(t testing.TB, c net.Conn, msgs ...[]byte) {
+	t.Helper()
+	var buf []byte
+	for _, m := range msgs {
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(m)))
+		buf = append(buf, m...)
+	}
+	if _, err := c.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readTCP(t testing.TB, c net.Conn) *dns.Msg {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		t.Fatalf("read length: %v", err)
+	}
+	buf := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatalf("read message: %v", err)
+	}
+	var m dns.Msg
+	if err := m.Unpack(buf); err != nil {
+		t.Fatalf("unpack: %v", err)
+	}
+	return &m
+}
+
+func TestTCPPipelined(t *testing.T) {
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
+	c, err := net.Dial("tcp", s.TCPAddrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	names := []string{"www.yourwebapp.com.", "nope.yourwebapp.com.", "big.yourwebapp.com.", "yourwebapp.com.", "stage.yourwebapp.com."}
+	var msgs [][]byte
+	for i, name := range names {
+		req := query(name, dns.TypeA)
+		req.Id = uint16(100 + i)
+		msgs = append(msgs, pack(t, req))
+	}
+	writeTCP(t, c, msgs...)
+	for i, name := range names {
+		got := readTCP(t, c)
+		if got.Id != uint16(100+i) || got.Question[0].Name != name {
+			t.Errorf("response %d: got id %d %s, want id %d %s", i, got.Id, got.Question[0].Name, 100+i, name)
+		}
+	}
+	// The connection stays usable after the burst.
+	writeTCP(t, c, msgs[0])
+	if got := readTCP(t, c); got.Id != 100 {
+		t.Errorf("after the burst: got id %d, want 100", got.Id)
+	}
+}
+
+func TestTCPIdleTimeout(t *testing.T) {
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{TCPIdleTimeout: 100 * time.Millisecond})
+	c, err := net.Dial("tcp", s.TCPAddrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	writeTCP(t, c, pack(t, query("www.yourwebapp.com.", dns.TypeA)))
+	readTCP(t, c)
+	// Then silence: the server must close the connection.
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var b [1]byte
+	if _, err := c.Read(b[:]); err != io.EOF {
+		t.Errorf("idle connection: got %v, want EOF from the server closing it", err)
+	}
+}
+
+func TestMalformedOverSockets(t *testing.T) {
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
+	addr := s.UDPAddrs()[0].String()
+	good := query("www.yourwebapp.com.", dns.TypeA)
+	oversized := append(pack(t, query("www.yourwebapp.com.", dns.TypeA)), make([]byte, 10000)...)
+	packets := append(malformed, struct {
+		name   string
+		packet []byte
+	}{"longer than the read buffer", oversized})
+	for _, tc := range packets {
+		t.Run("udp "+tc.name, func(t *testing.T) {
+			c, err := net.Dial("udp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Write(tc.packet); err != nil {
+				t.Fatal(err)
+			}
+			if got := ask(t, "udp", addr, good); got.Rcode != dns.RcodeSuccess {
+				t.Errorf("good query after it: got %s, want NOERROR", dns.RcodeToString[got.Rcode])
+			}
+		})
+		t.Run("tcp "+tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if len(tc.packet) <= maxTCPSize {
+				writeTCP(t, c, tc.packet, pack(t, good))
+			}
+			if got := ask(t, "tcp", addr, good); got.Rcode != dns.RcodeSuccess {
+				t.Errorf("good query after it: got %s, want NOERROR", dns.RcodeToString[got.Rcode])
+			}
+		})
+	}
+	// A length prefix promising more than is ever sent stalls only its
+	// own connection.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte{0xff, 0xff, 1, 2, 3})
+	if got := ask(t, "tcp", addr, good); got.Rcode != dns.RcodeSuccess {
+		t.Errorf("beside a stalled connection: got %s, want NOERROR", dns.RcodeToString[got.Rcode])
+	}
+}
+
+func TestPublishSeenByNextQuery(t *testing.T) {
+	s := startServer(t, nil, Config{})
+	addr := s.UDPAddrs()[0].String()
+	req := query("www.yourwebapp.com.", dns.TypeA)
+	if got := ask(t, "udp", addr, req); got.Rcode != dns.RcodeRefused {
+		t.Errorf("before Publish: got %s, want REFUSED", dns.RcodeToString[got.Rcode])
+	}
+	if s.Snapshot() != nil {
+		t.Errorf("Snapshot before Publish: got %p, want nil", s.Snapshot())
+	}
+	for _, target := range []string{"blue.cloudapp.test.", "green.cloudapp.test.", "blue.cloudapp.test."} {
+		snap := testSnapshot(t, target)
+		s.Publish(snap)
+		if s.Snapshot() != snap {
+			t.Errorf("Snapshot: got %p, want the one published, %p", s.Snapshot(), snap)
+		}
+		for _, network := range []string{"udp", "tcp"} {
+			got := ask(t, network, addr, req)
+			if len(got.Answer) != 1 || got.Answer[0].(*dns.CNAME).Target != target {
+				t.Errorf("%s after publishing %s: got %v", network, target, got.Answer)
+			}
+		}
+	}
+}
+
+func TestShutdown(t *testing.T) {
+	s := New(Config{Listen: []string{"127.0.0.1:0"}})
+	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := s.TCPAddrs()[0].String()
+	ask(t, "udp", addr, query("www.yourwebapp.com.", dns.TypeA))
+	// An idle TCP connection must not hold Shutdown up.
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	writeTCP(t, idle, pack(t, query("www.yourwebapp.com.", dns.TypeA)))
+	readTCP(t, idle)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: got %v, want nil", err)
+	}
+	if err := s.Shutdown(ctx); err != nil {
+		t.Errorf("second shutdown: got %v, want nil", err)
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("dial %s after shutdown: got a connection, want refused", addr)
+	}
+	idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("open connection after shutdown: got %v, want EOF", err)
+	}
+	// The UDP port is free again.
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Errorf("UDP %s after shutdown: %v, want it closed", addr, err)
+	} else {
+		pc.Close()
+	}
+	if err := s.Start(); err == nil {
+		t.Error("Start after Shutdown: got nil, want an error")
+	}
+}
+
+func TestStartFailsWhole(t *testing.T) {
+	taken, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	free, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeAddr := free.LocalAddr().String()
+	free.Close()
+
+	s := New(Config{Listen: []string{freeAddr, taken.LocalAddr().String()}})
+	err = s.Start()
+	if err == nil || !strings.Contains(err.Error(), taken.LocalAddr().String()) {
+		t.Fatalf("start: got %v, want an error naming %s", err, taken.LocalAddr())
+	}
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) {
+		t.Errorf("start: got %T, want it to wrap the *net.OpError", err)
+	}
+	// The first address, which did bind, was released.
+	for _, network := range []string{"udp", "tcp"} {
+		var c io.Closer
+		if network == "udp" {
+			c, err = net.ListenPacket(network, freeAddr)
+		} else {
+			c, err = net.Listen(network, freeAddr)
+		}
+		if err != nil {
+			t.Errorf("%s %s after the failed start: %v, want it free", network, freeAddr, err)
+			continue
+		}
+		c.Close()
+	}
+	if len(s.UDPAddrs()) != 0 || len(s.TCPAddrs()) != 0 {
+		t.Errorf("addresses after the failed start: got %v %v, want none", s.UDPAddrs(), s.TCPAddrs())
+	}
+}
