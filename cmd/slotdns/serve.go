@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os/signal"
+	"syscall"
+
+	"github.com/slotdns/slotdns/control"
+
+	"github.com/urfave/cli/v2"
+)
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "answer DNS for the configured zones and serve the control socket",
+		UsageText: `slotdns serve [--config slotdns.toml]
+
+   slotdns serve
+   SLOTDNS_CONFIG=/etc/slotdns/slotdns.toml slotdns serve`,
+		Description: `Loads the config and zone files (refusing to start on any problem), opens the
+database, and answers DNS on every listen address over UDP and TCP. The CLI
+talks to it over the control socket. SIGINT or SIGTERM stop it gracefully;
+the swapped state is served as it was left after a restart.`,
+		Action: serve,
+	}
+}
+
+func serve(c *cli.Context) error {
+	if err := wantArgs(c, 0, 0); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	logger := cfg.NewLogger(c.App.ErrWriter)
+	signal.Ignore(syscall.SIGHUP)
+	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return control.Run(ctx, cfg, logger)
+}

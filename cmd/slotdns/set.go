@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/slotdns/slotdns/control"
+
+	"github.com/urfave/cli/v2"
+)
+
+func setCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "set",
+		Usage:     "point a slot at a new deployment",
+		ArgsUsage: "APP SLOT TARGET",
+		UsageText: `slotdns set APP SLOT TARGET [--reason TEXT] [--expect TARGET] [--json]
+
+   slotdns set yourwebapp staging test3.cloudapp.net.
+   slotdns set yourwebapp staging "192.0.2.10, 2001:db8::10"
+   slotdns set yourwebapp staging test4.cloudapp.net. --expect test3.cloudapp.net.`,
+		Description: `Points SLOT at TARGET, a hostname (answered as CNAME, or as its addresses at
+the zone apex) or a list of IP addresses, in one durable transaction; the
+other slots keep serving. With --expect it happens only if SLOT currently
+points at that target.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
+			&cli.StringFlag{Name: "expect", Usage: "set only if the slot's current target is `TARGET`"},
+			jsonFlag,
+		},
+		Action: set,
+	}
+}
+
+func set(c *cli.Context) error {
+	if err := wantArgs(c, 3, 3); err != nil {
+		return err
+	}
+	app, slot, target := c.Args().Get(0), c.Args().Get(1), c.Args().Get(2)
+	return withController(c, "changing", func(_ *control.Config, ctl control.Controller) error {
+		ch, err := ctl.Set(c.Context, app, slot, control.SetRequest{
+			Target: target, Reason: c.String("reason"), Expect: c.String("expect"), Actor: actor(),
+		})
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			return printJSON(c.App.Writer, ch)
+		}
+		printChange(c.App.Writer, fmt.Sprintf("set %s to %s", slot, ch.After[slot]), ch)
+		return nil
+	})
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/slotdns/slotdns/control"
+
+	"github.com/urfave/cli/v2"
+)
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show the slots of every app (or one): names, targets, serial, last change",
+		ArgsUsage: "[APP]",
+		UsageText: `slotdns status [APP] [--json]
+
+   slotdns status
+   slotdns status yourwebapp --json`,
+		Description: `Shows each slot's names and the target they answer with, the zone's SOA
+serial and the last change. A slot whose stored target differs from the
+config's target says so: the config only seeds the store, the store is the
+truth. An apex alias shows the addresses it serves and whether they are
+stale.`,
+		Flags:  []cli.Flag{jsonFlag},
+		Action: status,
+	}
+}
+
+func status(c *cli.Context) error {
+	if err := wantArgs(c, 0, 1); err != nil {
+		return err
+	}
+	return withController(c, "reading", func(_ *control.Config, ctl control.Controller) error {
+		if name := c.Args().First(); name != "" {
+			app, err := ctl.App(c.Context, name)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return printJSON(c.App.Writer, app)
+			}
+			printStatus(c.App.Writer, app)
+			return nil
+		}
+		apps, err := ctl.Apps(c.Context)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			return printJSON(c.App.Writer, apps)
+		}
+		for i, app := range apps {
+			if i > 0 {
+				fmt.Fprintln(c.App.Writer)
+			}
+			printStatus(c.App.Writer, app)
+		}
+		return nil
+	})
+}
+
+func printStatus(w io.Writer, app control.AppStatus) {
+	fmt.Fprintf(w, "%s  zone %s  serial %d  version %d  ttl %ds\n", app.Name, app.Zone, app.Serial, app.Version, app.TTL)
+	tw := newTable(w)
+	fmt.Fprintln(tw, "  SLOT\tNAMES\tTARGET\tCONFIG")
+	for _, s := range app.Slots {
+		config := "same"
+		if s.Differs {
+			config = "differs: " + orDash(s.ConfigTarget)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Slot, strings.Join(s.Names, " "), s.Target, config)
+	}
+	tw.Flush()
+	for _, s := range app.Slots {
+		a := s.Alias
+		if a == nil {
+			continue
+		}
+		addrs := strings.Join(a.Addrs, " ")
+		if addrs == "" {
+			addrs = "no addresses (SERVFAIL)"
+		}
+		fmt.Fprintf(w, "  apex alias %s -> %s: %s, ttl %ds", a.Name, a.Target, addrs, a.TTL)
+		switch {
+		case a.InZone:
+			fmt.Fprint(w, ", from our zones")
+		case a.Stale:
+			fmt.Fprintf(w, ", resolved %s, stale", formatTime(a.Resolved))
+		default:
+			fmt.Fprintf(w, ", resolved %s", formatTime(a.Resolved))
+		}
+		fmt.Fprintln(w)
+	}
+	if e := app.LastChange; e != nil {
+		fmt.Fprintf(w, "  last change #%d %s at %s by %s", e.Seq, e.Kind, formatTime(e.Time), e.Actor)
+		if e.Reason != "" {
+			fmt.Fprintf(w, ": %s", e.Reason)
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "  no changes yet")
+	}
+}

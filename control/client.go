@@ -1,0 +1,171 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/slotdns/slotdns/store"
+)
+
+// Client is a Controller speaking to a running server over its unix socket.
+type Client struct {
+	socket string
+	http   *http.Client
+}
+
+// NewClient returns a client of the server listening on socket. It does not
+// connect until the first call.
+func NewClient(socket string) *Client {
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConns:    2,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &Client{socket: socket, http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
+}
+
+// APIError is an error reply of the server. It unwraps to the sentinel of
+// its code (store.ErrNotFound, store.ErrConflict, store.ErrSameTarget,
+// ErrInvalid), so callers branch the same way as on a Local.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+func (e *APIError) Unwrap() error {
+	switch e.Code {
+	case codeInvalid:
+		return ErrInvalid
+	case codeNotFound:
+		return store.ErrNotFound
+	case codeConflict:
+		return store.ErrConflict
+	case codeSameTarget:
+		return store.ErrSameTarget
+	}
+	return nil
+}
+
+func (c *Client) Apps(ctx context.Context) ([]AppStatus, error) {
+	var out []AppStatus
+	return out, c.do(ctx, http.MethodGet, "/v1/apps", nil, &out)
+}
+
+func (c *Client) App(ctx context.Context, app string) (AppStatus, error) {
+	var out AppStatus
+	return out, c.do(ctx, http.MethodGet, "/v1/apps/"+url.PathEscape(app), nil, &out)
+}
+
+func (c *Client) Swap(ctx context.Context, app string, req SwapRequest) (Change, error) {
+	var out Change
+	return out, c.do(ctx, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/swap", req, &out)
+}
+
+func (c *Client) Set(ctx context.Context, app, slot string, req SetRequest) (Change, error) {
+	var out Change
+	return out, c.do(ctx, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/slots/"+url.PathEscape(slot), req, &out)
+}
+
+func (c *Client) Rollback(ctx context.Context, app string, req RollbackRequest) (Change, error) {
+	var out Change
+	return out, c.do(ctx, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/rollback", req, &out)
+}
+
+func (c *Client) History(ctx context.Context, app string, limit int) ([]store.Entry, error) {
+	var out []store.Entry
+	path := "/v1/apps/" + url.PathEscape(app) + "/history"
+	if limit > 0 {
+		path += "?limit=" + strconv.Itoa(limit)
+	}
+	return out, c.do(ctx, http.MethodGet, path, nil, &out)
+}
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://slotdns"+path, rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("server on %s: %w", c.socket, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("server on %s: read reply: %w", c.socket, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e errorBody
+		if json.Unmarshal(data, &e) != nil || e.Error == "" {
+			e.Error = fmt.Sprintf("server on %s: %s", c.socket, resp.Status)
+		}
+		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("server on %s: decode reply: %w", c.socket, err)
+	}
+	return nil
+}
+
+// Connect returns a Client when a server answers on cfg's control socket,
+// and otherwise (no socket file, or nothing listening on it) a Local on the
+// database file, with direct true.
+func Connect(cfg *Config, logger *slog.Logger) (c Controller, direct bool, err error) {
+	conn, err := net.DialTimeout("unix", cfg.Control, 2*time.Second)
+	if err == nil {
+		conn.Close()
+		return NewClient(cfg.Control), false, nil
+	}
+	if !noServer(err) {
+		return nil, false, fmt.Errorf("control socket %s: %w", cfg.Control, err)
+	}
+	local, err := OpenLocal(cfg, logger)
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, false, fmt.Errorf("no server answers on %s, yet %s is locked by another process; if a server is starting, retry: %w", cfg.Control, cfg.DB, err)
+		}
+		return nil, false, err
+	}
+	return local, true, nil
+}
+
+// noServer reports whether a dial error means that no server runs: the
+// socket file is missing, or nothing listens on it.
+func noServer(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
+}

@@ -1,0 +1,206 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/slotdns/slotdns/dnsserver"
+	"github.com/slotdns/slotdns/store"
+)
+
+// Server is a running slotdns: the store, the DNS server answering from the
+// published snapshot, apex alias resolution and the control API on the unix
+// socket.
+type Server struct {
+	cfg *Config
+	log *slog.Logger
+	db  *store.DB
+	svc *service
+	dns *dnsserver.Server
+
+	aliases      *aliasResolver
+	stopAliases  context.CancelFunc
+	http         *http.Server
+	controlLn    net.Listener
+	serveDone    chan struct{}
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Start opens the store, records the config in it, publishes the first
+// snapshot and starts the DNS listeners and the control API. On any error
+// everything opened so far is closed again: nothing half-starts.
+func Start(cfg *Config, logger *slog.Logger) (_ *Server, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: logger, serveDone: make(chan struct{})}
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
+
+	s.db, err = store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, fmt.Errorf("open %s: %w; is another slotdns serving it?", cfg.DB, err)
+		}
+		return nil, fmt.Errorf("open %s: %w", cfg.DB, err)
+	}
+	cleanup = append(cleanup, func() { s.db.Close() })
+
+	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger})
+	s.svc = &service{cfg: cfg, db: s.db, log: logger, now: time.Now, publish: s.dns.Publish}
+	if err := s.svc.seed(); err != nil {
+		return nil, err
+	}
+	recs, err := s.db.Aliases()
+	if err != nil {
+		return nil, fmt.Errorf("read stored apex aliases: %w", err)
+	}
+	aliasCtx, stopAliases := context.WithCancel(context.Background())
+	s.aliases = newAliasResolver(aliasCtx, s.svc, recs)
+	s.stopAliases = stopAliases
+	cleanup = append(cleanup, func() { stopAliases(); s.aliases.wait() })
+	s.svc.aliases = s.aliases
+
+	// The first snapshot is published before any listener opens, so the
+	// first query already gets the stored state.
+	s.svc.mu.Lock()
+	err = s.svc.rebuild()
+	s.svc.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+
+	if err := s.dns.Start(); err != nil {
+		return nil, err
+	}
+	cleanup = append(cleanup, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.dns.Shutdown(ctx)
+	})
+
+	s.controlLn, err = listenControl(cfg.Control)
+	if err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           NewHandler(s.svc, logger),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		defer close(s.serveDone)
+		if err := s.http.Serve(s.controlLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("Control API stopped", "socket", cfg.Control, "err", err)
+		}
+	}()
+
+	var zoneNames []string
+	for _, z := range cfg.Zones {
+		zoneNames = append(zoneNames, z.Origin)
+	}
+	logger.Info("Serving", "listen", addrStrings(s.dns.UDPAddrs()), "zones", zoneNames, "control", cfg.Control, "db", cfg.DB)
+	return s, nil
+}
+
+// listenControl opens the unix socket at path with mode 0600. A socket file
+// left by a server that died is removed; one a live server answers on is
+// refused.
+func listenControl(path string) (net.Listener, error) {
+	if _, err := os.Lstat(path); err == nil {
+		conn, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil, fmt.Errorf("control socket %s: a server already answers on it; stop it first", path)
+		}
+		if !noServer(err) {
+			return nil, fmt.Errorf("control socket %s: %w; remove the file if no slotdns is running", path, err)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove stale control socket %s: %w", path, err)
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return ln, nil
+}
+
+func addrStrings(addrs []net.Addr) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
+}
+
+// DNSAddrs returns the bound UDP addresses (real ports when ":0" was asked).
+func (s *Server) DNSAddrs() []net.Addr { return s.dns.UDPAddrs() }
+
+// TCPAddrs returns the bound TCP addresses.
+func (s *Server) TCPAddrs() []net.Addr { return s.dns.TCPAddrs() }
+
+// DNS returns the DNS server, to read the served snapshot.
+func (s *Server) DNS() *dnsserver.Server { return s.dns }
+
+// Shutdown stops the control API, then the DNS server and the alias
+// refresh, then closes the store. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		var errs []error
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("control API: %w", err))
+			s.http.Close()
+		}
+		<-s.serveDone
+		if err := s.dns.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("dns: %w", err))
+		}
+		s.stopAliases()
+		s.aliases.wait()
+		// Mutations in flight finish before the store closes.
+		s.svc.mu.Lock()
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", s.cfg.DB, err))
+		}
+		s.svc.mu.Unlock()
+		s.shutdownErr = errors.Join(errs...)
+		s.log.Info("Stopped")
+	})
+	return s.shutdownErr
+}
+
+// Run starts a server on cfg and serves until ctx ends, then shuts it down
+// gracefully.
+func Run(ctx context.Context, cfg *Config, logger *slog.Logger) error {
+	s, err := Start(cfg, logger)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.Shutdown(shutdownCtx)
+}
