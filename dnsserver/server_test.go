@@ -405,3 +405,50 @@ func TestStartFailsWhole(t *testing.T) {
 		t.Errorf("addresses after the failed start: got %v %v, want none", s.UDPAddrs(), s.TCPAddrs())
 	}
 }
+
+func TestTCPConnectionCap(t *testing.T) {
+	s := New(Config{Listen: []string{"127.0.0.1:0"}})
+	s.tcpSlots = make(chan struct{}, 2) // a cap small enough to reach
+	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	addr := s.TCPAddrs()[0].String()
+	req := pack(t, query("www.yourwebapp.com.", dns.TypeA))
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first, second := dial(), dial()
+	for _, c := range []net.Conn{first, second} {
+		writeTCP(t, c, req)
+		readTCP(t, c)
+	}
+	third := dial()
+	third.Write(append([]byte{0, byte(len(req))}, req...)) // may fail: the server closes it
+	third.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); err == nil {
+		t.Fatal("third connection: got an answer, want it closed at the cap")
+	}
+	// Once a connection ends, a new one is served again.
+	first.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c := dial()
+		writeTCP(t, c, req)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var l [2]byte
+		if _, err := io.ReadFull(c, l[:]); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no connection served after one was freed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

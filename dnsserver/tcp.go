@@ -72,7 +72,7 @@ func (s *Server) serveTCP(c net.Conn) {
 	}()
 	r := bufio.NewReaderSize(c, 4096)
 	w := bufio.NewWriterSize(c, 4096)
-	req := make([]byte, maxTCPSize)
+	req := make([]byte, 512) // grown when a longer query arrives
 	out := make([]byte, 0, 4096)
 	var lenBuf [2]byte
 	for {
@@ -88,6 +88,9 @@ func (s *Server) serveTCP(c net.Conn) {
 			return
 		}
 		n := int(binary.BigEndian.Uint16(lenBuf[:]))
+		if n > len(req) {
+			req = make([]byte, n)
+		}
 		if _, err := io.ReadFull(r, req[:n]); err != nil {
 			return
 		}
