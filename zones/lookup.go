@@ -94,6 +94,9 @@ func (s *Snapshot) lookup(qname string, qtype uint16, depth int) Answer {
 	if n.cname != nil && qtype != dns.TypeCNAME && qtype != dns.TypeANY {
 		if pre, ok := z.chased[qname]; ok {
 			if ans, ok := pre[qtype]; ok {
+				if ans.Result == NoData && ans.Ns == nil {
+					ans.Ns = z.negSOA // prepared once per zone, without the serial
+				}
 				return ans
 			}
 		}

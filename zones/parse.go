@@ -274,13 +274,20 @@ func (t *trackedFS) rewrite(err error) error {
 		return fmt.Errorf("%s:%s: $INCLUDE %q: %w", file, line, token, pathErr)
 	}
 	if token != "" {
-		what += fmt.Sprintf(" %q", token)
+		what += fmt.Sprintf(": %q", token)
 	}
-	return fmt.Errorf("%s:%s: %s: %w", file, line, what, errSyntax)
+	return &parseError{msg: fmt.Sprintf("%s:%s: %s", file, line, what), err: err}
 }
 
-// errSyntax marks a master file the parser could not read.
-var errSyntax = errors.New("zone file syntax error")
+// parseError is a ZoneParser error in the "file:line: what" form; it
+// still unwraps to the *dns.ParseError.
+type parseError struct {
+	msg string
+	err error
+}
+
+func (e *parseError) Error() string { return e.msg }
+func (e *parseError) Unwrap() error { return e.err }
 
 // trackedFile is a whole file in memory that counts what the parser has
 // read. ZoneParser reads byte by byte through io.ByteReader when the

@@ -122,6 +122,12 @@ type staticZone struct {
 	// MX sets point at it, whose additional section it feeds.
 	referrers map[string][]string
 	places    map[string]map[uint16]place // first place of each owner and type
+	// chased holds the answers of CNAME chains that only pass names of
+	// the file which no slot can own; chaseEnds maps the last name of
+	// each such chain to the owners whose answers used it. NoData answers
+	// lack the negative SOA, which carries each snapshot's serial.
+	chased    map[string]map[uint16]Answer
+	chaseEnds map[string][]string
 }
 
 var staticMu sync.Mutex
@@ -235,7 +241,56 @@ func prepare(z *Zone) (*staticZone, error) {
 		}
 		n.any = anyAnswer(n)
 	}
+	st.precomputeChase()
 	return st, nil
+}
+
+// precomputeChase fills st.chased for the CNAME chains that every
+// snapshot of the zone answers alike.
+func (st *staticZone) precomputeChase() {
+	st.chased = make(map[string]map[uint16]Answer)
+	st.chaseEnds = make(map[string][]string)
+	zv := &zoneView{origin: st.origin, nodes: st.nodes, chased: map[string]map[uint16]Answer{}}
+	alone := &Snapshot{zones: map[string]*zoneView{st.origin: zv}}
+	for _, n := range st.cnames {
+		end, ok := st.fixedChain(n)
+		if !ok {
+			continue
+		}
+		qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
+		for t := range end.sets {
+			if !slices.Contains(qtypes, t) {
+				qtypes = append(qtypes, t)
+			}
+		}
+		answers := make(map[uint16]Answer, len(qtypes))
+		for _, t := range qtypes {
+			answers[t] = alone.chase(zv, n, n.cname, t, 0)
+		}
+		st.chased[n.name] = answers
+		st.chaseEnds[end.name] = append(st.chaseEnds[end.name], n.name)
+	}
+}
+
+// fixedChain follows the CNAMEs from n while they stay on names of this
+// zone that hold records, are not the apex and are not delegated: names no
+// slot can take. It gives the last node and whether the chain was fixed.
+func (st *staticZone) fixedChain(n *node) (*node, bool) {
+	if n.cut != nil {
+		return nil, false
+	}
+	cur := n
+	for range maxChase {
+		if cur.cname == nil {
+			return cur, true
+		}
+		next := st.nodes[cur.target]
+		if next == nil || next.empty() || next.cut != nil || next.name == st.origin {
+			return nil, false
+		}
+		cur = next
+	}
+	return nil, false // a loop, or too long: every snapshot chases it
 }
 
 // parent gives the name one label up, "" above the root.
@@ -356,11 +411,12 @@ func Build(in Input) (*Snapshot, error) {
 	for _, a := range b.aliases {
 		b.resolveAlias(a, 0)
 	}
-	for _, zv := range b.order {
-		b.refreshAdditional(zv)
+	refreshed := make([]map[string]bool, len(b.order))
+	for i, zv := range b.order {
+		refreshed[i] = b.refreshAdditional(zv)
 	}
-	for _, zv := range b.order {
-		b.precomputeChase(zv)
+	for i, zv := range b.order {
+		b.precomputeChase(zv, refreshed[i])
 	}
 	for t := range b.wanted {
 		b.snap.aliasTargets = append(b.snap.aliasTargets, t)
@@ -604,8 +660,8 @@ func (b *builder) external(target string, ttl uint32) ([]netip.Addr, uint32) {
 }
 
 // refreshAdditional recomputes the additional section of NS and MX sets
-// whose targets are slot names of the zone.
-func (b *builder) refreshAdditional(zv *zoneView) {
+// whose targets are slot names of the zone, and gives their owners.
+func (b *builder) refreshAdditional(zv *zoneView) map[string]bool {
 	owners := make(map[string]bool)
 	for name := range b.slotted[zv.origin] {
 		for _, o := range zv.static.referrers[name] {
@@ -621,14 +677,39 @@ func (b *builder) refreshAdditional(zv *zoneView) {
 			}
 		}
 	}
+	return owners
 }
 
 // precomputeChase computes the whole answer of every CNAME owner whose
 // target lies in the snapshot, for A, AAAA and the types found at the end
-// of the chain.
-func (b *builder) precomputeChase(zv *zoneView) {
+// of the chain. Chains fixed by the file come ready from the zone's static
+// part unless this snapshot changed what they lead to.
+func (b *builder) precomputeChase(zv *zoneView, refreshed map[string]bool) {
+	st := zv.static
+	reuse := true
+	for origin := range b.snap.zones {
+		if origin != zv.origin && dns.IsSubDomain(zv.origin, origin) {
+			reuse = false // a child zone here may hold names the file has
+		}
+	}
+	stale := make(map[string]bool)
+	if reuse {
+		for end := range refreshed {
+			for _, owner := range st.chaseEnds[end] {
+				stale[owner] = true
+			}
+		}
+		zv.chased = maps.Clone(st.chased)
+		for owner := range stale {
+			delete(zv.chased, owner)
+		}
+	}
+
 	var cnames []*node
-	for _, n := range zv.static.cnames {
+	for _, n := range st.cnames {
+		if _, done := zv.chased[n.name]; done {
+			continue
+		}
 		if cur := zv.nodes[n.name]; cur != nil && cur.cname != nil {
 			cnames = append(cnames, cur)
 		}
