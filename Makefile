@@ -34,6 +34,7 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./zones ./dnsserver
 	SHARED=$(SHARED) integration/bench/sidebyside.sh $(BIN)
+	$(GO) test -run '^$$' -bench SwapToAnswer -benchtime 200x ./integration
 
 fmt:
 	gofmt -l -w .

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# slotdns beside NSD and Knot under dnsperf, with the shared benchmark kit
+# (../shared/bench: the zone, the query mix, start-refs.sh, compare.sh).
+#
+#   integration/bench/sidebyside.sh bin/slotdns      (make bench runs it)
+#
+# slotdns serves the benchmark zone with its www and stage records turned
+# into slots (same targets and TTL, so every server sends the same answers),
+# pinned to CPU 1 as NSD and Knot are; dnsperf runs on CPU 0. Without
+# dnsperf, nsd or knotd it says so and exits 0.
+#
+# Environment (all optional):
+#   SHARED=../shared   the shared folder beside the repository
+#   PORT=5305          slotdns's port (NSD 5301, Knot 5302 as start-refs.sh)
+#   SERVER_CPUS=1      CPU list slotdns is pinned to
+#   ROUNDS=3           and every other knob of compare.sh (DURATION, ...)
+set -euo pipefail
+BIN="$(realpath "${1:?usage: sidebyside.sh path/to/slotdns}")"
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+SHARED="$(cd "${SHARED:-$REPO/../shared}" && pwd)"
+KIT="$SHARED/bench"
+PORT="${PORT:-5305}"
+SERVER_CPUS="${SERVER_CPUS:-1}"
+export ROUNDS="${ROUNDS:-3}"
+PATH="$PATH:/usr/sbin"
+
+missing=""
+for tool in dnsperf nsd knotd dig taskset ss; do command -v "$tool" > /dev/null || missing+=" $tool"; done
+if [ -n "$missing" ]; then
+  echo "side-by-side run skipped, missing:$missing (apt-get install dnsperf nsd knot bind9-dnsutils)"
+  exit 0
+fi
+[ -r "$KIT/yourwebapp.com.zone" ] || { echo "no benchmark kit at $KIT (set SHARED)" >&2; exit 1; }
+if ss -Hlun "sport = :$PORT" | grep -q .; then echo "port $PORT is in use (set PORT)" >&2; exit 1; fi
+
+STATE="$(mktemp -d -t slotdns-bench.XXXXXX)"
+REFSTATE=""
+PID=""
+cleanup() {
+  [ -z "$REFSTATE" ] || "$KIT/stop-refs.sh" "$REFSTATE" || true
+  if [ -n "$PID" ] && kill -0 "$PID" 2> /dev/null; then kill -TERM "$PID"; wait "$PID" || true; fi
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+
+# The kit's zone minus the www and stage records, which become the slots.
+slot_line() { awk -v n="$1" '$1 == n && $4 == "CNAME" { print $2, $5 }' "$KIT/yourwebapp.com.zone"; }
+read -r WWW_TTL WWW_TARGET <<< "$(slot_line www)" || true
+read -r STAGE_TTL STAGE_TARGET <<< "$(slot_line stage)" || true
+[ -n "$WWW_TARGET" ] && [ -n "$STAGE_TARGET" ] && [ "$WWW_TTL" = "$STAGE_TTL" ] ||
+  { echo "expected 'www TTL IN CNAME target' and 'stage' alike in $KIT/yourwebapp.com.zone" >&2; exit 1; }
+awk '!($1 == "www" || $1 == "stage")' "$KIT/yourwebapp.com.zone" > "$STATE/yourwebapp.com.zone"
+cat > "$STATE/slotdns.toml" <<TOML
+listen    = ["127.0.0.1:$PORT"]
+db        = "slotdns.db"
+control   = "slotdns.sock"
+log_level = "warn"
+
+[[zone]]
+origin = "yourwebapp.com."
+file   = "yourwebapp.com.zone"
+
+[[app]]
+name = "yourwebapp"
+zone = "yourwebapp.com."
+ttl  = $WWW_TTL
+
+[app.slots.production]
+names  = ["www"]
+target = "$WWW_TARGET"
+
+[app.slots.staging]
+names  = ["stage"]
+target = "$STAGE_TARGET"
+TOML
+
+taskset -c "$SERVER_CPUS" "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/slotdns.out" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do
+  dig +time=1 +tries=1 +short @127.0.0.1 -p "$PORT" yourwebapp.com SOA 2> /dev/null | grep -q hostmaster && break
+  kill -0 "$PID" 2> /dev/null || { echo "slotdns exited:" >&2; cat "$STATE/slotdns.out" >&2; exit 1; }
+  sleep 0.1
+done
+echo "slotdns pid=$PID port=$PORT cpus=$SERVER_CPUS"
+
+"$KIT/start-refs.sh" nsd knot > "$STATE/refs.out" 2>&1 || { cat "$STATE/refs.out" >&2; REFSTATE="$(sed -n 's/^state=//p' "$STATE/refs.out")"; exit 1; }
+REFSTATE="$(sed -n 's/^state=//p' "$STATE/refs.out")"
+grep -v '^stop with' "$STATE/refs.out"
+
+"$KIT/compare.sh" nsd=5301 knot=5302 slotdns="$PORT"
+echo "slotdns after the runs: $(grep VmRSS "/proc/$PID/status")"

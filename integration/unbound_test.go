@@ -1,0 +1,141 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestUnbound puts a real recursive resolver in front of slotdns: unbound
+// with stub zones for yourwebapp.com and cloudapp.test pointing at it. It
+// resolves www and stage through the delegation, and once the slot TTL has
+// passed after a swap it returns the new targets.
+func TestUnbound(t *testing.T) {
+	unbound := requireTool(t, "unbound", "apt-get install unbound")
+	in := newDemo(t, withTTL(1))
+	in.start()
+	port := startUnbound(t, unbound, in.port)
+
+	resolve := func(name string) (target string, addrs []string, err error) {
+		a, err := tryDig(t, port, name, "A", "+rec")
+		if err != nil {
+			return "", nil, err
+		}
+		if a.status != "NOERROR" {
+			return "", nil, fmt.Errorf("%s A through unbound: got %s\n%s", name, a.status, a.output)
+		}
+		target = a.cname(name)
+		return target, a.addrs(target), nil
+	}
+	want := func(step, www, stage string) {
+		t.Helper()
+		var last string
+		ok := poll(15*time.Second, func() bool {
+			wwwGot, wwwAddrs, err1 := resolve("www.yourwebapp.com.")
+			stageGot, stageAddrs, err2 := resolve("stage.yourwebapp.com.")
+			last = fmt.Sprintf("www -> %s %v, stage -> %s %v (errors: %v, %v)", wwwGot, wwwAddrs, stageGot, stageAddrs, err1, err2)
+			return err1 == nil && err2 == nil && wwwGot == www && stageGot == stage &&
+				slices.Equal(wwwAddrs, targetAddrs[www]) && slices.Equal(stageAddrs, targetAddrs[stage])
+		})
+		if !ok {
+			t.Fatalf("%s: unbound gave %s, want www -> %s %v, stage -> %s %v", step, last, www, targetAddrs[www], stage, targetAddrs[stage])
+		}
+	}
+
+	want("before the swap", prodTarget, stageTarget)
+	in.mustSlotdns("swap", "yourwebapp")
+	want("after the swap and the TTL", stageTarget, prodTarget)
+	in.mustSlotdns("swap", "yourwebapp")
+	want("after swapping back and the TTL", prodTarget, stageTarget)
+
+	a := dig(t, port, "yourwebapp.com.", "A", "+rec")
+	if got := a.addrs("yourwebapp.com."); !slices.Equal(got, targetAddrs[prodTarget]) {
+		t.Errorf("yourwebapp.com A through unbound: got %v, want %v\n%s", got, targetAddrs[prodTarget], a.output)
+	}
+}
+
+// startUnbound runs unbound in the foreground on a free loopback port, with
+// stub zones for the demo's zones at slotdnsPort, and returns its port.
+func startUnbound(t *testing.T, unbound string, slotdnsPort int) int {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "unbound.conf")
+	// No DNSSEC validation (module-config "iterator"), so no trust anchor;
+	// "test." is blocked by default (RFC 6761) unless told otherwise.
+	text := fmt.Sprintf(`server:
+	interface: 127.0.0.1
+	port: %[1]d
+	do-ip6: no
+	do-daemonize: no
+	chroot: ""
+	username: ""
+	directory: %[2]q
+	pidfile: %[3]q
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	num-threads: 1
+	access-control: 127.0.0.0/8 allow
+	do-not-query-localhost: no
+	module-config: "iterator"
+	domain-insecure: "yourwebapp.com"
+	domain-insecure: "cloudapp.test"
+	local-zone: "test." nodefault
+	cache-min-ttl: 0
+	prefetch: no
+	serve-expired: no
+
+stub-zone:
+	name: "yourwebapp.com"
+	stub-addr: 127.0.0.1@%[4]d
+
+stub-zone:
+	name: "cloudapp.test"
+	stub-addr: 127.0.0.1@%[4]d
+`, port, dir, filepath.Join(dir, "unbound.pid"), slotdnsPort)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(filepath.Join(filepath.Dir(unbound), "unbound-checkconf"), conf).CombinedOutput(); err != nil {
+		t.Fatalf("unbound-checkconf %s: %v\n%s", conf, err, out)
+	}
+	p := startProcess(t, dir, unbound, "-d", "-c", conf)
+	t.Cleanup(func() {
+		p.signal(syscall.SIGTERM)
+		if !p.wait(stopTimeout) {
+			p.signal(syscall.SIGKILL)
+			p.wait(stopTimeout)
+		}
+		if t.Failed() {
+			t.Logf("unbound output:\n%s", p.output())
+		}
+	})
+	ready := poll(startTimeout, func() bool {
+		a, err := tryDig(t, port, "yourwebapp.com.", "SOA", "+rec")
+		return err == nil && a.status == "NOERROR"
+	})
+	if !ready {
+		t.Fatalf("unbound on port %d did not answer within %v\n%s", port, startTimeout, p.output())
+	}
+	return port
+}
+
+// poll calls cond until it reports true or the deadline passes.
+func poll(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
