@@ -37,6 +37,8 @@ ns.sub   A     192.0.2.60
 *.wild   TXT   "wild"
 exists.wild A  192.0.2.71
 *.cw     CNAME docs
+dangling CNAME nothing
+tosub    CNAME www.sub
 short 60 A     192.0.2.41
 short    TXT   "short"
 $INCLUDE inc/extra.db
@@ -149,6 +151,10 @@ func TestLookup(t *testing.T) {
 			answer: []string{"loop1.example.org. 3600 IN CNAME loop2.example.org.", "loop2.example.org. 3600 IN CNAME loop1.example.org."}},
 		{name: "CNAME out of our zones", qname: "out.example.org.", qtype: dns.TypeA, result: Success,
 			answer: []string{"out.example.org. 3600 IN CNAME www.other.net."}},
+		{name: "CNAME to no name", qname: "dangling.example.org.", qtype: dns.TypeA, result: NameError,
+			answer: []string{"dangling.example.org. 3600 IN CNAME nothing.example.org."}, ns: []string{negSOA}},
+		{name: "CNAME into a delegation is left to the resolver", qname: "tosub.example.org.", qtype: dns.TypeA, result: Success,
+			answer: []string{"tosub.example.org. 3600 IN CNAME www.sub.example.org."}},
 		{name: "CNAME in the other zone", qname: "alias.cloudapp.test.", qtype: dns.TypeAAAA, result: Success,
 			answer: []string{"alias.cloudapp.test. 60 IN CNAME prod.cloudapp.test.", "prod.cloudapp.test. 60 IN AAAA 2001:db8:100::10"}},
 
@@ -275,4 +281,40 @@ func BenchmarkLookup(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestParentAndChildZones(t *testing.T) {
+	parent := parseZone(t, "example.org.", siteZone+`child NS ns1.child
+child DS 12345 8 1 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE
+ns1.child A 192.0.2.53
+link CNAME www.child
+`, nil)
+	child := parseZone(t, "child.example.org.", `$ORIGIN child.example.org.
+@ 300 SOA ns1 hostmaster 1 3600 600 1209600 60
+@ 300 NS ns1
+ns1 300 A 192.0.2.53
+`, nil)
+	s, err := Build(Input{Zones: []ZoneInput{
+		{Zone: parent, Serial: 1},
+		{Zone: child, Serial: 2, Slots: []Slot{{App: "c", Slot: "p", Names: []string{"www.child.example.org.", "*.wild.child.example.org."}, Target: mustTarget(t, "192.0.2.77"), TTL: 30}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	childNeg := "child.example.org. 60 IN SOA ns1.child.example.org. hostmaster.child.example.org. 2 3600 600 1209600 60"
+	runLookups(t, s, []lookupCase{
+		{name: "DS of the child from the parent", qname: "child.example.org.", qtype: dns.TypeDS, result: Success,
+			answer: []string{"child.example.org. 3600 IN DS 12345 8 1 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE"}},
+		{name: "NS of the child from the child", qname: "child.example.org.", qtype: dns.TypeNS, result: Success,
+			answer: []string{"child.example.org. 300 IN NS ns1.child.example.org."},
+			extra:  []string{"ns1.child.example.org. 300 IN A 192.0.2.53"}},
+		{name: "slot in the child", qname: "www.child.example.org.", qtype: dns.TypeA, result: Success,
+			answer: []string{"www.child.example.org. 30 IN A 192.0.2.77"}},
+		{name: "parent CNAME chased into the child", qname: "link.example.org.", qtype: dns.TypeA, result: Success,
+			answer: []string{"link.example.org. 3600 IN CNAME www.child.example.org.", "www.child.example.org. 30 IN A 192.0.2.77"}},
+		{name: "wildcard slot name", qname: "x.wild.child.example.org.", qtype: dns.TypeA, result: Success,
+			answer: []string{"x.wild.child.example.org. 30 IN A 192.0.2.77"}},
+		{name: "empty non-terminal above a wildcard slot name", qname: "wild.child.example.org.", qtype: dns.TypeA, result: NoData,
+			ns: []string{childNeg}},
+	})
 }
