@@ -52,6 +52,12 @@ func NewHandler(c Controller, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/apps/{app}/slots/{slot}", h.set)
 	mux.HandleFunc("POST /v1/apps/{app}/rollback", h.rollback)
 	mux.HandleFunc("GET /v1/apps/{app}/history", h.history)
+	// The same paths without a method answer 405 in JSON; anything else 404.
+	for _, path := range []string{"/v1/apps", "/v1/apps/{app}", "/v1/apps/{app}/swap", "/v1/apps/{app}/slots/{slot}", "/v1/apps/{app}/rollback", "/v1/apps/{app}/history"} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			h.reply(w, http.StatusMethodNotAllowed, errorBody{Error: fmt.Sprintf("%s %s: method not allowed", r.Method, r.URL.Path), Code: codeInvalid})
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, http.StatusNotFound, errorBody{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), Code: codeNotFound})
 	})

@@ -472,7 +472,7 @@ func (s *service) Swap(ctx context.Context, app string, req SwapRequest) (Change
 	ttl := s.drainTTL(ctx, app, req.Slot, req.With)
 	e, err := s.db.Swap(store.SwapRequest{App: app, Slot: req.Slot, With: req.With, Expect: expect, Meta: store.Meta{Actor: req.Actor, Reason: req.Reason}})
 	if err != nil {
-		return Change{}, fmt.Errorf("swap %q: %w", app, err)
+		return Change{}, err
 	}
 	return s.committed(app, e, ttl)
 }
@@ -501,7 +501,7 @@ func (s *service) Set(ctx context.Context, app, slot string, req SetRequest) (Ch
 	ttl := s.drainTTL(ctx, app, slot)
 	e, err := s.db.Set(store.SetRequest{App: app, Slot: slot, Target: t.String(), Expect: expect, Meta: store.Meta{Actor: req.Actor, Reason: req.Reason}})
 	if err != nil {
-		return Change{}, fmt.Errorf("set %q slot %q: %w", app, slot, err)
+		return Change{}, err
 	}
 	return s.committed(app, e, ttl)
 }
@@ -562,7 +562,7 @@ func (s *service) Rollback(ctx context.Context, app string, req RollbackRequest)
 	ttl := s.drainTTL(ctx, app, slots...)
 	e, err := s.db.Rollback(app, store.Meta{Actor: req.Actor, Reason: req.Reason})
 	if err != nil {
-		return Change{}, fmt.Errorf("rollback %q: %w", app, err)
+		return Change{}, err
 	}
 	return s.committed(app, e, ttl)
 }

@@ -1,0 +1,146 @@
+package control
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+const testZone = `$ORIGIN example.com.
+$TTL 3600
+@       IN SOA  ns1 hostmaster 2026010101 3600 600 1209600 300
+@       IN NS   ns1
+ns1     IN A    192.0.2.1
+@       IN MX   10 mail
+mail    IN A    192.0.2.25
+docs    IN A    192.0.2.40
+`
+
+const testDeployZone = `$ORIGIN deploy.test.
+$TTL 60
+@      IN SOA ns1 hostmaster 1 3600 600 1209600 60
+@      IN NS  ns1
+ns1    IN A   192.0.2.53
+blue   IN A   198.51.100.10
+blue   IN AAAA 2001:db8::10
+green  IN A   198.51.100.20
+test3  IN A   198.51.100.30
+`
+
+// testConfig is a config with two zones and one app whose production slot
+// serves the apex and www, and staging serves stage.
+const testConfig = `listen  = ["127.0.0.1:0"]
+db      = "slotdns.db"
+control = "slotdns.sock"
+
+[[zone]]
+origin = "example.com."
+file   = "example.com.zone"
+
+[[zone]]
+origin = "deploy.test."
+file   = "deploy.test.zone"
+
+[[app]]
+name = "site"
+zone = "example.com."
+ttl  = 30
+
+[app.slots.production]
+names  = ["@", "www"]
+target = "blue.deploy.test."
+
+[app.slots.staging]
+names  = ["stage"]
+target = "green.deploy.test."
+`
+
+// writeConfig writes the zone files and config (testConfig when config is
+// "") into a fresh folder and returns the config's path.
+func writeConfig(t testing.TB, config string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if config == "" {
+		config = testConfig
+	}
+	files := map[string]string{
+		"example.com.zone": testZone,
+		"deploy.test.zone": testDeployZone,
+		"slotdns.toml":     config,
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "slotdns.toml")
+}
+
+func loadTestConfig(t testing.TB, config string) *Config {
+	t.Helper()
+	cfg, err := LoadConfig(writeConfig(t, config))
+	if err != nil {
+		t.Fatalf("load config: %v", err)
+	}
+	return cfg
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// startServer starts a server on cfg and shuts it down at the end of the test.
+func startServer(t testing.TB, cfg *Config) *Server {
+	t.Helper()
+	s, err := Start(cfg, discard())
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return s
+}
+
+// query asks addr over UDP.
+func query(t testing.TB, addr, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	c := &dns.Client{Timeout: 2 * time.Second}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("query %s %s: %v", name, dns.TypeToString[qtype], err)
+	}
+	return r
+}
+
+// answerText gives the answer section's data, one "TYPE data" per record.
+func answerText(r *dns.Msg) string {
+	var parts []string
+	for _, rr := range r.Answer {
+		f := strings.Fields(rr.String())
+		parts = append(parts, strings.Join(f[3:], " "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached within 10s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
