@@ -215,8 +215,8 @@ func prepare(z *Zone) (*staticZone, error) {
 			n.target = strings.ToLower(set.rrs[0].(*dns.CNAME).Target)
 			st.cnames = append(st.cnames, n)
 		}
-		// The delegation at or above a name is its nearest non-apex
-		// ancestor-or-self with NS records.
+		// The delegation a name lies in is its topmost non-apex
+		// ancestor-or-self with NS records: below it all is the child's.
 		for p := n.name; p != origin && p != ""; p = parent(p) {
 			if a := st.nodes[p]; a != nil {
 				if _, ok := a.sets[dns.TypeNS]; ok {
@@ -377,15 +377,18 @@ type builder struct {
 
 // apexAlias is a hostname target at a zone apex, served as addresses.
 type apexAlias struct {
-	zone     *zoneView
-	slot     Slot
-	state    int // 0 pending, 1 resolving, 2 done
-	resolved bool
+	zone    *zoneView
+	slot    Slot
+	started bool // resolving or resolved: a loop of aliases stops here
 }
 
 // Build computes a snapshot. It fails when a slot name also owns records in
 // the zone file (a *ConflictError naming the file and line), or when a slot
-// name lies outside its zone.
+// name lies outside its zone, in a delegation, or in two slots; every such
+// error is reported, joined with errors.Join.
+//
+// Build runs on every swap: the static part of each *Zone is prepared by
+// its first Build and reused, so later ones only lay the slots over it.
 func Build(in Input) (*Snapshot, error) {
 	b := &builder{
 		in:      in,
@@ -589,14 +592,10 @@ func setAddrs(n *node, addrs []netip.Addr, ttl uint32) {
 // snapshot when the target lies in one of its zones (another apex alias
 // there resolved first), else from Input.Aliases.
 func (b *builder) resolveAlias(a *apexAlias, depth int) {
-	switch a.state {
-	case 2:
-		return
-	case 1: // a loop of apex aliases: none of them has addresses
+	if a.started {
 		return
 	}
-	a.state = 1
-	defer func() { a.state = 2 }()
+	a.started = true
 
 	target := a.slot.Target.Host
 	n := b.own(a.zone, a.zone.origin)
