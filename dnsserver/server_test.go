@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -450,5 +451,28 @@ func TestTCPConnectionCap(t *testing.T) {
 			t.Fatal("no connection served after one was freed")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestWildcardAnswersFromQueriedAddress listens on the unspecified address
+// (on an ephemeral port, queried over loopback only) and asks 127.0.0.2: the
+// client's connected socket takes the answer only from that address.
+func TestWildcardAnswersFromQueriedAddress(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0:0", "[::]:0"} {
+		t.Run(listen, func(t *testing.T) {
+			s := New(Config{Listen: []string{listen}})
+			s.Publish(testSnapshot(t, "blue.cloudapp.test."))
+			if err := s.Start(); err != nil {
+				t.Skipf("listen %s: %v", listen, err)
+			}
+			t.Cleanup(func() { s.Shutdown(context.Background()) })
+			port := s.UDPAddrs()[0].(*net.UDPAddr).Port
+			for _, host := range []string{"127.0.0.1", "127.0.0.2"} {
+				addr := net.JoinHostPort(host, strconv.Itoa(port))
+				if got := ask(t, "udp", addr, query("www.yourwebapp.com.", dns.TypeA)); got.Rcode != dns.RcodeSuccess {
+					t.Errorf("%s: got %s, want NOERROR", addr, dns.RcodeToString[got.Rcode])
+				}
+			}
+		})
 	}
 }

@@ -11,6 +11,10 @@ import (
 // udpBatch is how many packets one recvmmsg or sendmmsg moves at most.
 const udpBatch = 32
 
+// oobWords sizes a control message buffer (in 8-byte words): room for one
+// IP_PKTINFO or IPV6_PKTINFO message and some to spare.
+const oobWords = 8
+
 // mmsghdr is struct mmsghdr of <sys/socket.h>; Go lays it out as C does.
 type mmsghdr struct {
 	hdr unix.Msghdr
@@ -30,6 +34,13 @@ type udpBatcher struct {
 	send    [udpBatch]mmsghdr
 	sendIov [udpBatch]unix.Iovec
 	outs    [udpBatch][]byte
+
+	// On a socket bound to the unspecified address, the destination of
+	// each query comes with it and becomes the source of its response:
+	// the client expects the answer from the address it asked.
+	pktinfo bool
+	recvOOB [udpBatch][oobWords]uint64 // uint64 keeps cmsghdr aligned
+	sendOOB [udpBatch][oobWords]uint64
 
 	// Arguments and results of the system calls, kept here so the
 	// callbacks handed to RawConn are made once.
@@ -53,6 +64,9 @@ func (s *Server) readUDP(pc net.PacketConn) {
 		return
 	}
 	b := &udpBatcher{rc: rc}
+	if ip := uc.LocalAddr().(*net.UDPAddr).IP; ip == nil || ip.IsUnspecified() {
+		b.pktinfo = enablePktinfo(rc)
+	}
 	b.init()
 	for {
 		n, err := b.read()
@@ -77,6 +91,9 @@ func (s *Server) readUDP(pc net.PacketConn) {
 			b.sendIov[m].SetLen(len(resp))
 			b.send[m].hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
 			b.send[m].hdr.Namelen = b.recv[i].hdr.Namelen
+			if b.pktinfo {
+				b.setSource(m, i)
+			}
 			m++
 		}
 		if err := b.write(m); err != nil && (s.shuttingDown() || isClosed(err)) {
@@ -85,6 +102,9 @@ func (s *Server) readUDP(pc net.PacketConn) {
 		for i := range n {
 			b.recv[i].hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
 			b.recv[i].hdr.Flags = 0
+			if b.pktinfo {
+				b.recv[i].hdr.SetControllen(oobWords * 8)
+			}
 			b.sendIov[i].Base = nil // let the responses be collected
 		}
 	}
@@ -100,6 +120,10 @@ func (b *udpBatcher) init() {
 		b.recv[i].hdr.SetIovlen(1)
 		b.send[i].hdr.Iov = &b.sendIov[i]
 		b.send[i].hdr.SetIovlen(1)
+		if b.pktinfo {
+			b.recv[i].hdr.Control = (*byte)(unsafe.Pointer(&b.recvOOB[i][0]))
+			b.recv[i].hdr.SetControllen(oobWords * 8)
+		}
 		b.outs[i] = make([]byte, 0, 2048)
 	}
 	b.recvFn = func(fd uintptr) bool {
@@ -156,4 +180,73 @@ func (b *udpBatcher) write(m int) error {
 		b.from += b.n
 	}
 	return nil
+}
+
+// enablePktinfo asks the kernel for each packet's destination address.
+func enablePktinfo(rc syscall.RawConn) bool {
+	ok := false
+	rc.Control(func(fd uintptr) {
+		domain, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
+		if err != nil {
+			return
+		}
+		switch domain {
+		case unix.AF_INET:
+			ok = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1) == nil
+		case unix.AF_INET6:
+			ok = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1) == nil
+			// IPv4 packets on a dual-stack socket report IP_PKTINFO.
+			unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+		}
+	})
+	return ok
+}
+
+// setSource makes the response in send slot m leave from the address the
+// query in receive slot i was sent to.
+func (b *udpBatcher) setSource(m, i int) {
+	b.send[m].hdr.Control = nil
+	b.send[m].hdr.SetControllen(0)
+	recv := unsafe.Slice((*byte)(unsafe.Pointer(&b.recvOOB[i][0])), oobWords*8)
+	recv = recv[:min(int(b.recv[i].hdr.Controllen), len(recv))]
+	out := unsafe.Slice((*byte)(unsafe.Pointer(&b.sendOOB[m][0])), oobWords*8)
+	for len(recv) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&recv[0]))
+		if h.Len < unix.SizeofCmsghdr || uint64(h.Len) > uint64(len(recv)) {
+			return
+		}
+		data := recv[unix.CmsgLen(0):h.Len]
+		var n int
+		switch {
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
+			in := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
+			oh := (*unix.Cmsghdr)(unsafe.Pointer(&out[0]))
+			oh.Level, oh.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+			oh.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+			o := (*unix.Inet4Pktinfo)(unsafe.Pointer(&out[unix.CmsgLen(0)]))
+			*o = unix.Inet4Pktinfo{Spec_dst: in.Addr} // any interface the route picks
+			n = unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
+			in := (*unix.Inet6Pktinfo)(unsafe.Pointer(&data[0]))
+			oh := (*unix.Cmsghdr)(unsafe.Pointer(&out[0]))
+			oh.Level, oh.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+			oh.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+			o := (*unix.Inet6Pktinfo)(unsafe.Pointer(&out[unix.CmsgLen(0)]))
+			*o = unix.Inet6Pktinfo{Addr: in.Addr}
+			if in.Addr[0] == 0xfe && in.Addr[1]&0xc0 == 0x80 {
+				o.Ifindex = in.Ifindex // a link-local address needs its interface
+			}
+			n = unix.CmsgSpace(unix.SizeofInet6Pktinfo)
+		default:
+			next := unix.CmsgSpace(int(h.Len) - unix.CmsgLen(0))
+			if next > len(recv) {
+				return
+			}
+			recv = recv[next:]
+			continue
+		}
+		b.send[m].hdr.Control = &out[0]
+		b.send[m].hdr.SetControllen(n)
+		return
+	}
 }
