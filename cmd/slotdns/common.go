@@ -29,8 +29,11 @@ func connect(c *cli.Context, cfg *control.Config, verb string) (control.Controll
 	if err != nil {
 		return nil, err
 	}
-	if direct {
-		fmt.Fprintf(c.App.ErrWriter, "no server on %s; %s %s directly; the server applies it at start\n", cfg.Control, verb, cfg.DB)
+	switch {
+	case direct && verb == "changing":
+		fmt.Fprintf(c.App.ErrWriter, "no server on %s; changing %s directly; the server applies it at start\n", cfg.Control, cfg.DB)
+	case direct:
+		fmt.Fprintf(c.App.ErrWriter, "no server on %s; reading %s directly\n", cfg.Control, cfg.DB)
 	}
 	return ctl, nil
 }
