@@ -200,8 +200,21 @@ func (a *aliasResolver) failed(target string, err error, failures int) time.Dura
 	return next
 }
 
-// resolve asks the resolver for target's A and AAAA records.
+// remember records a resolution made elsewhere (ensureAlias) as the last
+// good one.
+func (a *aliasResolver) remember(rec store.AliasRecord) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.records[rec.Target] = rec
+	delete(a.expired, rec.Target)
+}
+
 func (a *aliasResolver) resolve(ctx context.Context, target string) (store.AliasRecord, error) {
+	return resolveAlias(ctx, a.udp, a.tcp, a.resolver, target)
+}
+
+// resolveAlias asks resolver for target's A and AAAA records.
+func resolveAlias(ctx context.Context, udp, tcp *dns.Client, resolver, target string) (store.AliasRecord, error) {
 	rec := store.AliasRecord{Target: target, Resolved: time.Now()}
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
@@ -210,15 +223,15 @@ func (a *aliasResolver) resolve(ctx context.Context, target string) (store.Alias
 		m := new(dns.Msg)
 		m.SetQuestion(target, qtype)
 		m.SetEdns0(1232, false)
-		r, _, err := a.udp.ExchangeContext(ctx, m, a.resolver)
+		r, _, err := udp.ExchangeContext(ctx, m, resolver)
 		if err == nil && r.Truncated {
-			r, _, err = a.tcp.ExchangeContext(ctx, m, a.resolver)
+			r, _, err = tcp.ExchangeContext(ctx, m, resolver)
 		}
 		if err != nil {
-			return rec, fmt.Errorf("resolve %s %s at %s: %w", target, dns.TypeToString[qtype], a.resolver, err)
+			return rec, fmt.Errorf("resolve %s %s at %s: %w", target, dns.TypeToString[qtype], resolver, err)
 		}
 		if r.Rcode != dns.RcodeSuccess {
-			return rec, fmt.Errorf("resolve %s %s at %s: %s", target, dns.TypeToString[qtype], a.resolver, dns.RcodeToString[r.Rcode])
+			return rec, fmt.Errorf("resolve %s %s at %s: %s", target, dns.TypeToString[qtype], resolver, dns.RcodeToString[r.Rcode])
 		}
 		for _, rr := range r.Answer {
 			var addr netip.Addr
@@ -242,7 +255,7 @@ func (a *aliasResolver) resolve(ctx context.Context, target string) (store.Alias
 		}
 	}
 	if len(addrs) == 0 {
-		return rec, fmt.Errorf("resolve %s at %s: %w", target, a.resolver, errNoAddrs)
+		return rec, fmt.Errorf("resolve %s at %s: %w", target, resolver, errNoAddrs)
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	for _, addr := range addrs {

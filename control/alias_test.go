@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -106,4 +107,31 @@ alias_max_stale = "2s"`, 1)
 	// It comes back when the resolver does.
 	resolver.addr.Store(&next)
 	eventually(t, "apex A after the resolver is back", func() bool { return apexA() == "A 203.0.113.2" })
+}
+
+// Pointing the apex at a hostname never resolved before resolves it first,
+// so the apex does not answer SERVFAIL meanwhile; an unresolvable one is
+// refused.
+func TestApexAliasResolvedBeforeSet(t *testing.T) {
+	resolver, resolverAddr := startResolver(t, "203.0.113.7")
+	config := strings.Replace(testConfig, `control = "slotdns.sock"`,
+		`control = "slotdns.sock"
+resolver = "`+resolverAddr+`"`, 1)
+	cfg := loadTestConfig(t, config)
+	s := startServer(t, cfg)
+	c := NewClient(cfg.Control)
+	defer c.Close()
+	if _, err := c.Set(context.Background(), "site", "production", SetRequest{Target: "new.example.net."}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := answerText(query(t, s.DNSAddrs()[0].String(), "example.com.", dns.TypeA)), "A 203.0.113.7"; got != want {
+		t.Errorf("apex right after set: got %q, want %q", got, want)
+	}
+
+	failing := ""
+	resolver.addr.Store(&failing)
+	_, err := c.Set(context.Background(), "site", "production", SetRequest{Target: "other.example.net."})
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("set to an unresolvable apex target: got %v, want ErrInvalid", err)
+	}
 }

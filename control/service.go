@@ -466,7 +466,7 @@ func (s *service) Swap(ctx context.Context, app string, req SwapRequest) (Change
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.checkSwapApex(app, req.Slot, req.With); err != nil {
+	if err := s.checkSwapApex(ctx, app, req.Slot, req.With); err != nil {
 		return Change{}, fmt.Errorf("swap %q: %w", app, err)
 	}
 	ttl := s.drainTTL(ctx, app, req.Slot, req.With)
@@ -498,6 +498,11 @@ func (s *service) Set(ctx context.Context, app, slot string, req SetRequest) (Ch
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if apex, ok := ac.ApexSlot(); ok && apex.Name == slot {
+		if err := s.ensureAlias(ctx, t); err != nil {
+			return Change{}, fmt.Errorf("set %q slot %q: %w", app, slot, err)
+		}
+	}
 	ttl := s.drainTTL(ctx, app, slot)
 	e, err := s.db.Set(store.SetRequest{App: app, Slot: slot, Target: t.String(), Expect: expect, Meta: store.Meta{Actor: req.Actor, Reason: req.Reason}})
 	if err != nil {
@@ -516,9 +521,10 @@ func (s *service) checkApex(ac *AppConfig, slot string, t zones.Target) error {
 	return invalidf("target %s lies outside our zones and slot %q serves the zone apex %s, which needs its addresses; set resolver in %s, or use a target in our zones or addresses", t.Host, slot, ac.Zone, s.cfg.Path)
 }
 
-// checkSwapApex applies checkApex to the target a swap moves to the apex.
+// checkSwapApex applies checkApex and ensureAlias to the target a swap
+// moves to the apex.
 // The caller holds s.mu.
-func (s *service) checkSwapApex(app, slot, with string) error {
+func (s *service) checkSwapApex(ctx context.Context, app, slot, with string) error {
 	ac, err := s.appConfig(app)
 	if err != nil {
 		return err
@@ -535,7 +541,45 @@ func (s *service) checkSwapApex(app, slot, with string) error {
 		if err := s.checkApex(ac, pair[0], t); err != nil {
 			return err
 		}
+		if apex, ok := ac.ApexSlot(); ok && apex.Name == pair[0] {
+			if err := s.ensureAlias(ctx, t); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// ensureAlias makes sure that a hostname about to be served at a zone apex
+// has addresses to serve: when none are known it resolves them now, so the
+// apex does not answer SERVFAIL until the background refresh gets to it.
+// The caller holds s.mu.
+func (s *service) ensureAlias(ctx context.Context, t zones.Target) error {
+	if !t.IsHost() || s.cfg.InOurZones(t.Host) || s.cfg.Resolver == "" {
+		return nil
+	}
+	in, err := s.input()
+	if err != nil {
+		return err
+	}
+	if _, ok := in.Aliases[t.Host]; ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	udp := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	tcp := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+	rec, err := resolveAlias(ctx, udp, tcp, s.cfg.Resolver, t.Host)
+	if err != nil {
+		return invalidf("the zone apex would serve %s, whose addresses are unknown: %v; check the name and the resolver", t.Host, err)
+	}
+	if _, _, err := s.db.SaveAlias(rec, nil); err != nil {
+		return fmt.Errorf("save addresses of %s: %w", t.Host, err)
+	}
+	if s.aliases != nil {
+		s.aliases.remember(rec)
+	}
+	s.log.Info("Apex alias resolved before serving it", "target", t.Host, "addrs", rec.Addrs, "ttl", rec.TTL)
 	return nil
 }
 
