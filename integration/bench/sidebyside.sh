@@ -11,7 +11,8 @@
 #
 # Environment (all optional):
 #   SHARED=../shared   the shared folder beside the repository
-#   PORT=5305          slotdns's port (NSD 5301, Knot 5302 as start-refs.sh)
+#   PORT=5305          slotdns's port
+#   NSD_PORT=5301 KNOT_PORT=5302   the reference servers' ports (start-refs.sh)
 #   SERVER_CPUS=1      CPU list slotdns is pinned to
 #   ROUNDS=3           and every other knob of compare.sh (DURATION, ...)
 set -euo pipefail
@@ -20,6 +21,7 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 SHARED="$(cd "${SHARED:-$REPO/../shared}" && pwd)"
 KIT="$SHARED/bench"
 PORT="${PORT:-5305}"
+export NSD_PORT="${NSD_PORT:-5301}" KNOT_PORT="${KNOT_PORT:-5302}"
 SERVER_CPUS="${SERVER_CPUS:-1}"
 export ROUNDS="${ROUNDS:-3}"
 PATH="$PATH:/usr/sbin"
@@ -31,7 +33,9 @@ if [ -n "$missing" ]; then
   exit 0
 fi
 [ -r "$KIT/yourwebapp.com.zone" ] || { echo "no benchmark kit at $KIT (set SHARED)" >&2; exit 1; }
-if ss -Hlun "sport = :$PORT" | grep -q .; then echo "port $PORT is in use (set PORT)" >&2; exit 1; fi
+for p in "$PORT" "$NSD_PORT" "$KNOT_PORT"; do
+  if ss -Hlun "sport = :$p" | grep -q .; then echo "port $p is in use (set PORT, NSD_PORT, KNOT_PORT)" >&2; exit 1; fi
+done
 
 STATE="$(mktemp -d -t slotdns-bench.XXXXXX)"
 REFSTATE=""
@@ -87,5 +91,5 @@ echo "slotdns pid=$PID port=$PORT cpus=$SERVER_CPUS"
 REFSTATE="$(sed -n 's/^state=//p' "$STATE/refs.out")"
 grep -v '^stop with' "$STATE/refs.out"
 
-"$KIT/compare.sh" nsd=5301 knot=5302 slotdns="$PORT"
+"$KIT/compare.sh" nsd="$NSD_PORT" knot="$KNOT_PORT" slotdns="$PORT"
 echo "slotdns after the runs: $(grep VmRSS "/proc/$PID/status")"
