@@ -298,8 +298,9 @@ type trackedFile struct {
 	data    []byte
 	off     int
 
-	lastOff  int // offset when the previous record was returned
-	lastLine int // that record's line
+	lastOff   int // offset when the previous record was returned
+	lastLine  int // that record's line
+	lineAtOff int // the line lastOff lies on
 }
 
 func (f *trackedFile) ReadByte() (byte, error) {
@@ -332,7 +333,7 @@ func (f *trackedFile) recordLine() int {
 	if f.off == f.lastOff && f.lastLine > 0 {
 		return f.lastLine
 	}
-	line := 1 + bytes.Count(f.data[:f.lastOff], []byte{'\n'})
+	line := 1 + f.lineAtOff
 	found := line
 	for pos := f.lastOff; pos < f.off; line++ {
 		end := bytes.IndexByte(f.data[pos:f.off], '\n')
@@ -346,6 +347,7 @@ func (f *trackedFile) recordLine() int {
 		pos += end + 1
 		found = line + 1
 	}
+	f.lineAtOff += bytes.Count(f.data[f.lastOff:f.off], []byte{'\n'})
 	f.lastOff, f.lastLine = f.off, found
 	return found
 }
