@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/slotdns/slotdns/store"
@@ -140,32 +136,4 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("server on %s: decode reply: %w", c.socket, err)
 	}
 	return nil
-}
-
-// Connect returns a Client when a server answers on cfg's control socket,
-// and otherwise (no socket file, or nothing listening on it) a Local on the
-// database file, with direct true.
-func Connect(cfg *Config, logger *slog.Logger) (c Controller, direct bool, err error) {
-	conn, err := net.DialTimeout("unix", cfg.Control, 2*time.Second)
-	if err == nil {
-		conn.Close()
-		return NewClient(cfg.Control), false, nil
-	}
-	if !noServer(err) {
-		return nil, false, fmt.Errorf("control socket %s: %w", cfg.Control, err)
-	}
-	local, err := OpenLocal(cfg, logger)
-	if err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			return nil, false, fmt.Errorf("no server answers on %s, yet %s is locked by another process; if a server is starting, retry: %w", cfg.Control, cfg.DB, err)
-		}
-		return nil, false, err
-	}
-	return local, true, nil
-}
-
-// noServer reports whether a dial error means that no server runs: the
-// socket file is missing, or nothing listens on it.
-func noServer(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
 }

@@ -674,38 +674,3 @@ func servedAliases(recs map[string]store.AliasRecord, now time.Time, maxStale ti
 	}
 	return out
 }
-
-// Local is a Controller working on the database file directly, for when no
-// server runs. A server started later serves what it finds.
-type Local struct {
-	*service
-}
-
-// OpenLocal opens cfg's database (failing with store.ErrLocked when a server
-// holds it), records the config's zones and apps in it as a server would at
-// start, and builds the snapshot a server would serve.
-func OpenLocal(cfg *Config, logger *slog.Logger) (*Local, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	db, err := store.Open(cfg.DB, store.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.DB, err)
-	}
-	s := &service{cfg: cfg, db: db, log: logger, now: time.Now}
-	if err := s.seed(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	s.mu.Lock()
-	err = s.rebuild()
-	s.mu.Unlock()
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &Local{service: s}, nil
-}
-
-// Close closes the database.
-func (l *Local) Close() error { return l.db.Close() }
