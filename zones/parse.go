@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,8 +37,8 @@ type Zone struct {
 	static *staticZone
 }
 
-// defaultTTL is used for records before any $TTL directive, as BIND does
-// when a file has no $TTL and the SOA gives no better hint.
+// defaultTTL is the TTL of a record that gives none when neither a $TTL
+// directive nor an earlier record gave one.
 const defaultTTL = 3600
 
 // ParseFile reads the master file at path for origin ($ORIGIN, $TTL and
@@ -52,9 +53,7 @@ func ParseFile(origin, path string) (*Zone, error) {
 	if err != nil {
 		return nil, err
 	}
-	top := files.top
-
-	zp := dns.NewZoneParser(top, origin, files.parserName(path))
+	zp := dns.NewZoneParser(files.top, origin, files.parserName(path))
 	zp.SetDefaultTTL(defaultTTL)
 	zp.SetIncludeAllowed(true)
 	zp.SetIncludeFS(files)
@@ -74,13 +73,14 @@ func ParseFile(origin, path string) (*Zone, error) {
 	if err := zp.Err(); err != nil {
 		return nil, files.rewrite(err)
 	}
-	// Names first given in an included file are placed at that file.
+	// A name that only an included file gives gets its line there (the
+	// place of each record names the file).
 	for i, rr := range z.Records {
 		if _, seen := z.Lines[rr.Header().Name]; !seen {
 			z.Lines[rr.Header().Name] = z.places[i].line
 		}
 	}
-	if err := z.check(z.places); err != nil {
+	if err := z.check(); err != nil {
 		return nil, err
 	}
 	return z, nil
@@ -96,22 +96,18 @@ func (p place) String() string { return p.file + ":" + strconv.Itoa(p.line) }
 
 // check applies the rules a zone must follow beyond its syntax and collects
 // every violation, each naming its place.
-func (z *Zone) check(lines []place) error {
+func (z *Zone) check() error {
 	var errs []error
 	fail := func(p place, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", p, fmt.Sprintf(format, args...)))
 	}
 
-	type seenType struct {
-		rrtype uint16
-		at     place
-	}
-	byName := make(map[string][]seenType) // the types seen at each name, first place each
+	byName := make(map[string][]seenType) // the types seen at each name, with the first record of each
 	var soaAt *place
 	haveNS := false
 	for i, rr := range z.Records {
 		hdr := rr.Header()
-		at := lines[i]
+		at := z.places[i]
 		if hdr.Class != dns.ClassINET {
 			fail(at, "%s %s: class %s is not served, only IN", hdr.Name, dns.TypeToString[hdr.Rrtype], dns.ClassToString[hdr.Class])
 			continue
@@ -128,7 +124,7 @@ func (z *Zone) check(lines []place) error {
 			case soaAt != nil:
 				fail(at, "second SOA at %s: a zone has exactly one SOA (the first is at %s)", hdr.Name, *soaAt)
 			default:
-				soaAt = &lines[i]
+				soaAt = &z.places[i]
 				z.SOA = rr.(*dns.SOA)
 			}
 		case dns.TypeNS:
@@ -138,26 +134,14 @@ func (z *Zone) check(lines []place) error {
 		}
 
 		seen := byName[hdr.Name]
-		isCNAME := hdr.Rrtype == dns.TypeCNAME
 		for _, s := range seen {
-			switch {
-			case isCNAME && s.rrtype == dns.TypeCNAME:
-				fail(at, "second CNAME at %s: a name has at most one CNAME (the first is at %s)", hdr.Name, s.at)
-			case isCNAME && !dnssecMeta(s.rrtype):
-				fail(at, "CNAME at %s beside its %s record at %s: a CNAME owner may have no other data (RFC 1034 3.6.2); remove one of them", hdr.Name, dns.TypeToString[s.rrtype], s.at)
-			case s.rrtype == dns.TypeCNAME && !dnssecMeta(hdr.Rrtype):
-				fail(at, "%s at %s beside its CNAME at %s: a CNAME owner may have no other data (RFC 1034 3.6.2); remove one of them", dns.TypeToString[hdr.Rrtype], hdr.Name, s.at)
-			default:
-				continue
+			if clash := cnameClash(rr, s); clash != "" {
+				fail(at, "%s", clash)
+				break
 			}
-			break
 		}
-		known := false
-		for _, s := range seen {
-			known = known || s.rrtype == hdr.Rrtype
-		}
-		if !known {
-			byName[hdr.Name] = append(seen, seenType{hdr.Rrtype, at})
+		if !slices.ContainsFunc(seen, func(s seenType) bool { return s.rr.Header().Rrtype == hdr.Rrtype }) {
+			byName[hdr.Name] = append(seen, seenType{rr, at})
 		}
 	}
 
@@ -169,6 +153,30 @@ func (z *Zone) check(lines []place) error {
 		fail(start, "zone %s has no NS record at its apex; add at least one", z.Origin)
 	}
 	return errors.Join(errs...)
+}
+
+// seenType is the first record of a type at a name, and its place.
+type seenType struct {
+	rr dns.RR
+	at place
+}
+
+// cnameClash says what is wrong when rr may not sit beside the earlier
+// record s at the same name (RFC 1034 3.6.2, RFC 2181 10.1), or "".
+func cnameClash(rr dns.RR, s seenType) string {
+	name, t, st := rr.Header().Name, rr.Header().Rrtype, s.rr.Header().Rrtype
+	switch {
+	case t == dns.TypeCNAME && st == dns.TypeCNAME:
+		if dns.IsDuplicate(rr, s.rr) {
+			return "" // the same record twice is one record
+		}
+		return fmt.Sprintf("second CNAME at %s: a name has at most one CNAME (the first is at %s)", name, s.at)
+	case t == dns.TypeCNAME && !dnssecMeta(st):
+		return fmt.Sprintf("CNAME at %s beside its %s record at %s: a CNAME owner may have no other data (RFC 1034 3.6.2); remove one of them", name, dns.TypeToString[st], s.at)
+	case st == dns.TypeCNAME && !dnssecMeta(t):
+		return fmt.Sprintf("%s at %s beside its CNAME at %s: a CNAME owner may have no other data (RFC 1034 3.6.2); remove one of them", dns.TypeToString[t], name, s.at)
+	}
+	return ""
 }
 
 // dnssecMeta reports whether t may sit beside a CNAME (RFC 2181 10.1,
@@ -187,11 +195,10 @@ func dnssecMeta(t uint16) bool {
 // back.
 type trackedFS struct {
 	top     *trackedFile
-	current *trackedFile            // the file the parser read from last
-	display map[string]string       // parser name -> path shown to users
-	opened  map[string]*trackedFile // parser name -> file
-	baseAbs string                  // absolute directory of the zone file
-	baseRel string                  // that directory as the user wrote it
+	current *trackedFile      // the file the parser read from last
+	display map[string]string // parser name -> path shown to users
+	baseAbs string            // absolute directory of the zone file
+	baseRel string            // that directory as the user wrote it
 }
 
 func newTrackedFS(path string) (*trackedFS, error) {
@@ -201,7 +208,6 @@ func newTrackedFS(path string) (*trackedFS, error) {
 	}
 	t := &trackedFS{
 		display: make(map[string]string),
-		opened:  make(map[string]*trackedFile),
 		baseAbs: filepath.Dir(abs),
 		baseRel: filepath.Dir(path),
 	}
@@ -247,7 +253,6 @@ func (t *trackedFS) Open(name string) (fs.File, error) {
 	}
 	f := &trackedFile{fs: t, display: display, data: data}
 	t.display[name] = display
-	t.opened[name] = f
 	return f, nil
 }
 
