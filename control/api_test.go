@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -174,5 +175,25 @@ func TestClientErrors(t *testing.T) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{invalidf("bad"), 400, codeInvalid},
+		{fmt.Errorf("app: %w", store.ErrNotFound), 404, codeNotFound},
+		{fmt.Errorf("swap: %w", store.ErrConflict), 409, codeConflict},
+		{fmt.Errorf("swap: %w", store.ErrSameTarget), 409, codeSameTarget},
+		{errors.New("disk on fire"), 500, codeInternal},
+	}
+	for _, tt := range tests {
+		status, code := statusOf(tt.err)
+		if status != tt.status || code != tt.code {
+			t.Errorf("%v: got %d %s, want %d %s", tt.err, status, code, tt.status, tt.code)
+		}
 	}
 }

@@ -449,7 +449,7 @@ func appIndex(fc *fileConfig, name string, fallback int) int {
 // alone, so that anything zones refuses is caught before start. A slot name
 // that owns zone-file records is reported at the slot, naming both places.
 func (p *configParser) checkSnapshot(cfg *Config, fc *fileConfig) {
-	_, err := zones.Build(cfg.Input(nil, nil, nil))
+	_, err := zones.Build(cfg.snapshotInput(nil, nil, nil))
 	if err == nil {
 		return
 	}
@@ -482,10 +482,10 @@ func flatten(err error) []error {
 	return out
 }
 
-// Input assembles a snapshot input from the config and live state: serials
+// snapshotInput assembles a snapshot input from the config and live state: serials
 // by zone (the zone file's serial when missing), targets by app and slot (the
 // configured target when missing) and resolved apex aliases.
-func (c *Config) Input(serials map[string]uint32, targets map[string]map[string]zones.Target, aliases map[string]zones.Alias) zones.Input {
+func (c *Config) snapshotInput(serials map[string]uint32, targets map[string]map[string]zones.Target, aliases map[string]zones.Alias) zones.Input {
 	in := zones.Input{Aliases: aliases}
 	for _, zc := range c.Zones {
 		zi := zones.ZoneInput{Zone: zc.Zone}

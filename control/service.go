@@ -192,7 +192,7 @@ func (s *service) input() (zones.Input, error) {
 		}
 		aliases = servedAliases(recs, s.now(), s.cfg.AliasMaxStale)
 	}
-	return s.cfg.Input(serials, targets, aliases), nil
+	return s.cfg.snapshotInput(serials, targets, aliases), nil
 }
 
 // liveTargets returns the stored targets of every configured app.
