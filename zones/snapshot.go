@@ -384,7 +384,8 @@ type apexAlias struct {
 
 // Build computes a snapshot. It fails when a slot name also owns records in
 // the zone file (a *ConflictError naming the file and line), or when a slot
-// name lies outside its zone, in a delegation, or in two slots; every such
+// name lies outside its zone (or in a child zone of the snapshot), in a
+// delegation, or in two slots, and when a slot has no target; every such
 // error is reported, joined with errors.Join.
 //
 // Build runs on every swap: the static part of each *Zone is prepared by
@@ -487,12 +488,19 @@ func (b *builder) own(zv *zoneView, name string) *node {
 
 // overlay adds one slot's names to its zone.
 func (b *builder) overlay(zv *zoneView, sl Slot) []error {
+	if !sl.Target.IsHost() && len(sl.Target.Addrs) == 0 {
+		return []error{fmt.Errorf("app %q slot %q: no target; give a hostname or IP addresses", sl.App, sl.Slot)}
+	}
 	var errs []error
 	st := zv.static
 	for _, raw := range sl.Names {
 		name := strings.ToLower(dns.Fqdn(raw))
 		if !dns.IsSubDomain(zv.origin, name) {
 			errs = append(errs, fmt.Errorf("app %q slot %q: name %s is outside zone %s", sl.App, sl.Slot, name, zv.origin))
+			continue
+		}
+		if other := b.snap.zoneFor(name); other != zv {
+			errs = append(errs, fmt.Errorf("app %q slot %q: name %s lies in zone %s, not in zone %s; give it to that zone", sl.App, sl.Slot, name, other.origin, zv.origin))
 			continue
 		}
 		if b.slotted[zv.origin] == nil {

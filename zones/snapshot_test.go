@@ -282,6 +282,26 @@ func TestBuildApexKeepsFileData(t *testing.T) {
 	})
 }
 
+func TestBuildSlotErrors(t *testing.T) {
+	z := parseZone(t, "example.org.", siteZone, nil)
+	child := parseZone(t, "child.example.org.", strings.ReplaceAll(siteZone, "example.org.", "child.example.org."), nil)
+	_, err := Build(Input{Zones: []ZoneInput{
+		{Zone: z, Serial: 1, Slots: []Slot{
+			{App: "site", Slot: "production", Names: []string{"www.child.example.org."}, Target: mustTarget(t, "192.0.2.1"), TTL: 30},
+			{App: "site", Slot: "staging", Names: []string{"stage.example.org."}, TTL: 30},
+		}},
+		{Zone: child, Serial: 1},
+	}})
+	for _, want := range []string{
+		`app "site" slot "production": name www.child.example.org. lies in zone child.example.org., not in zone example.org.; give it to that zone`,
+		`app "site" slot "staging": no target; give a hostname or IP addresses`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error: got %v, want it to contain %q", err, want)
+		}
+	}
+}
+
 func TestBuildSameNameTwice(t *testing.T) {
 	_, err := buildSite(t, siteZone, nil,
 		Slot{App: "site", Slot: "production", Names: []string{"www.example.org."}, Target: mustTarget(t, "a.example.net."), TTL: 30},
