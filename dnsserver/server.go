@@ -86,6 +86,9 @@ func (s *Server) Start() error {
 	if s.started || s.closed {
 		return errors.New("dnsserver: start: server already started")
 	}
+	if len(s.cfg.Listen) == 0 {
+		return errors.New("dnsserver: start: no listen address")
+	}
 	var udp []net.PacketConn
 	var tcp []net.Listener
 	for _, addr := range s.cfg.Listen {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"time"
 )
 
 const (
@@ -41,6 +42,7 @@ func (s *Server) readUDPSimple(pc net.PacketConn) {
 			if s.shuttingDown() || isClosed(err) {
 				return
 			}
+			time.Sleep(time.Millisecond) // an unexpected error must not spin
 			continue
 		}
 		if resp := s.state.Load().respond(req[:n], out, true); resp != nil {

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"net"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -74,6 +75,7 @@ func (s *Server) readUDP(pc net.PacketConn) {
 			if s.shuttingDown() || isClosed(err) {
 				return
 			}
+			time.Sleep(time.Millisecond) // an unexpected error must not spin
 			continue
 		}
 		st := s.state.Load()
