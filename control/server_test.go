@@ -238,3 +238,62 @@ func TestConnect(t *testing.T) {
 		t.Errorf("www: got %q, want %q", got, want)
 	}
 }
+
+// Several apps in one zone, one with three slots: each swaps on its own.
+func TestServerSeveralAppsAndSlots(t *testing.T) {
+	cfg := loadTestConfig(t, testConfig+`
+[[app]]
+name = "shop"
+zone = "example.com."
+ttl  = 5
+
+[app.slots.production]
+names  = ["shop"]
+target = "192.0.2.10"
+
+[app.slots.staging]
+names  = ["shop-stage"]
+target = "192.0.2.11, 2001:db8::11"
+
+[app.slots.qa]
+names  = ["shop-qa.example.com."]
+target = "blue.deploy.test."
+`)
+	s := startServer(t, cfg)
+	addr := s.DNSAddrs()[0].String()
+	c := NewClient(cfg.Control)
+	defer c.Close()
+	ctx := context.Background()
+
+	apps, err := c.Apps(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apps) != 2 || apps[1].Name != "shop" || len(apps[1].Slots) != 3 {
+		t.Fatalf("apps: got %+v, want site and shop with 3 slots", apps)
+	}
+	ch, err := c.Swap(ctx, "shop", SwapRequest{Slot: "qa", With: "staging"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.TTL != 5 {
+		t.Errorf("drain ttl: got %d, want 5", ch.TTL)
+	}
+	if got, want := answerText(query(t, addr, "shop-stage.example.com.", dns.TypeCNAME)), "CNAME blue.deploy.test."; got != want {
+		t.Errorf("shop-stage: got %q, want %q", got, want)
+	}
+	if got, want := answerText(query(t, addr, "shop-qa.example.com.", dns.TypeAAAA)), "AAAA 2001:db8::11"; got != want {
+		t.Errorf("shop-qa: got %q, want %q", got, want)
+	}
+	// The other app is untouched, and both share the zone's serial.
+	if got, want := answerText(query(t, addr, "www.example.com.", dns.TypeCNAME)), "CNAME blue.deploy.test."; got != want {
+		t.Errorf("www: got %q, want %q", got, want)
+	}
+	site, err := c.App(ctx, "site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if site.Serial != ch.Serial || site.Version != 0 {
+		t.Errorf("site: got serial %d version %d, want %d and 0", site.Serial, site.Version, ch.Serial)
+	}
+}
