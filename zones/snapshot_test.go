@@ -401,3 +401,41 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// TestBuildWhileLookingUp runs lookups on a published snapshot while new
+// ones are built from the same zones, for the race detector: a Build must
+// not write to anything an earlier snapshot shares.
+func TestBuildWhileLookingUp(t *testing.T) {
+	z := parseZone(t, "example.org.", exampleZone, map[string]string{"inc/extra.db": "included A 192.0.2.80\n"})
+	cloud := parseZone(t, "cloudapp.test.", cloudZone, nil)
+	build := func(i int) *Snapshot {
+		targets := []string{"prod.cloudapp.test.", "192.0.2.9"}
+		s, err := Build(Input{Zones: []ZoneInput{
+			{Zone: z, Serial: uint32(i), Slots: []Slot{
+				{App: "site", Slot: "production", Names: []string{"example.org.", "www.example.org."}, Target: mustTarget(t, targets[i%2]), TTL: 30},
+				{App: "site", Slot: "staging", Names: []string{"stage.example.org."}, Target: mustTarget(t, targets[(i+1)%2]), TTL: 30},
+			}},
+			{Zone: cloud, Serial: 1},
+		}})
+		if err != nil {
+			t.Error(err)
+		}
+		return s
+	}
+	first := build(0)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			for _, q := range []string{"www.example.org.", "example.org.", "stage.example.org.", "toslot.example.org.", "x.cw.example.org."} {
+				first.Lookup(q, dns.TypeA)
+			}
+		}
+	}()
+	for i := 1; i < 50; i++ {
+		build(i)
+	}
+	<-done
+	runLookups(t, first, []lookupCase{{name: "first snapshot unchanged", qname: "stage.example.org.", qtype: dns.TypeA, result: Success,
+		answer: []string{"stage.example.org. 30 IN A 192.0.2.9"}}})
+}
