@@ -135,3 +135,30 @@ resolver = "`+resolverAddr+`"`, 1)
 		t.Fatalf("set to an unresolvable apex target: got %v, want ErrInvalid", err)
 	}
 }
+
+// A restart with the resolver down serves the stored addresses at once.
+func TestApexAliasStoredAcrossRestart(t *testing.T) {
+	resolver, resolverAddr := startResolver(t, "203.0.113.9")
+	config := strings.Replace(testConfig, `control = "slotdns.sock"`,
+		`control = "slotdns.sock"
+resolver = "`+resolverAddr+`"`, 1)
+	config = strings.Replace(config, `target = "blue.deploy.test."`, `target = "app.example.net."`, 1)
+	cfg := loadTestConfig(t, config)
+	s, err := Start(cfg, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "apex A from the resolver", func() bool {
+		return answerText(query(t, s.DNSAddrs()[0].String(), "example.com.", dns.TypeA)) == "A 203.0.113.9"
+	})
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	failing := ""
+	resolver.addr.Store(&failing)
+	s = startServer(t, cfg)
+	if got, want := answerText(query(t, s.DNSAddrs()[0].String(), "example.com.", dns.TypeA)), "A 203.0.113.9"; got != want {
+		t.Errorf("apex after restart: got %q, want %q", got, want)
+	}
+}

@@ -124,6 +124,10 @@ func Start(cfg *Config, logger *slog.Logger) (_ *Server, err error) {
 // left by a server that died is removed; one a live server answers on is
 // refused.
 func listenControl(path string) (net.Listener, error) {
+	// sockaddr_un holds 108 bytes with the terminating NUL.
+	if len(path) > 107 {
+		return nil, fmt.Errorf("control socket %s: the path is %d bytes, unix sockets allow 107; set a shorter control path", path, len(path))
+	}
 	if _, err := os.Lstat(path); err == nil {
 		conn, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {

@@ -3,8 +3,10 @@ package control
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -296,4 +298,70 @@ target = "blue.deploy.test."
 	if site.Serial != ch.Serial || site.Version != 0 {
 		t.Errorf("site: got serial %d version %d, want %d and 0", site.Serial, site.Version, ch.Serial)
 	}
+}
+
+// The server logs once per slot whose stored target differs from the
+// config, once per change, and never per query.
+func TestServerLogs(t *testing.T) {
+	cfg := loadTestConfig(t, "")
+	local, err := OpenLocal(cfg, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := local.Set(context.Background(), "site", "staging", SetRequest{Target: "192.0.2.50"}); err != nil {
+		t.Fatal(err)
+	}
+	local.Close()
+
+	var buf syncBuffer
+	s, err := Start(cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	if got := strings.Count(buf.String(), "differs from config"); got != 1 {
+		t.Errorf("differs lines: got %d, want 1\n%s", got, buf.String())
+	}
+	before := strings.Count(buf.String(), "\n")
+	for range 20 {
+		query(t, s.DNSAddrs()[0].String(), "www.example.com.", dns.TypeA)
+	}
+	if _, err := NewClient(cfg.Control).Swap(context.Background(), "site", SwapRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(buf.String(), "\n") - before; got != 1 {
+		t.Errorf("lines after 20 queries and one swap: got %d, want 1\n%s", got, buf.String())
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestServerLongSocketPath(t *testing.T) {
+	cfg := loadTestConfig(t, "")
+	cfg.Control = filepath.Join(filepath.Dir(cfg.Control), strings.Repeat("s", 120)+".sock")
+	_, err := Start(cfg, discard())
+	if err == nil || !strings.Contains(err.Error(), "unix sockets allow 107") {
+		t.Fatalf("got %v, want the path limit named", err)
+	}
+	// Nothing stayed open: the database can be opened again.
+	db, err := store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 }
