@@ -49,11 +49,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			serveCommand(), checkCommand(), statusCommand(), swapCommand(), setCommand(),
 			rollbackCommand(), historyCommand(), verifyCommand(),
 		},
-		HideVersion:     true,
-		Action:          unknownCommand,
-		OnUsageError:    onUsageError,
-		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in exitCode
-		CommandNotFound: func(c *cli.Context, name string) {},
+		HideVersion:    true,
+		Action:         unknownCommand,
+		OnUsageError:   onUsageError,
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode
 	}
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = onUsageError
@@ -89,12 +88,13 @@ func unknownCommand(c *cli.Context) error {
 // exitCode maps an error to the process exit code, printing it once.
 func exitCode(err error, stderr io.Writer) int {
 	var usage *usageError
+	var helpErr cli.ExitCoder // only "help NOPE" returns one
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, errReported):
 		return 1
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.As(err, &helpErr):
 		fmt.Fprintf(stderr, "slotdns: %v\n", err)
 		return 2
 	default:

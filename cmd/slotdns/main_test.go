@@ -112,6 +112,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad target", []string{"--config", config, "set", "site", "staging", "not a host!"}, 1, "", `target "not a host!"`},
 		{"nothing to roll back", []string{"--config", config, "rollback", "site"}, 1, "", "nothing to roll back"},
 		{"help of a command", []string{"swap", "--help"}, 0, "slotdns swap yourwebapp", ""},
+		{"help command", []string{"help", "set"}, 0, "slotdns set yourwebapp staging", ""},
+		{"help of an unknown command", []string{"help", "nope"}, 2, "", "No help topic for 'nope'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
