@@ -188,12 +188,12 @@ func (st *state) answer(q question) *dns.Msg {
 	case q.edns && q.version > 0:
 		return st.reply(q, dns.RcodeBadVers)
 	case q.qclass != dns.ClassINET:
-		return st.reply(q, dns.RcodeRefused)
+		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotAuthoritative)
 	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
 		// Zone transfers are not offered (yet).
-		return st.reply(q, dns.RcodeRefused)
+		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeProhibited)
 	case st.lookup == nil:
-		return st.reply(q, dns.RcodeRefused)
+		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotReady)
 	}
 	a := st.lookup(q.name, q.qtype)
 	resp := st.reply(q, rcodeOf(a.Result))
@@ -201,8 +201,10 @@ func (st *state) answer(q question) *dns.Msg {
 	case zones.Success, zones.NoData, zones.NameError:
 		resp.Authoritative = true
 	case zones.Delegation:
+	case zones.NotAuth:
+		return withEDE(resp, dns.ExtendedErrorCodeNotAuthoritative)
 	default:
-		return resp // SERVFAIL and REFUSED carry no records
+		return resp // SERVFAIL carries no records
 	}
 	// The slices belong to the snapshot: share them read-only, and copy
 	// Extra before the OPT is added to it.
@@ -250,6 +252,15 @@ func (st *state) reply(q question, rcode int) *dns.Msg {
 		m.Extra = []dns.RR{opt}
 	} else if rcode > 0xF {
 		m.Rcode = dns.RcodeFormatError // an extended rcode needs an OPT
+	}
+	return m
+}
+
+// withEDE adds an Extended DNS Error (RFC 8914) saying why a query was
+// refused, when the response has an OPT to carry it.
+func withEDE(m *dns.Msg, code uint16) *dns.Msg {
+	if opt := m.IsEdns0(); opt != nil {
+		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: code})
 	}
 	return m
 }

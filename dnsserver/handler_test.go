@@ -203,6 +203,35 @@ func TestHandlerEDNS(t *testing.T) {
 		{"OPT on NXDOMAIN", query("nope.example.com.", dns.TypeA, withEDNS(1232, true)), true, true, 1232},
 		{"OPT on REFUSED", query("example.org.", dns.TypeA, withEDNS(1232, false)), true, false, 1232},
 	}
+	edeTests := []struct {
+		name  string
+		st    *state
+		req   *dns.Msg
+		code  uint16
+		found bool
+	}{
+		{"outside our zones", st, query("example.org.", dns.TypeA, withEDNS(1232, false)), dns.ExtendedErrorCodeNotAuthoritative, true},
+		{"transfer", st, query("example.com.", dns.TypeAXFR, withEDNS(1232, false)), dns.ExtendedErrorCodeProhibited, true},
+		{"class CH", st, query("version.bind.", dns.TypeTXT, withEDNS(1232, false), func(m *dns.Msg) {
+			m.Question[0].Qclass = dns.ClassCHAOS
+		}), dns.ExtendedErrorCodeNotAuthoritative, true},
+		{"before Publish", newState(nil), query("www.example.com.", dns.TypeA, withEDNS(1232, false)), dns.ExtendedErrorCodeNotReady, true},
+		{"answer has none", st, query("www.example.com.", dns.TypeA, withEDNS(1232, false)), 0, false},
+	}
+	for _, tc := range edeTests {
+		t.Run("EDE "+tc.name, func(t *testing.T) {
+			got, _ := exchange(t, tc.st, pack(t, tc.req), true)
+			var ede *dns.EDNS0_EDE
+			for _, o := range got.IsEdns0().Option {
+				if e, ok := o.(*dns.EDNS0_EDE); ok {
+					ede = e
+				}
+			}
+			if (ede != nil) != tc.found || (ede != nil && ede.InfoCode != tc.code) {
+				t.Errorf("got EDE %v, want code %d (present %v)", ede, tc.code, tc.found)
+			}
+		})
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _ := exchange(t, st, pack(t, tc.req), true)
