@@ -19,7 +19,7 @@ func checkCommand() *cli.Command {
 		Description: `Reads the config and every zone file it names, as serve would, and prints
 "ok" per zone, or every problem as file:line: what is wrong. Exit 0 when all
 is well, 1 otherwise.`,
-		Flags:  []cli.Flag{jsonFlag},
+		Flags:  []cli.Flag{jsonFlag()},
 		Action: check,
 	}
 }

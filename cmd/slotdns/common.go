@@ -15,7 +15,8 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-var jsonFlag = &cli.BoolFlag{Name: "json", Usage: "print JSON instead of text"}
+// jsonFlag is new for every command: urfave/cli flags keep parse state.
+func jsonFlag() cli.Flag { return &cli.BoolFlag{Name: "json", Usage: "print JSON instead of text"} }
 
 // loadConfig reads the config named by --config.
 func loadConfig(c *cli.Context) (*control.Config, error) {

@@ -24,7 +24,7 @@ who, why, what each changed slot pointed at before and after, and the zone's
 SOA serial after it.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "limit", Usage: "show only the last `N` changes (0: all)"},
-			jsonFlag,
+			jsonFlag(),
 		},
 		Action: history,
 	}

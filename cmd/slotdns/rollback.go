@@ -22,7 +22,7 @@ or rollback), in one durable transaction. It refuses, saying why, when the
 slots no longer equal what that change left.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
-			jsonFlag,
+			jsonFlag(),
 		},
 		Action: rollback,
 	}

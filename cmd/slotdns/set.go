@@ -25,7 +25,7 @@ points at that target.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
 			&cli.StringFlag{Name: "expect", Usage: "set only if the slot's current target is `TARGET`"},
-			jsonFlag,
+			jsonFlag(),
 		},
 		Action: set,
 	}

@@ -24,7 +24,7 @@ serial and the last change. A slot whose stored target differs from the
 config's target says so: the config only seeds the store, the store is the
 truth. An apex alias shows the addresses it serves and whether they are
 stale.`,
-		Flags:  []cli.Flag{jsonFlag},
+		Flags:  []cli.Flag{jsonFlag()},
 		Action: status,
 	}
 }

@@ -29,7 +29,7 @@ swap happens only if --slot currently points at TARGET.`,
 			&cli.StringFlag{Name: "with", Value: "production", Usage: "the other slot of the swap"},
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
 			&cli.StringFlag{Name: "expect", Usage: "swap only if --slot's current target is `TARGET`"},
-			jsonFlag,
+			jsonFlag(),
 		},
 		Action: swap,
 	}

@@ -30,7 +30,7 @@ the zone apex, and for hostname targets the CNAME, which must equal the
 target. Prints a table and exits 1 when any answer differs from the store.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "server", Usage: "DNS server to ask, `HOST:PORT` (default: the first listen address)"},
-			jsonFlag,
+			jsonFlag(),
 		},
 		Action: verify,
 	}
