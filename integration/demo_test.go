@@ -229,6 +229,12 @@ func TestCheck(t *testing.T) {
 			edit:  func(s string) string { return s + "www IN A 192.0.2.80\n" },
 			where: "yourwebapp.com.zone:" + strconv.Itoa(lineCount(t, filepath.Join(repoRoot, "zones/yourwebapp.com.zone"))+1),
 		},
+		{
+			name:  "address records at an apex that is a slot name",
+			file:  "zones/yourwebapp.com.zone",
+			edit:  func(s string) string { return s + "@ IN A 192.0.2.80\n" },
+			where: "yourwebapp.com.zone:" + strconv.Itoa(lineCount(t, filepath.Join(repoRoot, "zones/yourwebapp.com.zone"))+1),
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
