@@ -178,19 +178,31 @@ func (a *aliasResolver) failed(target string, err error, failures int) time.Dura
 	}
 	a.mu.Unlock()
 
+	// Only a target the apex serves right now affects answers; the others
+	// are watched because a swap may move them there.
+	apexZones, _ := a.svc.apexZones(target)
+	atApex := len(apexZones) > 0
 	switch {
-	case expireNow:
+	case expireNow && atApex:
 		a.log.Error("Apex alias has no good addresses for longer than alias_max_stale; its apex answers SERVFAIL for A and AAAA until it resolves",
+			"target", target, "zones", apexZones, "resolved", rec.Resolved, "alias_max_stale", a.maxStale, "err", err)
+	case expireNow:
+		a.log.Warn("Addresses of a possible apex alias target are older than alias_max_stale; dropped until it resolves",
 			"target", target, "resolved", rec.Resolved, "alias_max_stale", a.maxStale, "err", err)
+	case failures > 1:
+	case atApex && ok && now.Before(expiry):
+		a.log.Warn("Apex alias resolution failed; serving the last good addresses", "target", target, "zones", apexZones, "addrs", rec.Addrs, "until", expiry, "err", err)
+	case atApex:
+		a.log.Error("Apex alias resolution failed and no addresses are known; its apex answers SERVFAIL for A and AAAA", "target", target, "zones", apexZones, "err", err)
+	default:
+		a.log.Warn("Resolving a target that a swap may move to the zone apex failed; retrying", "target", target, "err", err)
+	}
+	if expireNow {
 		a.svc.mu.Lock()
 		if err := a.svc.rebuild(); err != nil {
 			a.log.Error("Apex alias not published", "target", target, "err", err)
 		}
 		a.svc.mu.Unlock()
-	case failures == 1 && ok && now.Before(expiry):
-		a.log.Warn("Apex alias resolution failed; serving the last good addresses", "target", target, "addrs", rec.Addrs, "until", expiry, "err", err)
-	case failures == 1:
-		a.log.Error("Apex alias resolution failed and no addresses are known; its apex answers SERVFAIL for A and AAAA", "target", target, "err", err)
 	}
 
 	next := min(time.Second<<min(failures-1, 5), 30*time.Second)
