@@ -178,7 +178,19 @@ func parseConfig(path string, data []byte, readZones bool) (*Config, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) && perr.Position.Line > 0 {
+			if perr.LastKey != "" {
+				return nil, fmt.Errorf("%s:%d: key %q: %s", path, perr.Position.Line, perr.LastKey, perr.Message)
+			}
 			return nil, fmt.Errorf("%s:%d: %s", path, perr.Position.Line, perr.Message)
+		}
+		// Type mismatches come as plain errors: toml: line N (last key "k"): ...
+		if m := decodeErrorText.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			if line == 0 {
+				line = p.lines[m[2]]
+			}
+			p.addf(line, "key %q: %s", m[2], m[3])
+			return nil, p.errs[0]
 		}
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
@@ -195,9 +207,10 @@ func parseConfig(path string, data []byte, readZones bool) (*Config, error) {
 	return cfg, nil
 }
 
+var decodeErrorText = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "(.*?)"\): (.*)$`)
+
 type configParser struct {
 	path  string
-	dir   string
 	lines map[string]int
 	errs  []error
 }

@@ -91,6 +91,8 @@ zone = "example.com."
 		{"unknown top key", "listn = [\"127.0.0.1:53\"]\n" + base, []string{`slotdns.toml:1: unknown key "listn"`}},
 		{"unknown slot key", base + app + "[app.slots.production]\nnames = [\"www\"]\ntarget = \"a.example.net.\"\ntargte = \"x\"\n",
 			[]string{`slotdns.toml:12: unknown key "app.slots.production.targte"`}},
+		{"wrong type", "listen = 5\n" + base, []string{`slotdns.toml:1: key "listen": incompatible types`}},
+		{"wrong type in an app", base + app + "ttl = \"x\"\n", []string{`slotdns.toml:9: key "app.ttl": incompatible types`}},
 		{"bad listen", "listen = [\"localhost\"]\n" + base, []string{`slotdns.toml:1: listen "localhost"`}},
 		{"bad log format", "log_format = \"xml\"\n" + base, []string{`slotdns.toml:1: log_format "xml"`}},
 		{"bad duration", "alias_max_stale = \"soon\"\n" + base, []string{`slotdns.toml:1: alias_max_stale "soon"`}},
