@@ -62,6 +62,7 @@ func TestAPIRoutes(t *testing.T) {
 		{"swap of an unknown app", "POST", "/v1/apps/nope/swap", `{}`, 404, codeNotFound},
 		{"swap with bad JSON", "POST", "/v1/apps/site/swap", `{"slot":`, 400, codeInvalid},
 		{"swap with an unknown field", "POST", "/v1/apps/site/swap", `{"slto":"staging"}`, 400, codeInvalid},
+		{"swap with a body too large", "POST", "/v1/apps/site/swap", `{"reason":"` + strings.Repeat("x", maxBody) + `"}`, 400, codeInvalid},
 		{"swap with trailing data", "POST", "/v1/apps/site/swap", `{} {}`, 400, codeInvalid},
 		{"swap with a bad expect", "POST", "/v1/apps/site/swap", `{"expect":"1.2.3.400"}`, 400, codeInvalid},
 		{"set", "POST", "/v1/apps/site/slots/staging", `{"target":"test3.deploy.test."}`, 200, "before"},
