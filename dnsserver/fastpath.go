@@ -13,9 +13,13 @@ import (
 // fast path is unsure of, goes through respondSlow, which produces the same
 // bytes (handler_test.go checks that).
 
-// maxCachedResponses bounds the cache, so that queries for random names
-// cannot grow it: past the bound, misses are answered without being kept.
-const maxCachedResponses = 10000
+// maxCachedResponses and maxCachedBytes bound the cache, so that queries
+// for random names cannot grow it: past either bound, misses are answered
+// without being kept.
+const (
+	maxCachedResponses = 10000
+	maxCachedBytes     = 32 << 20
+)
 
 // maxKeyLen is a wire qname (at most 255 bytes), the qtype and a flags byte.
 const maxKeyLen = 255 + 2 + 1
@@ -168,13 +172,15 @@ func (st *state) fill(key []byte, edns bool) []byte {
 // responseCache maps a cache key to a packed response. It hangs off one
 // published state and is dropped with it.
 type responseCache struct {
-	mu      sync.RWMutex
-	entries map[string][]byte
-	max     int
+	mu       sync.RWMutex
+	entries  map[string][]byte
+	bytes    int // of the responses kept
+	max      int
+	maxBytes int
 }
 
-func newResponseCache(max int) *responseCache {
-	return &responseCache{entries: make(map[string][]byte), max: max}
+func newResponseCache(max, maxBytes int) *responseCache {
+	return &responseCache{entries: make(map[string][]byte), max: max, maxBytes: maxBytes}
 }
 
 func (c *responseCache) get(key []byte) []byte {
@@ -186,8 +192,9 @@ func (c *responseCache) get(key []byte) []byte {
 
 func (c *responseCache) put(key, resp []byte) {
 	c.mu.Lock()
-	if len(c.entries) < c.max {
+	if _, ok := c.entries[string(key)]; !ok && len(c.entries) < c.max && c.bytes+len(resp) <= c.maxBytes {
 		c.entries[string(key)] = resp
+		c.bytes += len(resp)
 	}
 	c.mu.Unlock()
 }

@@ -35,7 +35,7 @@ type state struct {
 }
 
 func newState(snap *zones.Snapshot) *state {
-	st := &state{snap: snap, cache: newResponseCache(maxCachedResponses)}
+	st := &state{snap: snap, cache: newResponseCache(maxCachedResponses, maxCachedBytes)}
 	if snap != nil {
 		st.lookup = snap.Lookup
 	}

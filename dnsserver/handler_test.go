@@ -414,7 +414,7 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 
 func TestCacheBounded(t *testing.T) {
 	st := testState(t)
-	st.cache = newResponseCache(10)
+	st.cache = newResponseCache(10, maxCachedBytes)
 	for i := range 50 {
 		req := pack(t, query(fmt.Sprintf("n%d.example.com.", i), dns.TypeA))
 		got, _ := exchange(t, st, req, true)
@@ -424,6 +424,21 @@ func TestCacheBounded(t *testing.T) {
 	}
 	if got := st.cache.len(); got != 10 {
 		t.Errorf("cache size: got %d, want 10", got)
+	}
+}
+
+func TestCacheBytesBounded(t *testing.T) {
+	st := testState(t)
+	st.cache = newResponseCache(100, 1000)
+	for _, udp := range []bool{false, true} {
+		got, _ := exchange(t, st, pack(t, query("big.example.com.", dns.TypeA)), udp)
+		if len(got.Answer) == 0 && !got.Truncated {
+			t.Fatalf("udp=%v: got %v, want the answers or TC", udp, got)
+		}
+	}
+	exchange(t, st, pack(t, query("www.example.com.", dns.TypeA)), true)
+	if got := st.cache.len(); got != 1 {
+		t.Errorf("cache entries: got %d, want only the small response kept", got)
 	}
 }
 

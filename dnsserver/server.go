@@ -2,17 +2,21 @@ package dnsserver
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/slotdns/slotdns/zones"
+
+	"github.com/miekg/dns"
 )
 
 // Config is what a Server needs, as plain values.
@@ -36,6 +40,7 @@ type Server struct {
 	state atomic.Pointer[state]
 
 	tcpSlots chan struct{} // one token per open TCP connection
+	panics   atomic.Uint64 // queries whose handling panicked
 	wg       sync.WaitGroup
 
 	mu       sync.Mutex
@@ -224,4 +229,24 @@ func (s *Server) shuttingDown() bool {
 	default:
 		return false
 	}
+}
+
+// respond answers req from st. A panic while answering (a bug, which a
+// crafted query could otherwise turn into a crash of the whole server) is
+// logged, sparingly, and answered with SERVFAIL.
+func (s *Server) respond(st *state, req, out []byte, udp bool) (resp []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			// Log the 1st, 2nd, 4th, 8th... so a flood cannot fill the log.
+			if n := s.panics.Add(1); n&(n-1) == 0 {
+				s.log.Error("Answering a query panicked", "panic", r, "query", fmt.Sprintf("%x", req),
+					"count", n, "stack", string(debug.Stack()))
+			}
+			resp = nil
+			if len(req) >= headerLen && req[2]&0x80 == 0 {
+				resp = headerOnly(out, binary.BigEndian.Uint16(req), int(req[2]>>3)&0xF, dns.RcodeServerFailure)
+			}
+		}
+	}()
+	return st.respond(req, out, udp)
 }

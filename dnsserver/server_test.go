@@ -476,3 +476,29 @@ func TestWildcardAnswersFromQueriedAddress(t *testing.T) {
 		})
 	}
 }
+
+func TestPanicAnsweredWithServfail(t *testing.T) {
+	s := startServer(t, nil, Config{})
+	st := newState(nil)
+	lookup := fakeLookup(t)
+	st.lookup = func(qname string, qtype uint16) zones.Answer {
+		if qname == "panic.example.com." {
+			panic("lookup bug")
+		}
+		return lookup(qname, qtype)
+	}
+	s.state.Store(st)
+	addr := s.UDPAddrs()[0].String()
+	for _, network := range []string{"udp", "tcp"} {
+		got := ask(t, network, addr, query("panic.example.com.", dns.TypeA))
+		if got.Rcode != dns.RcodeServerFailure || got.Id != 0xbeef {
+			t.Errorf("%s: got %s id %#x, want SERVFAIL id 0xbeef", network, dns.RcodeToString[got.Rcode], got.Id)
+		}
+		if got := ask(t, network, addr, query("www.example.com.", dns.TypeA)); got.Rcode != dns.RcodeSuccess {
+			t.Errorf("%s after the panic: got %s, want NOERROR", network, dns.RcodeToString[got.Rcode])
+		}
+	}
+	if got := s.panics.Load(); got != 2 {
+		t.Errorf("panics counted: got %d, want 2", got)
+	}
+}

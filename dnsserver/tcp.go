@@ -94,7 +94,7 @@ func (s *Server) serveTCP(c net.Conn) {
 		if _, err := io.ReadFull(r, req[:n]); err != nil {
 			return
 		}
-		resp := s.state.Load().respond(req[:n], out, false)
+		resp := s.respond(s.state.Load(), req[:n], out, false)
 		if resp != nil {
 			binary.BigEndian.PutUint16(lenBuf[:], uint16(len(resp)))
 			w.Write(lenBuf[:])

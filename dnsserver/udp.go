@@ -45,7 +45,7 @@ func (s *Server) readUDPSimple(pc net.PacketConn) {
 			time.Sleep(time.Millisecond) // an unexpected error must not spin
 			continue
 		}
-		if resp := s.state.Load().respond(req[:n], out, true); resp != nil {
+		if resp := s.respond(s.state.Load(), req[:n], out, true); resp != nil {
 			pc.WriteTo(resp, addr)
 		}
 	}

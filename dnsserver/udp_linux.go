@@ -82,7 +82,7 @@ func (s *Server) readUDP(pc net.PacketConn) {
 		m := 0
 		for i := range n {
 			req := b.bufs[i][:b.recv[i].len]
-			resp := st.respond(req, b.outs[i][:0], true)
+			resp := s.respond(st, req, b.outs[i][:0], true)
 			if len(resp) == 0 {
 				continue
 			}
