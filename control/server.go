@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -141,12 +142,24 @@ func listenControl(path string) (net.Listener, error) {
 			return nil, fmt.Errorf("remove stale control socket %s: %w", path, err)
 		}
 	}
-	ln, err := net.Listen("unix", path)
+	// The socket is bound under a temporary name, made 0600, and only then
+	// renamed into place: whoever finds the file finds it listening and
+	// private, never half set up.
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	os.Remove(tmp)
+	ln, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err != nil {
 		ln.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		os.Remove(tmp)
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	return ln, nil
@@ -179,6 +192,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.http.Close()
 		}
 		<-s.serveDone
+		if err := os.Remove(s.cfg.Control); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove control socket: %w", err))
+		}
 		if err := s.dns.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("dns: %w", err))
 		}
