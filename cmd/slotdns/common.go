@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -66,18 +67,23 @@ func wantArgs(c *cli.Context, min, max int) error {
 // actor names who runs the command: the user behind sudo, else the user,
 // at this host.
 func actor() string {
-	user := os.Getenv("SUDO_USER")
-	if user == "" {
-		user = os.Getenv("USER")
+	name := os.Getenv("SUDO_USER")
+	if name == "" {
+		name = os.Getenv("USER")
 	}
-	if user == "" {
-		user = "unknown"
+	if name == "" {
+		// Services and CI jobs often run without $USER.
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		} else {
+			name = fmt.Sprintf("uid %d", os.Getuid())
+		}
 	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {
-		return user
+		return name
 	}
-	return user + "@" + host
+	return name + "@" + host
 }
 
 func printJSON(w io.Writer, v any) error {
