@@ -112,9 +112,10 @@ func withTTL(ttl int) func(string) string {
 // addr is the DNS address of the running server.
 func (in *instance) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(in.port)) }
 
-// start runs `slotdns serve` on a free loopback port and waits until it
-// answers DNS and its control socket accepts connections. A port taken
-// between choosing and binding it is retried with another.
+// start runs `slotdns serve` on a free loopback port (a restart tries the
+// port of the last start first) and waits until it answers DNS and its
+// control socket accepts connections. A port taken between choosing and
+// binding it is retried with another.
 func (in *instance) start() {
 	in.t.Helper()
 	if in.proc != nil && in.proc.running() {
@@ -122,7 +123,9 @@ func (in *instance) start() {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		in.port = freePort(in.t)
+		if in.port == 0 || attempt > 0 {
+			in.port = freePort(in.t)
+		}
 		in.writeConfig(listenLine.ReplaceAllString(in.readConfig(),
 			fmt.Sprintf("listen  = [%q]", in.addr())))
 		in.proc = startProcess(in.t, in.dir, slotdnsBin, "serve", "--config", in.config)
