@@ -2,7 +2,7 @@ package integration
 
 import (
 	"fmt"
-	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,9 +20,8 @@ import (
 func TestApexAliasThroughResolver(t *testing.T) {
 	cloud := newDemo(t, nil)
 	zoneTTL := regexp.MustCompile(`(?m)^\$TTL\s+\d+`)
-	zoneFile := cloud.dir + "/zones/cloudapp.test.zone"
-	cloudZone := zoneTTL.ReplaceAllString(readFile(t, zoneFile), "$$TTL 1") // refreshed every second
-	writeFile(t, zoneFile, cloudZone)
+	zoneFile := filepath.Join(cloud.dir, "zones", "cloudapp.test.zone")
+	writeFile(t, zoneFile, zoneTTL.ReplaceAllString(readFile(t, zoneFile), "$$TTL 1")) // refreshed every second
 	cloud.start()
 
 	ownZone := regexp.MustCompile(`(?s)# The deployments' hostnames.*?file\s*=\s*"zones/cloudapp.test.zone"\n`)
@@ -86,20 +85,4 @@ func TestApexAliasThroughResolver(t *testing.T) {
 		t.Fatalf("the resolver came back on port %d, not %d where the site looks for it", cloud.port, port)
 	}
 	wantApex("resolver back", prod)
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

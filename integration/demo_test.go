@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -240,13 +239,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := newDemo(t, nil)
 			path := filepath.Join(in.dir, tt.file)
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(tt.edit(string(data))), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeFile(t, path, tt.edit(readFile(t, path)))
 			r := in.slotdns("check")
 			if r.code != 1 || !strings.Contains(r.stdout+r.stderr, tt.where) {
 				t.Errorf("check: got exit %d, want 1 and a message naming %s\n%v", r.code, tt.where, r)
@@ -261,11 +254,7 @@ func TestCheck(t *testing.T) {
 
 func lineCount(t *testing.T, path string) int {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Count(string(data), "\n")
+	return strings.Count(readFile(t, path), "\n")
 }
 
 // checkSlotAnswer: name answers a CNAME to target with the slot TTL, AA set.

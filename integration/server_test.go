@@ -53,11 +53,7 @@ func newDemo(t testing.TB, edit func(config string) string) *instance {
 	for _, f := range zoneFiles {
 		copyFile(t, f, filepath.Join(dir, "zones", filepath.Base(f)))
 	}
-	data, err := os.ReadFile(filepath.Join(repoRoot, "slotdns.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := string(data)
+	config := readFile(t, filepath.Join(repoRoot, "slotdns.toml"))
 	if edit != nil {
 		config = edit(config)
 	}
@@ -74,30 +70,27 @@ func newDemo(t testing.TB, edit func(config string) string) *instance {
 
 func copyFile(t testing.TB, from, to string) {
 	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, to, readFile(t, from))
 }
 
-func (in *instance) writeConfig(config string) {
-	in.t.Helper()
-	if err := os.WriteFile(in.config, []byte(config), 0o644); err != nil {
-		in.t.Fatal(err)
-	}
-}
-
-func (in *instance) readConfig() string {
-	in.t.Helper()
-	data, err := os.ReadFile(in.config)
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
-		in.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return string(data)
 }
+
+func writeFile(t testing.TB, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (in *instance) writeConfig(config string) { writeFile(in.t, in.config, config) }
+func (in *instance) readConfig() string        { return readFile(in.t, in.config) }
 
 var listenLine = regexp.MustCompile(`(?m)^listen\s*=.*$`)
 
