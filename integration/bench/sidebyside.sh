@@ -18,8 +18,7 @@
 set -euo pipefail
 BIN="$(realpath "${1:?usage: sidebyside.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-SHARED="$(cd "${SHARED:-$REPO/../shared}" && pwd)"
-KIT="$SHARED/bench"
+KIT="${SHARED:-$REPO/../shared}/bench"
 PORT="${PORT:-5305}"
 export NSD_PORT="${NSD_PORT:-5301}" KNOT_PORT="${KNOT_PORT:-5302}"
 SERVER_CPUS="${SERVER_CPUS:-1}"
@@ -32,7 +31,11 @@ if [ -n "$missing" ]; then
   echo "side-by-side run skipped, missing:$missing (apt-get install dnsperf nsd knot bind9-dnsutils)"
   exit 0
 fi
-[ -r "$KIT/yourwebapp.com.zone" ] || { echo "no benchmark kit at $KIT (set SHARED)" >&2; exit 1; }
+if [ ! -r "$KIT/yourwebapp.com.zone" ]; then
+  echo "side-by-side run skipped: no benchmark kit at $KIT (set SHARED to the folder holding bench/)"
+  exit 0
+fi
+KIT="$(cd "$KIT" && pwd)"
 for p in "$PORT" "$NSD_PORT" "$KNOT_PORT"; do
   if ss -Hlun "sport = :$p" | grep -q .; then echo "port $p is in use (set PORT, NSD_PORT, KNOT_PORT)" >&2; exit 1; fi
 done
