@@ -35,6 +35,7 @@ type instance struct {
 	config string // path of slotdns.toml
 	port   int    // DNS port of the last start, UDP and TCP
 	proc   *process
+	out    *lockedBuffer // what every start of the server printed
 }
 
 // newDemo copies the repository's slotdns.toml and zones/*.zone into a fresh
@@ -57,12 +58,15 @@ func newDemo(t testing.TB, edit func(config string) string) *instance {
 	if edit != nil {
 		config = edit(config)
 	}
-	in := &instance{t: t, dir: dir, config: filepath.Join(dir, "slotdns.toml")}
+	in := &instance{t: t, dir: dir, config: filepath.Join(dir, "slotdns.toml"), out: &lockedBuffer{}}
 	in.writeConfig(config)
 	t.Cleanup(func() {
 		if in.proc != nil && in.proc.running() {
 			in.proc.signal(syscall.SIGKILL)
 			in.proc.wait(stopTimeout)
+		}
+		if t.Failed() && in.proc != nil {
+			t.Logf("slotdns serve in %s printed:\n%s", dir, in.out.String())
 		}
 	})
 	return in
@@ -121,7 +125,7 @@ func (in *instance) start() {
 		}
 		in.writeConfig(listenLine.ReplaceAllString(in.readConfig(),
 			fmt.Sprintf("listen  = [%q]", in.addr())))
-		in.proc = startProcess(in.t, in.dir, slotdnsBin, "serve", "--config", in.config)
+		in.proc = startProcess(in.t, in.dir, in.out, slotdnsBin, "serve", "--config", in.config)
 		lastErr = in.waitReady()
 		if lastErr == nil {
 			return
@@ -134,7 +138,7 @@ func (in *instance) start() {
 			break
 		}
 	}
-	in.t.Fatalf("slotdns serve: %v\noutput:\n%s", lastErr, in.proc.output())
+	in.t.Fatalf("slotdns serve: %v", lastErr)
 }
 
 // waitReady polls until the server answers the SOA of yourwebapp.com and the
@@ -169,10 +173,10 @@ func (in *instance) stop() {
 	if !in.proc.wait(stopTimeout) {
 		in.proc.signal(syscall.SIGKILL)
 		in.proc.wait(stopTimeout)
-		in.t.Fatalf("slotdns serve ignored SIGTERM for %v\noutput:\n%s", stopTimeout, in.proc.output())
+		in.t.Fatalf("slotdns serve ignored SIGTERM for %v", stopTimeout)
 	}
 	if err := in.proc.exitErr(); err != nil {
-		in.t.Fatalf("slotdns serve after SIGTERM: got %v, want exit status 0\noutput:\n%s", err, in.proc.output())
+		in.t.Fatalf("slotdns serve after SIGTERM: got %v, want exit status 0", err)
 	}
 }
 
@@ -252,11 +256,11 @@ type process struct {
 	err  error // the Wait result, set before done closes
 }
 
-func startProcess(t testing.TB, dir, name string, args ...string) *process {
+// startProcess runs name in dir, its output going to out.
+func startProcess(t testing.TB, dir string, out *lockedBuffer, name string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

@@ -105,7 +105,7 @@ stub-zone:
 	if out, err := exec.Command(filepath.Join(filepath.Dir(unbound), "unbound-checkconf"), conf).CombinedOutput(); err != nil {
 		t.Fatalf("unbound-checkconf %s: %v\n%s", conf, err, out)
 	}
-	p := startProcess(t, dir, unbound, "-d", "-c", conf)
+	p := startProcess(t, dir, &lockedBuffer{}, unbound, "-d", "-c", conf)
 	t.Cleanup(func() {
 		p.signal(syscall.SIGTERM)
 		if !p.wait(stopTimeout) {
