@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -130,13 +131,14 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 	if port == "0" {
 		attempts = 20 // the UDP port may be taken for TCP; try another
 	}
+	udpNet, tcpNet := networks(host)
 	for i := 0; ; i++ {
-		pc, err := net.ListenPacket("udp", addr)
+		pc, err := net.ListenPacket(udpNet, addr)
 		if err != nil {
 			return nil, nil, err
 		}
 		tcpAddr := net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
-		ln, err := net.Listen("tcp", tcpAddr)
+		ln, err := net.Listen(tcpNet, tcpAddr)
 		if err == nil {
 			return pc, ln, nil
 		}
@@ -144,6 +146,21 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 		if i+1 >= attempts {
 			return nil, nil, err
 		}
+	}
+}
+
+// networks picks the socket family from the address, so that "[::]:53"
+// opens IPv6 only (IPV6_V6ONLY) and can stand beside "0.0.0.0:53" in one
+// listen list, as in every other authoritative server.
+func networks(host string) (udp, tcp string) {
+	ip, err := netip.ParseAddr(host)
+	switch {
+	case err != nil:
+		return "udp", "tcp" // a hostname: whatever it resolves to
+	case ip.Is4():
+		return "udp4", "tcp4"
+	default:
+		return "udp6", "tcp6"
 	}
 }
 

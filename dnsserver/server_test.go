@@ -458,7 +458,10 @@ func TestTCPConnectionCap(t *testing.T) {
 // (on an ephemeral port, queried over loopback only) and asks 127.0.0.2: the
 // client's connected socket takes the answer only from that address.
 func TestWildcardAnswersFromQueriedAddress(t *testing.T) {
-	for _, listen := range []string{"0.0.0.0:0", "[::]:0"} {
+	for listen, hosts := range map[string][]string{
+		"0.0.0.0:0": {"127.0.0.1", "127.0.0.2"},
+		"[::]:0":    {"::1"},
+	} {
 		t.Run(listen, func(t *testing.T) {
 			s := New(Config{Listen: []string{listen}})
 			s.Publish(testSnapshot(t, "blue.cloudapp.test."))
@@ -467,7 +470,7 @@ func TestWildcardAnswersFromQueriedAddress(t *testing.T) {
 			}
 			t.Cleanup(func() { s.Shutdown(context.Background()) })
 			port := s.UDPAddrs()[0].(*net.UDPAddr).Port
-			for _, host := range []string{"127.0.0.1", "127.0.0.2"} {
+			for _, host := range hosts {
 				addr := net.JoinHostPort(host, strconv.Itoa(port))
 				if got := ask(t, "udp", addr, query("www.yourwebapp.com.", dns.TypeA)); got.Rcode != dns.RcodeSuccess {
 					t.Errorf("%s: got %s, want NOERROR", addr, dns.RcodeToString[got.Rcode])
@@ -500,5 +503,34 @@ func TestPanicAnsweredWithServfail(t *testing.T) {
 	}
 	if got := s.panics.Load(); got != 2 {
 		t.Errorf("panics counted: got %d, want 2", got)
+	}
+}
+
+// TestWildcardIPv4BesideIPv6 listens on both unspecified addresses with one
+// port, as an operator lists them: "[::]" must not take the IPv4 side too.
+func TestWildcardIPv4BesideIPv6(t *testing.T) {
+	probe := New(Config{Listen: []string{"0.0.0.0:0"}})
+	if err := probe.Start(); err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(probe.UDPAddrs()[0].(*net.UDPAddr).Port)
+	probe.Shutdown(context.Background())
+
+	s := New(Config{Listen: []string{"0.0.0.0:" + port, "[::]:" + port}})
+	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
+	if err := s.Start(); err != nil {
+		if _, v6 := net.Listen("tcp6", "[::1]:0"); v6 != nil {
+			t.Skipf("no IPv6 on this machine: %v", v6)
+		}
+		t.Fatalf("listen on 0.0.0.0 and [::] port %s: %v", port, err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		for _, network := range []string{"udp", "tcp"} {
+			addr := net.JoinHostPort(host, port)
+			if got := ask(t, network, addr, query("www.yourwebapp.com.", dns.TypeA)); got.Rcode != dns.RcodeSuccess {
+				t.Errorf("%s %s: got %s, want NOERROR", network, addr, dns.RcodeToString[got.Rcode])
+			}
+		}
 	}
 }
