@@ -424,7 +424,7 @@ func (p *configParser) buildApps(cfg *Config, fc *fileConfig) {
 			}
 			t, err := zones.ParseTarget(fs.Target)
 			if err != nil {
-				p.addf(targetLine, "%s: target %q: %v", where, fs.Target, err)
+				p.addf(targetLine, "%s: %v", where, err)
 				continue
 			}
 			slot.Target = t

@@ -484,7 +484,7 @@ func (s *service) Set(ctx context.Context, app, slot string, req SetRequest) (Ch
 	}
 	t, err := zones.ParseTarget(req.Target)
 	if err != nil {
-		return Change{}, invalidf("set %q slot %q: target %q: %v", app, slot, req.Target, err)
+		return Change{}, invalidf("set %q slot %q: %v", app, slot, err)
 	}
 	if _, ok := ac.Slot(slot); !ok {
 		return Change{}, fmt.Errorf("set %q: slot %q: %w; the config declares %s", app, slot, store.ErrNotFound, slotList(ac))
@@ -649,7 +649,7 @@ func canonicalExpect(expect string) (string, error) {
 	}
 	t, err := zones.ParseTarget(expect)
 	if err != nil {
-		return "", invalidf("expect %q: %v", expect, err)
+		return "", invalidf("expect: %v", err)
 	}
 	return t.String(), nil
 }
