@@ -25,6 +25,7 @@ type Config struct {
 	Listen         []string      // host:port; UDP and TCP on each ("[::1]:53" for IPv6)
 	Logger         *slog.Logger  // nil: discard
 	TCPIdleTimeout time.Duration // 0: a default (10s)
+	Transfer       *Transfer     // who may AXFR/IXFR which zone; nil: nobody
 }
 
 const (
