@@ -20,9 +20,9 @@ type AliasRecord struct {
 
 // SaveAlias stores rec. When its addresses differ from the stored ones (or
 // none were stored) it bumps the serial of every zone in zones in the same
-// transaction and reports changed; the new serials are returned keyed by
-// zone. When nothing changed, serials is nil. A zone not stored fails the
-// whole call with ErrNotFound.
+// transaction, journaling each, and reports changed; the new serials are
+// returned keyed by zone. When nothing changed, serials is nil. A zone not
+// stored fails the whole call with ErrNotFound.
 func (db *DB) SaveAlias(rec AliasRecord, zones []string) (changed bool, serials map[string]uint32, err error) {
 	rec.Addrs = slices.Sorted(slices.Values(rec.Addrs))
 	err = db.bolt.Update(func(tx *bbolt.Tx) error {
@@ -36,22 +36,36 @@ func (db *DB) SaveAlias(rec AliasRecord, zones []string) (changed bool, serials 
 			}
 			changed = !slices.Equal(stored.Addrs, rec.Addrs)
 		}
-		if err := putJSON(aliases, key, rec); err != nil {
-			return err
-		}
 		if !changed {
-			return nil
+			return putJSON(aliases, key, rec)
 		}
+		// One change, one bump per zone, even when a zone is listed twice.
+		// Every zone's state before is read before the record is written.
+		var changes []*journalChange
 		serials = make(map[string]uint32, len(zones))
 		for _, zone := range zones {
 			if _, done := serials[zone]; done {
-				continue // one change, one bump, even when a zone is listed twice
+				continue
 			}
-			serial, err := bumpSerial(tx, zone)
+			jc, err := db.beginJournal(tx, zone)
 			if err != nil {
 				return err
 			}
-			serials[zone] = serial
+			changes = append(changes, jc)
+			serials[zone] = 0
+		}
+		if err := putJSON(aliases, key, rec); err != nil {
+			return err
+		}
+		for _, jc := range changes {
+			serial, err := bumpSerial(tx, jc.zone)
+			if err != nil {
+				return err
+			}
+			serials[jc.zone] = serial
+			if err := jc.finish(tx); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -26,7 +26,8 @@ type App struct {
 // The zone must have been seeded (SeedZone) first. Seeding is not a
 // mutation: it leaves the version, the zone serial and the history alone,
 // so a caller that adds slots to a zone it already serves may want
-// BumpSerial. An app stored under another zone moves to zone.
+// BumpSerial. An app stored under another zone moves to zone. Either way
+// the zones' IXFR journals are cut (see CutJournal).
 func (db *DB) SeedApp(app, zone string, slots map[string]string) ([]string, error) {
 	var added []string
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
@@ -49,6 +50,19 @@ func (db *DB) SeedApp(app, zone string, slots map[string]string) ([]string, erro
 		}
 		if !isNew && a.Zone == zone && len(added) == 0 {
 			return nil // nothing new: do not rewrite the record
+		}
+		// The zones' content changed at their current serials: a
+		// secondary there holds it without these slots, so no delta from
+		// that serial can be right.
+		if !isNew && a.Zone != zone {
+			if _, err := loadZone(tx, a.Zone); err == nil {
+				if err := cutJournal(tx, a.Zone); err != nil {
+					return err
+				}
+			}
+		}
+		if err := cutJournal(tx, zone); err != nil {
+			return err
 		}
 		a.Zone = zone
 		a.Updated = now()

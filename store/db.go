@@ -18,6 +18,7 @@ import (
 //	zones    <origin> -> zoneState
 //	history  <app>/   -> nested bucket: big-endian uint64 seq -> Entry
 //	aliases  <target> -> AliasRecord
+//	journal  <zone>/  -> nested bucket: big-endian uint64 seq -> Delta (see journal.go)
 var (
 	bucketMeta    = []byte("meta")
 	bucketApps    = []byte("apps")
@@ -47,8 +48,9 @@ var (
 
 // DB is an open slotdns database.
 type DB struct {
-	bolt *bbolt.DB
-	path string
+	bolt    *bbolt.DB
+	path    string
+	journal journalPointer // what SetJournal installed; nil: changes cut the journal
 }
 
 // Options tune Open.
@@ -99,7 +101,7 @@ func (db *DB) initSchema(tx *bbolt.Tx) error {
 	if name, _ := tx.Cursor().First(); name != nil {
 		return fmt.Errorf("open %s: not a slotdns database (it has no %q bucket); point db at another file", db.path, bucketMeta)
 	}
-	for _, name := range [][]byte{bucketMeta, bucketApps, bucketZones, bucketHistory, bucketAliases} {
+	for _, name := range [][]byte{bucketMeta, bucketApps, bucketZones, bucketHistory, bucketAliases, bucketJournal} {
 		if _, err := tx.CreateBucket(name); err != nil {
 			return fmt.Errorf("open %s: create bucket %q: %w", db.path, name, err)
 		}

@@ -11,6 +11,9 @@ import (
 // zoneState is the stored state of one zone.
 type zoneState struct {
 	Serial uint32 `json:"serial"`
+	// JournalCut says the zone's content changed at this serial without a
+	// journal entry (see cutJournal): the next change is not journaled.
+	JournalCut bool `json:"journal_cut,omitempty"`
 }
 
 // SerialLess reports whether a < b in RFC 1982 serial number arithmetic.
@@ -22,21 +25,28 @@ func SerialLess(a, b uint32) bool {
 }
 
 // SeedZone makes the zone's stored serial max(stored, fileSerial) in RFC
-// 1982 order and returns it. A zone not yet stored takes fileSerial.
+// 1982 order and returns it. A zone not yet stored takes fileSerial. A
+// serial raised this way is not journaled: the zone's journal is cut.
 func (db *DB) SeedZone(zone string, fileSerial uint32) (uint32, error) {
 	serial := fileSerial
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		zones := tx.Bucket(bucketZones)
-		if zones.Get([]byte(zone)) != nil {
-			var stored zoneState
-			if err := getJSON(zones, []byte(zone), &stored); err != nil {
-				return err
-			}
-			if !SerialLess(stored.Serial, fileSerial) {
-				serial = stored.Serial
-			}
+		if zones.Get([]byte(zone)) == nil {
+			return putJSON(zones, []byte(zone), zoneState{Serial: serial})
 		}
-		return putJSON(zones, []byte(zone), zoneState{Serial: serial})
+		var stored zoneState
+		if err := getJSON(zones, []byte(zone), &stored); err != nil {
+			return err
+		}
+		if !SerialLess(stored.Serial, fileSerial) {
+			serial = stored.Serial
+			return nil
+		}
+		stored.Serial = serial
+		if err := putJSON(zones, []byte(zone), stored); err != nil {
+			return err
+		}
+		return dropJournal(tx, zone)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("seed zone %q: %w", zone, err)
@@ -60,13 +70,19 @@ func (db *DB) ZoneSerial(zone string) (uint32, error) {
 
 // BumpSerial increments the zone's serial (RFC 1982) in its own
 // transaction, for zone changes that are not app mutations (an apex alias
-// whose resolved addresses changed). It returns the new serial.
+// whose resolved addresses changed), and journals it. It returns the new
+// serial.
 func (db *DB) BumpSerial(zone string) (uint32, error) {
 	var serial uint32
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		var err error
-		serial, err = bumpSerial(tx, zone)
-		return err
+		jc, err := db.beginJournal(tx, zone)
+		if err != nil {
+			return err
+		}
+		if serial, err = bumpSerial(tx, zone); err != nil {
+			return err
+		}
+		return jc.finish(tx)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bump serial: %w", err)

@@ -125,12 +125,16 @@ func (db *DB) Rollback(app string, meta Meta) (Entry, error) {
 }
 
 // mutate runs change on a copy of the app's slots and commits, in one
-// Update transaction, the new slots, version+1, zone serial+1 and one
-// history entry. When change fails nothing is written.
+// Update transaction, the new slots, version+1, zone serial+1, its journal
+// entry and one history entry. When change fails nothing is written.
 func (db *DB) mutate(app, kind string, meta Meta, change func(tx *bbolt.Tx, slots map[string]string) error) (Entry, error) {
 	var entry Entry
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		a, err := loadApp(tx, app)
+		if err != nil {
+			return err
+		}
+		jc, err := db.beginJournal(tx, a.Zone)
 		if err != nil {
 			return err
 		}
@@ -145,6 +149,9 @@ func (db *DB) mutate(app, kind string, meta Meta, change func(tx *bbolt.Tx, slot
 		a.Version++
 		a.Updated = now()
 		if err := saveApp(tx, a); err != nil {
+			return err
+		}
+		if err := jc.finish(tx); err != nil {
 			return err
 		}
 		entry, err = appendEntry(tx, app, Entry{
