@@ -110,6 +110,10 @@ type zoneView struct {
 	// follow the chain.
 	chased map[string]map[uint16]Answer
 	static *staticZone
+	// slotNames are the names this snapshot's slots own in the zone, the
+	// only ones whose records differ from the file's.
+	slotNames map[string]bool
+	recordsState
 }
 
 // staticZone is what a Zone's records give, prepared once per *Zone.
@@ -128,6 +132,7 @@ type staticZone struct {
 	// lack the negative SOA, which carries each snapshot's serial.
 	chased    map[string]map[uint16]Answer
 	chaseEnds map[string][]string
+	staticSorted
 }
 
 var staticMu sync.Mutex
@@ -505,6 +510,7 @@ func (b *builder) overlay(zv *zoneView, sl Slot) []error {
 		}
 		if b.slotted[zv.origin] == nil {
 			b.slotted[zv.origin] = make(map[string]bool)
+			zv.slotNames = b.slotted[zv.origin]
 		}
 		if b.slotted[zv.origin][name] {
 			errs = append(errs, fmt.Errorf("app %q slot %q: name %s is already a slot name", sl.App, sl.Slot, name))
