@@ -18,7 +18,8 @@ const crashChildEnv = "SLOTDNS_STORE_CRASH_CHILD_DB"
 
 // TestCrashMidSwap kills a process with SIGKILL while it swaps in a loop,
 // several times, and checks that each reopen finds one committed state:
-// history contiguous and the slots equal to the last entry's After.
+// history contiguous, the slots equal to the last entry's After and the
+// journal one delta per swap up to the current serial.
 func TestCrashMidSwap(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		swapUntilKilled(path)
@@ -59,6 +60,7 @@ func TestCrashMidSwap(t *testing.T) {
 		if serial, _ := db.ZoneSerial(testZone); serial != last.Serial || serial != testSerial+uint32(len(history)) {
 			t.Errorf("round %d: serial %d, want %d (last entry) = %d + %d swaps", round, serial, last.Serial, testSerial, len(history))
 		}
+		checkJournal(t, db, history)
 		db.Close()
 	}
 }
@@ -125,6 +127,7 @@ func swapUntilKilled(path string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	db.SetJournal(stateJournaler, 1<<20)
 	stop := time.Now().Add(time.Minute)
 	for n := 1; time.Now().Before(stop); n++ {
 		if _, err := db.Swap(SwapRequest{App: testApp, Meta: Meta{Actor: "crash-test"}}); err != nil {
@@ -134,4 +137,22 @@ func swapUntilKilled(path string) {
 		fmt.Println(n)
 	}
 	os.Exit(1)
+}
+
+// checkJournal checks that the journal holds one delta per swap of
+// history, each showing the slots of its history entry. The first swap
+// follows the seeding of the app, which cut the journal, so it has none.
+func checkJournal(t *testing.T, db *DB, history []Entry) {
+	t.Helper()
+	deltas, ok, err := db.Journal(testZone, history[0].Serial)
+	if err != nil || !ok || len(deltas) != len(history)-1 {
+		t.Fatalf("Journal(%d): got %d deltas, %v, %v; want %d", history[0].Serial, len(deltas), ok, err, len(history)-1)
+	}
+	for i, d := range deltas {
+		e := history[i+1]
+		after := "app yourwebapp production=" + e.After["production"] + " staging=" + e.After["staging"]
+		if d.From != e.Serial-1 || d.To != e.Serial || len(d.Added) != 2 || d.Added[1] != after {
+			t.Errorf("delta %d: got %+v, want %d -> %d adding %q", i, d, e.Serial-1, e.Serial, after)
+		}
+	}
 }

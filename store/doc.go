@@ -1,5 +1,5 @@
 // Package store keeps slotdns's live state in bbolt: slot targets, app
-// versions, zone serials and history. Every mutation is one Update
-// transaction. It knows nothing of the DNS wire format: targets are stored
+// versions, zone serials, history and each zone's IXFR journal. Every
+// mutation is one Update transaction, its journal entry included. It knows nothing of the DNS wire format: targets are stored
 // as the canonical text the caller hands in.
 package store
