@@ -122,6 +122,9 @@ func parseFast(req []byte, key *[maxKeyLen]byte) (fq fastQuery, n int, ok bool) 
 	if off+4 > len(req) || binary.BigEndian.Uint16(req[off+2:]) != dns.ClassINET {
 		return fq, 0, false
 	}
+	if qtype := binary.BigEndian.Uint16(req[off:]); qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
+		return fq, 0, false // transfers are the server's (xfr.go)
+	}
 	key[n], key[n+1] = req[off], req[off+1]
 	n += 2
 	off += 4

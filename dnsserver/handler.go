@@ -32,12 +32,15 @@ type state struct {
 	snap   *zones.Snapshot
 	lookup lookupFunc // nil: nothing is served, every query is REFUSED
 	cache  *responseCache
+	// records returns a zone's records in AXFR order; nil: none.
+	records func(origin string) ([]dns.RR, bool)
 }
 
 func newState(snap *zones.Snapshot) *state {
 	st := &state{snap: snap, cache: newResponseCache(maxCachedResponses, maxCachedBytes)}
 	if snap != nil {
 		st.lookup = snap.Lookup
+		st.records = snap.Records
 	}
 	return st
 }
@@ -190,7 +193,8 @@ func (st *state) answer(q question) *dns.Msg {
 	case q.qclass != dns.ClassINET:
 		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotAuthoritative)
 	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
-		// Zone transfers are not offered (yet).
+		// Transfers are the server's (xfr.go); one that reaches here is
+		// malformed or has no server to answer it.
 		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeProhibited)
 	case st.lookup == nil:
 		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotReady)

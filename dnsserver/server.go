@@ -41,6 +41,9 @@ type Server struct {
 	log   *slog.Logger
 	state atomic.Pointer[state]
 
+	policy   atomic.Pointer[transferPolicy] // who may transfer what, and the TSIG keys
+	refusals *refusalLimiter
+
 	tcpSlots chan struct{} // one token per open TCP connection
 	panics   atomic.Uint64 // queries whose handling panicked
 	wg       sync.WaitGroup
@@ -70,9 +73,22 @@ func New(cfg Config) *Server {
 		tcpSlots: make(chan struct{}, maxTCPConns),
 		tcpConns: make(map[net.Conn]struct{}),
 		done:     make(chan struct{}),
+		refusals: newRefusalLimiter(refusalLogInterval, refusalLogSources),
 	}
 	s.state.Store(newState(nil))
+	s.SetTransfer(cfg.Transfer)
 	return s
+}
+
+// SetTransfer replaces who may transfer which zone and the TSIG keys, for
+// the queries that follow (a reloaded config). A key whose algorithm or
+// secret cannot be used is left out and logged by name.
+func (s *Server) SetTransfer(t *Transfer) {
+	p, badKeys := newTransferPolicy(t)
+	for _, name := range badKeys {
+		s.log.Error("TSIG key left out: unknown algorithm or a secret that is not base64", "key", name)
+	}
+	s.policy.Store(p)
 }
 
 // Publish makes snap the snapshot every following query reads.
@@ -249,10 +265,11 @@ func (s *Server) shuttingDown() bool {
 	}
 }
 
-// respond answers req from st. A panic while answering (a bug, which a
+// respond answers req from st: through the fast path when it can, else
+// the transfer and TSIG path or the full parse. A panic while answering (a bug, which a
 // crafted query could otherwise turn into a crash of the whole server) is
 // logged, sparingly, and answered with SERVFAIL.
-func (s *Server) respond(st *state, req, out []byte, udp bool) (resp []byte) {
+func (s *Server) respond(st *state, req, out []byte, c *client) (resp []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			// Log the 1st, 2nd, 4th, 8th... so a flood cannot fill the log.
@@ -266,5 +283,11 @@ func (s *Server) respond(st *state, req, out []byte, udp bool) (resp []byte) {
 			}
 		}
 	}()
-	return st.respond(req, out, udp)
+	if resp, ok := st.respondFast(req, out, c.udp); ok {
+		return resp
+	}
+	if tsigAt, ok := extendedQuery(req); ok {
+		return s.respondExtended(st, req, out, c, tsigAt)
+	}
+	return st.respondSlow(req, out, c.udp)
 }

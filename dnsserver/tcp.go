@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -75,6 +76,22 @@ func (s *Server) serveTCP(c net.Conn) {
 	req := make([]byte, 512) // grown when a longer query arrives
 	out := make([]byte, 0, 4096)
 	var lenBuf [2]byte
+	remote := addrOf(c.RemoteAddr())
+	cl := &client{
+		addr: func() netip.Addr { return remote },
+		send: func(msg []byte) error {
+			var l [2]byte
+			binary.BigEndian.PutUint16(l[:], uint16(len(msg)))
+			c.SetWriteDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+			w.Write(l[:])
+			w.Write(msg)
+			if err := w.Flush(); err != nil {
+				c.Close() // the next read ends the connection
+				return err
+			}
+			return nil
+		},
+	}
 	for {
 		if err := c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout)); err != nil {
 			return
@@ -94,7 +111,7 @@ func (s *Server) serveTCP(c net.Conn) {
 		if _, err := io.ReadFull(r, req[:n]); err != nil {
 			return
 		}
-		resp := s.respond(s.state.Load(), req[:n], out, false)
+		resp := s.respond(s.state.Load(), req[:n], out, cl)
 		if resp != nil {
 			binary.BigEndian.PutUint16(lenBuf[:], uint16(len(resp)))
 			w.Write(lenBuf[:])

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"runtime"
 	"time"
 )
@@ -36,8 +37,12 @@ func (s *Server) serveUDP(pc net.PacketConn) {
 func (s *Server) readUDPSimple(pc net.PacketConn) {
 	req := make([]byte, udpMaxQuery)
 	out := make([]byte, 0, udpMaxQuery)
+	var addr net.Addr
+	cl := &client{udp: true, addr: func() netip.Addr { return addrOf(addr) }}
 	for {
-		n, addr, err := pc.ReadFrom(req)
+		var n int
+		var err error
+		n, addr, err = pc.ReadFrom(req)
 		if err != nil {
 			if s.shuttingDown() || isClosed(err) {
 				return
@@ -45,7 +50,7 @@ func (s *Server) readUDPSimple(pc net.PacketConn) {
 			time.Sleep(time.Millisecond) // an unexpected error must not spin
 			continue
 		}
-		if resp := s.respond(s.state.Load(), req[:n], out, true); resp != nil {
+		if resp := s.respond(s.state.Load(), req[:n], out, cl); resp != nil {
 			pc.WriteTo(resp, addr)
 		}
 	}

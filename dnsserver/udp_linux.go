@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net"
+	"net/netip"
 	"syscall"
 	"time"
 	"unsafe"
@@ -49,6 +50,10 @@ type udpBatcher struct {
 	errno       syscall.Errno
 	recvFn      func(fd uintptr) bool
 	sendFn      func(fd uintptr) bool
+
+	// client tells the transfer and TSIG paths the source of packet cur.
+	client *client
+	cur    int
 }
 
 // readUDP serves pc in batches; it falls back to one packet per call when
@@ -82,7 +87,8 @@ func (s *Server) readUDP(pc net.PacketConn) {
 		m := 0
 		for i := range n {
 			req := b.bufs[i][:b.recv[i].len]
-			resp := s.respond(st, req, b.outs[i][:0], true)
+			b.cur = i
+			resp := s.respond(st, req, b.outs[i][:0], b.client)
 			if len(resp) == 0 {
 				continue
 			}
@@ -112,7 +118,20 @@ func (s *Server) readUDP(pc net.PacketConn) {
 	}
 }
 
+// source is the address packet cur came from.
+func (b *udpBatcher) source() netip.Addr {
+	sa := &b.names[b.cur]
+	switch sa.Family {
+	case unix.AF_INET:
+		return netip.AddrFrom4((*unix.RawSockaddrInet4)(unsafe.Pointer(sa)).Addr)
+	case unix.AF_INET6:
+		return netip.AddrFrom16(sa.Addr).Unmap()
+	}
+	return netip.Addr{}
+}
+
 func (b *udpBatcher) init() {
+	b.client = &client{udp: true, addr: b.source}
 	for i := range udpBatch {
 		b.recvIov[i].Base = &b.bufs[i][0]
 		b.recvIov[i].SetLen(udpMaxQuery)

@@ -1,0 +1,544 @@
+package dnsserver
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+const (
+	testKeyName  = "xfr-key."
+	otherKeyName = "other-key."
+)
+
+var (
+	testSecret  = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	otherSecret = base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	loopback    = netip.MustParseAddr("127.0.0.1")
+)
+
+func testKeys() map[string]TSIGKey {
+	return map[string]TSIGKey{
+		testKeyName:  {Name: testKeyName, Algorithm: dns.HmacSHA256, Secret: testSecret},
+		otherKeyName: {Name: otherKeyName, Algorithm: dns.HmacSHA256, Secret: otherSecret},
+	}
+}
+
+func rrs(t testing.TB, lines ...string) []dns.RR {
+	t.Helper()
+	var out []dns.RR
+	for _, l := range lines {
+		rr, err := dns.NewRR(l)
+		if err != nil {
+			t.Fatalf("bad test RR %q: %v", l, err)
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+func testSOA(t testing.TB, serial uint32) dns.RR {
+	return rrs(t, fmt.Sprintf("example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. %d 3600 600 1209600 300", serial))[0]
+}
+
+// zoneRecords is a zone of n names under example.com. in AXFR order, with
+// the SOA at serial.
+func testZone(t testing.TB, serial uint32, n int) []dns.RR {
+	records := []dns.RR{testSOA(t, serial)}
+	records = append(records, rrs(t, "example.com. 300 IN NS ns1.example.com.", "ns1.example.com. 300 IN A 192.0.2.53")...)
+	for i := range n {
+		records = append(records, &dns.A{
+			Hdr: dns.RR_Header{Name: fmt.Sprintf("host%d.example.com.", i), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+			A:   net.IPv4(198, 18, byte(i>>8), byte(i)).To4(),
+		})
+	}
+	return records
+}
+
+// startXfrServer starts a server with tr whose published state serves
+// records for example.com. (standing in for the snapshot's Records) and
+// the fake lookup for ordinary queries.
+func startXfrServer(t testing.TB, tr *Transfer, records []dns.RR) (*Server, string) {
+	t.Helper()
+	s := startServer(t, nil, Config{Transfer: tr})
+	s.state.Store(xfrState(t, records))
+	return s, s.TCPAddrs()[0].String()
+}
+
+func xfrState(t testing.TB, records []dns.RR) *state {
+	st := testState(t)
+	st.records = func(origin string) ([]dns.RR, bool) {
+		if origin != "example.com." {
+			return nil, false
+		}
+		return records, true
+	}
+	return st
+}
+
+// transferIn runs a transfer with miekg/dns's client, which checks every
+// message's TSIG when secret is given; it returns the records and how
+// many messages carried them.
+func transferIn(t testing.TB, addr string, req *dns.Msg, secret map[string]string) ([]dns.RR, int, error) {
+	t.Helper()
+	tr := &dns.Transfer{TsigSecret: secret, ReadTimeout: 5 * time.Second}
+	env, err := tr.In(req, addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	var got []dns.RR
+	n := 0
+	for e := range env {
+		if e.Error != nil {
+			err = e.Error
+			continue
+		}
+		got = append(got, e.RR...)
+		n++
+	}
+	return got, n, err
+}
+
+func signed(m *dns.Msg, key string) *dns.Msg {
+	m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
+	return m
+}
+
+func axfrQuery(zone string) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetAxfr(zone)
+	return m
+}
+
+func ixfrQuery(zone string, serial uint32) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetIxfr(zone, serial, "ns1.example.com.", "hostmaster.example.com.")
+	return m
+}
+
+// exchangeRaw sends req (signed with secret when req has a TSIG) over a
+// TCP connection and returns the first response unverified, so that
+// refusals and TSIG errors can be looked at as they are.
+func exchangeRaw(t testing.TB, addr string, req *dns.Msg, secret string) *dns.Msg {
+	t.Helper()
+	wire := pack(t, req)
+	if req.IsTsig() != nil {
+		var err error
+		if wire, _, err = dns.TsigGenerate(req, secret, "", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	writeTCP(t, c, wire)
+	return readTCP(t, c)
+}
+
+func rrStrings(rrs []dns.RR) []string {
+	out := make([]string, len(rrs))
+	for i, rr := range rrs {
+		out[i] = rr.String()
+	}
+	return out
+}
+
+func sameRecords(t testing.TB, got, want []dns.RR) {
+	t.Helper()
+	g, w := rrStrings(got), rrStrings(want)
+	if len(g) != len(w) {
+		t.Fatalf("got %d records, want %d", len(g), len(w))
+	}
+	for i := range g {
+		if g[i] != w[i] {
+			t.Fatalf("record %d: got %s, want %s", i, g[i], w[i])
+		}
+	}
+}
+
+func TestAXFR(t *testing.T) {
+	zone := testZone(t, 7, 20)
+	want := append(append([]dns.RR(nil), zone...), zone[0])
+	tests := []struct {
+		name   string
+		peers  []Peer
+		key    string // the key the request is signed with, "" for none
+		secret string // the secret it is signed with
+	}{
+		{"unsigned from a peer without key", []Peer{{Addr: loopback}}, "", ""},
+		{"signed from a peer with key", []Peer{{Addr: loopback, Key: testKeyName}}, testKeyName, testSecret},
+		{"signed from a peer without key", []Peer{{Addr: loopback}}, testKeyName, testSecret},
+		{"IPv4-mapped peer address", []Peer{{Addr: netip.MustParseAddr("::ffff:127.0.0.1")}}, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": tc.peers}, Keys: testKeys()}, zone)
+			req := axfrQuery("example.com.")
+			var secret map[string]string
+			if tc.key != "" {
+				signed(req, tc.key)
+				secret = map[string]string{tc.key: tc.secret}
+			}
+			got, _, err := transferIn(t, addr, req, secret)
+			if err != nil {
+				t.Fatalf("transfer: %v", err)
+			}
+			sameRecords(t, got, want)
+		})
+	}
+}
+
+// TestTransferRefused checks that whoever may not transfer gets an error
+// and nothing of the zone: no records in any section.
+func TestTransferRefused(t *testing.T) {
+	zone := testZone(t, 7, 5)
+	keyed := map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}}
+	tests := []struct {
+		name    string
+		peers   map[string][]Peer
+		req     *dns.Msg
+		secret  string
+		rcode   int
+		tsigErr uint16
+	}{
+		{"no transfer config", nil, axfrQuery("example.com."), "", dns.RcodeRefused, 0},
+		{"another address", map[string][]Peer{"example.com.": {{Addr: netip.MustParseAddr("192.0.2.1")}}},
+			axfrQuery("example.com."), "", dns.RcodeRefused, 0},
+		{"another zone's peer", map[string][]Peer{"example.org.": {{Addr: loopback}}},
+			axfrQuery("example.com."), "", dns.RcodeRefused, 0},
+		{"zone not served", map[string][]Peer{"example.org.": {{Addr: loopback}}},
+			axfrQuery("example.org."), "", dns.RcodeRefused, 0},
+		{"missing TSIG", keyed, axfrQuery("example.com."), "", dns.RcodeRefused, 0},
+		{"another known key", keyed, signed(axfrQuery("example.com."), otherKeyName), otherSecret, dns.RcodeRefused, 0},
+		{"unknown key", keyed, signed(axfrQuery("example.com."), "nope."), testSecret, dns.RcodeNotAuth, dns.RcodeBadKey},
+		{"wrong secret", keyed, signed(axfrQuery("example.com."), testKeyName), otherSecret, dns.RcodeNotAuth, dns.RcodeBadSig},
+		{"IXFR missing TSIG", keyed, ixfrQuery("example.com.", 3), "", dns.RcodeRefused, 0},
+		{"IXFR wrong secret", keyed, signed(ixfrQuery("example.com.", 3), testKeyName), otherSecret, dns.RcodeNotAuth, dns.RcodeBadSig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var tr *Transfer
+			if tc.peers != nil {
+				tr = &Transfer{Peers: tc.peers, Keys: testKeys()}
+			}
+			_, addr := startXfrServer(t, tr, zone)
+			wasSigned := tc.req.IsTsig() != nil
+			got := exchangeRaw(t, addr, tc.req, tc.secret)
+			if got.Rcode != tc.rcode {
+				t.Errorf("rcode: got %s, want %s", dns.RcodeToString[got.Rcode], dns.RcodeToString[tc.rcode])
+			}
+			if len(got.Answer)+len(got.Ns) > 0 {
+				t.Errorf("got records of the zone in a refusal:\n%v", got)
+			}
+			for _, rr := range got.Extra {
+				if rr.Header().Rrtype != dns.TypeOPT && rr.Header().Rrtype != dns.TypeTSIG {
+					t.Errorf("got %v in the additional section of a refusal", rr)
+				}
+			}
+			tsig := got.IsTsig()
+			switch {
+			case tc.tsigErr != 0 && (tsig == nil || tsig.Error != tc.tsigErr || tsig.MACSize != 0):
+				t.Errorf("TSIG: got %v, want error %s unsigned", tsig, dns.RcodeToString[int(tc.tsigErr)])
+			case tc.tsigErr == 0 && !wasSigned && tsig != nil:
+				t.Errorf("TSIG: got %v in the answer to an unsigned request", tsig)
+			case tc.tsigErr == 0 && wasSigned && (tsig == nil || tsig.MACSize == 0):
+				t.Errorf("TSIG: got %v, want the refusal signed", tsig)
+			}
+		})
+	}
+}
+
+func TestTSIGBadTime(t *testing.T) {
+	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}},
+		Keys: testKeys()}, testZone(t, 7, 5))
+	req := axfrQuery("example.com.")
+	req.SetTsig(testKeyName, dns.HmacSHA256, 300, time.Now().Add(-time.Hour).Unix())
+	got := exchangeRaw(t, addr, req, testSecret)
+	tsig := got.IsTsig()
+	if got.Rcode != dns.RcodeNotAuth || tsig == nil || tsig.Error != dns.RcodeBadTime || len(got.Answer) != 0 {
+		t.Fatalf("got %s TSIG %v with %d answers, want NOTAUTH, BADTIME, none", dns.RcodeToString[got.Rcode], tsig, len(got.Answer))
+	}
+	if tsig.MACSize == 0 || tsig.OtherLen != 6 {
+		t.Errorf("BADTIME TSIG: got MAC size %d, other length %d; want signed, with our time", tsig.MACSize, tsig.OtherLen)
+	}
+}
+
+// TestAXFRLargeZone transfers 10,000 names over several signed messages,
+// each checked by miekg/dns's client (the MAC chain of RFC 8945 5.3.1).
+func TestAXFRLargeZone(t *testing.T) {
+	zone := testZone(t, 7, 10000)
+	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}},
+		Keys: testKeys()}, zone)
+	got, msgs, err := transferIn(t, addr, signed(axfrQuery("example.com."), testKeyName), map[string]string{testKeyName: testSecret})
+	if err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	sameRecords(t, got, append(append([]dns.RR(nil), zone...), zone[0]))
+	if msgs < 3 {
+		t.Errorf("messages: got %d, want the zone spread over several", msgs)
+	}
+}
+
+// fakeJournal answers from a fixed list of deltas, the way the store's
+// journal does: from serial from to the newest it has.
+func fakeJournal(deltas []Delta) func(string, uint32) ([]Delta, bool) {
+	return func(zone string, from uint32) ([]Delta, bool) {
+		for i, d := range deltas {
+			if d.Removed[0].(*dns.SOA).Serial == from {
+				return deltas[i:], true
+			}
+		}
+		return nil, false
+	}
+}
+
+func TestIXFR(t *testing.T) {
+	zone := testZone(t, 7, 3)
+	soa5, soa6, soa7 := testSOA(t, 5), testSOA(t, 6), zone[0]
+	deltas := []Delta{
+		{Removed: append([]dns.RR{soa5}, rrs(t, "www.example.com. 60 IN A 192.0.2.1")...),
+			Added: append([]dns.RR{soa6}, rrs(t, "www.example.com. 60 IN A 192.0.2.2")...)},
+		{Removed: append([]dns.RR{soa6}, rrs(t, "www.example.com. 60 IN A 192.0.2.2")...),
+			Added: append([]dns.RR{soa7}, rrs(t, "www.example.com. 60 IN A 192.0.2.3", "new.example.com. 60 IN A 192.0.2.4")...)},
+	}
+	incremental := []dns.RR{soa7}
+	for _, d := range deltas {
+		incremental = append(append(incremental, d.Removed...), d.Added...)
+	}
+	incremental = append(incremental, soa7)
+	full := append(append([]dns.RR(nil), zone...), soa7)
+	// A journal a step behind the snapshot cannot answer.
+	behind := func(string, uint32) ([]Delta, bool) { return deltas[:1], true }
+	tests := []struct {
+		name    string
+		journal func(string, uint32) ([]Delta, bool)
+		serial  uint32
+		want    []dns.RR
+	}{
+		{"incremental from 5", fakeJournal(deltas), 5, incremental},
+		{"incremental from 6", fakeJournal(deltas), 6, append([]dns.RR{soa7}, incremental[1+len(deltas[0].Removed)+len(deltas[0].Added):]...)},
+		{"journal cannot answer", fakeJournal(deltas), 2, full},
+		{"no journal", nil, 5, full},
+		{"journal behind the snapshot", behind, 5, full},
+		{"up to date", fakeJournal(deltas), 7, []dns.RR{soa7}},
+		{"client newer", fakeJournal(deltas), 9, []dns.RR{soa7}},
+		{"client before the wrap", fakeJournal(deltas), 0xFFFFFFF0, full},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, key := range []string{"", testKeyName} {
+				_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: key}}},
+					Keys: testKeys(), Journal: tc.journal}, zone)
+				req := ixfrQuery("example.com.", tc.serial)
+				var secret map[string]string
+				if key != "" {
+					signed(req, key)
+					secret = map[string]string{key: testSecret}
+				}
+				got, _, err := transferIn(t, addr, req, secret)
+				if err != nil {
+					t.Fatalf("key %q: transfer: %v", key, err)
+				}
+				sameRecords(t, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIXFROverUDP(t *testing.T) {
+	zone := testZone(t, 7, 3)
+	tests := []struct {
+		name  string
+		peer  netip.Addr
+		rcode int
+	}{
+		{"allowed peer gets the SOA", loopback, dns.RcodeSuccess},
+		{"anyone else is refused", netip.MustParseAddr("192.0.2.1"), dns.RcodeRefused},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: tc.peer}}}}, zone)
+			got := ask(t, "udp", s.UDPAddrs()[0].String(), ixfrQuery("example.com.", 5))
+			if got.Rcode != tc.rcode {
+				t.Fatalf("rcode: got %s, want %s", dns.RcodeToString[got.Rcode], dns.RcodeToString[tc.rcode])
+			}
+			if tc.rcode == dns.RcodeSuccess {
+				sameRecords(t, got.Answer, zone[:1])
+			} else if len(got.Answer) > 0 {
+				t.Errorf("answer: got %v, want nothing", got.Answer)
+			}
+		})
+	}
+	s, _ := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}}}, zone)
+	got := ask(t, "udp", s.UDPAddrs()[0].String(), axfrQuery("example.com."))
+	if got.Rcode != dns.RcodeFormatError || len(got.Answer) != 0 {
+		t.Errorf("AXFR over UDP: got %s with %d answers, want FORMERR, none", dns.RcodeToString[got.Rcode], len(got.Answer))
+	}
+}
+
+func TestIXFRWithoutSOA(t *testing.T) {
+	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}}}, testZone(t, 7, 3))
+	req := new(dns.Msg)
+	req.SetQuestion("example.com.", dns.TypeIXFR)
+	if got := exchangeRaw(t, addr, req, ""); got.Rcode != dns.RcodeFormatError || len(got.Answer) != 0 {
+		t.Errorf("got %s with %d answers, want FORMERR, none", dns.RcodeToString[got.Rcode], len(got.Answer))
+	}
+}
+
+// TestSignedQuery checks that an ordinary query signed with a known key is
+// answered as usual and signed, over UDP and TCP.
+func TestSignedQuery(t *testing.T) {
+	s, _ := startXfrServer(t, &Transfer{Keys: testKeys()}, testZone(t, 7, 3))
+	addr := s.UDPAddrs()[0].String()
+	for _, network := range []string{"udp", "tcp"} {
+		for _, edns := range []bool{false, true} {
+			req := query("www.example.com.", dns.TypeA)
+			if edns {
+				req.SetEdns0(1232, false)
+			}
+			signed(req, testKeyName)
+			c := &dns.Client{Net: network, TsigSecret: map[string]string{testKeyName: testSecret}, Timeout: 5 * time.Second}
+			got, _, err := c.Exchange(req, addr)
+			if err != nil {
+				t.Fatalf("%s edns=%v: %v", network, edns, err)
+			}
+			if got.Rcode != dns.RcodeSuccess || len(got.Answer) != 1 || got.IsTsig() == nil {
+				t.Errorf("%s edns=%v: got %v, want the answer, signed", network, edns, got)
+			}
+		}
+	}
+	// An answer too large for UDP with its TSIG comes truncated and signed.
+	req := signed(query("big.example.com.", dns.TypeA), testKeyName)
+	c := &dns.Client{Net: "udp", TsigSecret: map[string]string{testKeyName: testSecret}, Timeout: 5 * time.Second}
+	got, _, err := c.Exchange(req, addr)
+	if err != nil {
+		t.Fatalf("big over UDP: %v", err)
+	}
+	if !got.Truncated || got.IsTsig() == nil {
+		t.Errorf("big over UDP: got TC %v TSIG %v, want TC and a TSIG", got.Truncated, got.IsTsig())
+	}
+}
+
+func TestRefusalLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newRefusalLimiter(time.Minute, 3)
+	l.now = func() time.Time { return now }
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	steps := []struct {
+		advance time.Duration
+		addr    netip.Addr
+		want    bool
+	}{
+		{0, a, true},
+		{time.Second, a, false},
+		{0, b, true},
+		{59 * time.Second, a, true}, // a minute after the first
+		{0, b, false},
+		{0, netip.MustParseAddr("192.0.2.3"), true},
+		{0, netip.MustParseAddr("192.0.2.4"), false}, // full: three tracked, none expired
+		{time.Minute, netip.MustParseAddr("192.0.2.4"), true},
+	}
+	for i, st := range steps {
+		now = now.Add(st.advance)
+		if got := l.allow(st.addr); got != st.want {
+			t.Errorf("step %d (%v): got %v, want %v", i, st.addr, got, st.want)
+		}
+		if len(l.last) > 3 {
+			t.Fatalf("step %d: got %d sources tracked, want at most 3", i, len(l.last))
+		}
+	}
+}
+
+// syncBuffer is a log sink the server's goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRefusalsLoggedOncePerSource(t *testing.T) {
+	var logs syncBuffer
+	s := startServer(t, nil, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Transfer: &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}}, Keys: testKeys()}})
+	s.state.Store(xfrState(t, testZone(t, 7, 3)))
+	for range 5 {
+		if got := exchangeRaw(t, s.TCPAddrs()[0].String(), axfrQuery("example.com."), ""); got.Rcode != dns.RcodeRefused {
+			t.Fatalf("got %s, want REFUSED", dns.RcodeToString[got.Rcode])
+		}
+	}
+	if got := strings.Count(logs.String(), "Refused a zone transfer"); got != 1 {
+		t.Errorf("log lines: got %d, want 1:\n%s", got, logs.String())
+	}
+	if strings.Contains(logs.String(), testSecret) {
+		t.Error("the log shows a secret")
+	}
+}
+
+func TestExtendedQuery(t *testing.T) {
+	signedA := signed(query("www.example.com.", dns.TypeA, withEDNS(1232, false)), testKeyName)
+	wire, _, err := dns.TsigGenerate(signedA, testSecret, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		req    []byte
+		want   bool
+		signed bool
+	}{
+		{"plain A", pack(t, query("www.example.com.", dns.TypeA)), false, false},
+		{"A with EDNS", pack(t, query("www.example.com.", dns.TypeA, withEDNS(1232, true))), false, false},
+		{"AXFR", pack(t, axfrQuery("example.com.")), true, false},
+		{"IXFR", pack(t, ixfrQuery("example.com.", 1)), true, false},
+		{"signed A", wire, true, true},
+		{"signed A cut short", wire[:len(wire)-3], false, false},
+	}
+	for _, tc := range tests {
+		tsigAt, got := extendedQuery(tc.req)
+		if got != tc.want || (tsigAt > 0) != tc.signed {
+			t.Errorf("%s: got %v (TSIG at %d), want %v signed %v", tc.name, got, tsigAt, tc.want, tc.signed)
+		}
+	}
+}
+
+func TestSerialOlder(t *testing.T) {
+	tests := []struct {
+		a, b uint32
+		want bool
+	}{
+		{1, 2, true},
+		{2, 1, false},
+		{7, 7, false},
+		{0xFFFFFFF0, 7, true}, // across the wrap (RFC 1982)
+		{7, 0xFFFFFFF0, false},
+		{7, 7 + 1<<31, false}, // half the space apart: not ordered
+		{7 + 1<<31, 7, false},
+	}
+	for _, tc := range tests {
+		if got := serialOlder(tc.a, tc.b); got != tc.want {
+			t.Errorf("serialOlder(%d, %d): got %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
