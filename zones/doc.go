@@ -34,6 +34,16 @@
 //   - NS and MX answers carry the addresses of their in-zone targets in the
 //     additional section; referrals carry glue.
 //
+// # Transfers
+//
+// Snapshot.Records gives a zone as AXFR sends it (RFC 5936): the SOA with
+// the served serial, then every record in RFC 4034 canonical order, slot
+// records and apex alias addresses as plain CNAME, A and AAAA. The file's
+// records are sorted once per *Zone, on the first call; each snapshot
+// merges its slot records into them on its first call, so a Build does not
+// pay for transfers. Diff gives the removed and added records of two such
+// lists, for IXFR (RFC 1995).
+//
 // Everything an existing name answers is computed by Build, so Lookup for
 // it returns slices of the snapshot without allocating; only wildcard
 // synthesis and CNAME chains for uncommon types build answers per query.

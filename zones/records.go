@@ -2,7 +2,6 @@ package zones
 
 import (
 	"bytes"
-	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -31,89 +30,97 @@ func (s *Snapshot) Records(origin string) (records []dns.RR, ok bool) {
 
 // sortedRR is a record with its canonical sort key.
 type sortedRR struct {
-	rr    dns.RR
-	owner [][]byte // labels, lowercase, rightmost first
-	rtype uint16
-	rdata []byte // uncompressed wire rdata
+	rr  dns.RR
+	key []byte
 }
 
-// newSortedRR computes the sort key of rr.
-func newSortedRR(rr dns.RR) sortedRR {
-	hdr := rr.Header()
-	k := sortedRR{rr: rr, rtype: hdr.Rrtype, owner: canonicalLabels(hdr.Name)}
-	k.rdata = rdataWire(rr)
-	return k
-}
+// wireScratch is big enough for any record packed uncompressed: an owner
+// of 255 octets, the fixed header and 65535 octets of rdata.
+const wireScratch = 255 + 10 + 65535
 
-// canonicalLabels gives name's labels as lowercase octets, the rightmost
-// first, for RFC 4034 6.1 order.
-func canonicalLabels(name string) [][]byte {
-	buf := make([]byte, 256)
-	n, err := dns.PackDomainName(dns.Fqdn(name), buf, 0, nil, false)
+// canonicalKey appends rr's sort key to dst. The key's byte order is RFC
+// 4034 6.1 order of owners, then type, then rdata (6.3: octet strings, a
+// missing octet first). The owner's labels come rightmost first,
+// lowercase, each ended by 00 00 with an octet 00 inside a label written
+// 00 FF; the name ends with one more 00 00. That encoding keeps label
+// order (a label that is a prefix of another ends first) and is prefix
+// free, so the type and the rdata can follow it. scratch is a buffer of
+// wireScratch octets to pack into.
+func canonicalKey(dst []byte, rr dns.RR, scratch []byte) []byte {
+	end, err := dns.PackRR(rr, scratch, 0, nil, false)
 	if err != nil {
-		return [][]byte{bytes.ToLower([]byte(name))} // not a wire name: order it as text
+		// Not packable (never so for parsed records): after all others,
+		// in the order of its text.
+		return append(append(dst, 0xFF, 0xFF), strings.ToLower(rr.String())...)
 	}
-	var labels [][]byte
-	for off := 0; off < n && buf[off] != 0; off += int(buf[off]) + 1 {
-		labels = append(labels, bytes.ToLower(buf[off+1:off+1+int(buf[off])]))
+	var labels [128]uint8 // where each label starts; a name has at most 127
+	n, off := 0, 0
+	for scratch[off] != 0 {
+		labels[n] = uint8(off)
+		n++
+		off += int(scratch[off]) + 1
 	}
-	slices.Reverse(labels)
-	return labels
+	nameLen := off + 1
+	for i := n - 1; i >= 0; i-- {
+		at := int(labels[i])
+		for _, c := range scratch[at+1 : at+1+int(scratch[at])] {
+			switch {
+			case c == 0:
+				dst = append(dst, 0, 0xFF)
+			case 'A' <= c && c <= 'Z':
+				dst = append(dst, c+'a'-'A')
+			default:
+				dst = append(dst, c)
+			}
+		}
+		dst = append(dst, 0, 0)
+	}
+	dst = append(dst, 0, 0)
+	dst = append(dst, scratch[nameLen:nameLen+2]...) // the type
+	return append(dst, scratch[nameLen+10:end]...)   // the rdata, after class, TTL and length
 }
 
-// rdataWire gives the uncompressed wire form of rr's rdata; nil when it
-// does not pack (such a record then sorts by type only).
-func rdataWire(rr dns.RR) []byte {
-	buf := make([]byte, dns.Len(rr)+256)
-	end, err := dns.PackRR(rr, buf, 0, nil, false)
-	if err != nil {
-		return nil
+// withKeys gives rrs with their sort keys, the keys laid out in one
+// buffer.
+func withKeys(rrs []dns.RR) []sortedRR {
+	scratch := make([]byte, wireScratch)
+	var arena []byte
+	ends := make([]int, len(rrs))
+	for i, rr := range rrs {
+		arena = canonicalKey(arena, rr, scratch)
+		ends[i] = len(arena)
 	}
-	hdrLen, err := dns.PackDomainName(dns.Fqdn(rr.Header().Name), make([]byte, 256), 0, nil, false)
-	if err != nil || hdrLen+10 > end {
-		return nil
+	out := make([]sortedRR, len(rrs))
+	start := 0
+	for i, rr := range rrs {
+		out[i] = sortedRR{rr: rr, key: arena[start:ends[i]:ends[i]]}
+		start = ends[i]
 	}
-	return buf[hdrLen+10 : end]
+	return out
 }
 
 // compareCanonical orders records by owner (RFC 4034 6.1), type, then
 // rdata.
-func compareCanonical(a, b sortedRR) int {
-	if c := compareOwners(a.owner, b.owner); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.rtype, b.rtype); c != 0 {
-		return c
-	}
-	return bytes.Compare(a.rdata, b.rdata)
-}
-
-func compareOwners(a, b [][]byte) int {
-	for i := range min(len(a), len(b)) {
-		if c := bytes.Compare(a[i], b[i]); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(len(a), len(b))
-}
+func compareCanonical(a, b sortedRR) int { return bytes.Compare(a.key, b.key) }
 
 // sortedStatic gives the zone file's records but the SOA, in canonical
 // order, computed on first use.
 func (st *staticZone) sortedStatic() []sortedRR {
 	st.sortOnce.Do(func() {
-		var all []sortedRR
+		var rrs []dns.RR
 		for _, n := range st.nodes {
 			for t, set := range n.sets {
-				if t == dns.TypeSOA {
-					continue
-				}
-				for _, rr := range set.rrs {
-					all = append(all, newSortedRR(rr))
+				if t != dns.TypeSOA {
+					rrs = append(rrs, set.rrs...)
 				}
 			}
 		}
-		slices.SortFunc(all, compareCanonical)
-		st.sorted = all
+		st.sorted = withKeys(rrs)
+		slices.SortFunc(st.sorted, compareCanonical)
+		st.sortedRRs = make([]dns.RR, len(st.sorted))
+		for i, k := range st.sorted {
+			st.sortedRRs[i] = k.rr
+		}
 	})
 	return st.sorted
 }
@@ -123,41 +130,33 @@ func (st *staticZone) sortedStatic() []sortedRR {
 // included), after the SOA.
 func (zv *zoneView) allRecords() []dns.RR {
 	static := zv.static.sortedStatic()
-	var dynamic []sortedRR
+	var slotted []dns.RR
 	for name := range zv.slotNames {
-		n := zv.nodes[name]
-		if n == nil {
-			continue
-		}
-		for _, t := range []uint16{dns.TypeCNAME, dns.TypeA, dns.TypeAAAA} {
-			for _, rr := range n.sets[t].rrs {
-				dynamic = append(dynamic, newSortedRR(rr))
+		if n := zv.nodes[name]; n != nil {
+			for _, t := range []uint16{dns.TypeCNAME, dns.TypeA, dns.TypeAAAA} {
+				slotted = append(slotted, n.sets[t].rrs...)
 			}
 		}
 	}
+	dynamic := withKeys(slotted)
 	slices.SortFunc(dynamic, compareCanonical)
 
+	// Few slot records go into many file records: find each one's place
+	// by binary search and copy the file's records in between.
+	rrs := zv.static.sortedRRs
 	out := make([]dns.RR, 0, 1+len(static)+len(dynamic))
 	out = append(out, zv.nodes[zv.origin].sets[dns.TypeSOA].rrs[0])
-	var last *sortedRR
-	add := func(k *sortedRR) {
-		if last != nil && compareCanonical(*last, *k) == 0 {
-			return // the same record twice: a slot name the file also gives
+	pos := 0
+	for i, d := range dynamic {
+		at, found := slices.BinarySearchFunc(static[pos:], d, compareCanonical)
+		out = append(out, rrs[pos:pos+at]...)
+		pos += at
+		if found || i > 0 && compareCanonical(dynamic[i-1], d) == 0 {
+			continue // the same record twice
 		}
-		out = append(out, k.rr)
-		last = k
+		out = append(out, d.rr)
 	}
-	i, j := 0, 0
-	for i < len(static) || j < len(dynamic) {
-		if j == len(dynamic) || i < len(static) && compareCanonical(static[i], dynamic[j]) <= 0 {
-			add(&static[i])
-			i++
-		} else {
-			add(&dynamic[j])
-			j++
-		}
-	}
-	return out
+	return append(out, rrs[pos:]...)
 }
 
 // Diff returns the records in old but not in new, and in new but not in old
@@ -166,20 +165,21 @@ func (zv *zoneView) allRecords() []dns.RR {
 // other; callers pass both full record lists. Each list keeps the order of
 // its input, without repeats.
 func Diff(old, new []dns.RR) (removed, added []dns.RR) {
+	scratch := make([]byte, wireScratch)
 	oldKeys := make(map[string]bool, len(old))
 	for _, rr := range old {
-		oldKeys[diffKey(rr)] = true
+		oldKeys[diffKey(rr, scratch)] = true
 	}
 	newKeys := make(map[string]bool, len(new))
 	for _, rr := range new {
-		k := diffKey(rr)
+		k := diffKey(rr, scratch)
 		if !newKeys[k] && !oldKeys[k] {
 			added = append(added, rr)
 		}
 		newKeys[k] = true
 	}
 	for _, rr := range old {
-		k := diffKey(rr)
+		k := diffKey(rr, scratch)
 		if !newKeys[k] {
 			removed = append(removed, rr)
 			newKeys[k] = true // reported once
@@ -188,21 +188,12 @@ func Diff(old, new []dns.RR) (removed, added []dns.RR) {
 	return removed, added
 }
 
-// diffKey identifies a whole record: lowercase owner, class, type, TTL and
-// wire rdata.
-func diffKey(rr dns.RR) string {
+// diffKey identifies a whole record: class, TTL, then the canonical key
+// (lowercase owner, type, rdata), which is prefix free.
+func diffKey(rr dns.RR, scratch []byte) string {
 	hdr := rr.Header()
-	var b strings.Builder
-	b.WriteString(strings.ToLower(dns.Fqdn(hdr.Name)))
-	b.WriteByte(0)
-	b.Write([]byte{byte(hdr.Class >> 8), byte(hdr.Class), byte(hdr.Rrtype >> 8), byte(hdr.Rrtype),
-		byte(hdr.Ttl >> 24), byte(hdr.Ttl >> 16), byte(hdr.Ttl >> 8), byte(hdr.Ttl)})
-	if rdata := rdataWire(rr); rdata != nil {
-		b.Write(rdata)
-	} else {
-		b.WriteString(rr.String()) // does not pack: compare its text
-	}
-	return b.String()
+	head := []byte{byte(hdr.Class >> 8), byte(hdr.Class), byte(hdr.Ttl >> 24), byte(hdr.Ttl >> 16), byte(hdr.Ttl >> 8), byte(hdr.Ttl)}
+	return string(canonicalKey(head, rr, scratch))
 }
 
 // recordsState is the per-snapshot and per-zone state of Records, kept in
@@ -213,6 +204,7 @@ type recordsState struct {
 }
 
 type staticSorted struct {
-	sortOnce sync.Once
-	sorted   []sortedRR
+	sortOnce  sync.Once
+	sorted    []sortedRR
+	sortedRRs []dns.RR // the records of sorted, to copy from
 }

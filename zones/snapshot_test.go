@@ -378,7 +378,7 @@ func bigZone(n int) string {
 		case 2:
 			fmt.Fprintf(&b, "e%d.dept CNAME host%d.example.net.\n", i, i)
 		default:
-			fmt.Fprintf(&b, "h%d A 192.0.2.%d\nh%d AAAA 2001:db8::%x\n", i, i%250+1, i, i)
+			fmt.Fprintf(&b, "h%d A 192.0.2.%d\nh%d AAAA 2001:db8::%x:%x\n", i, i%250+1, i, i>>16, i&0xffff)
 		}
 	}
 	return b.String()
