@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slotdns/slotdns/dnsserver"
 	"github.com/slotdns/slotdns/zones"
 
 	"github.com/BurntSushi/toml"
@@ -28,6 +29,7 @@ const (
 	DefaultControl       = "slotdns.sock"
 	DefaultTTL           = 30
 	DefaultAliasMaxStale = 24 * time.Hour
+	DefaultJournalLimit  = 1000
 )
 
 // Config is a loaded and validated slotdns.toml. Paths are resolved against
@@ -41,8 +43,13 @@ type Config struct {
 	LogFormat     string   // "text" or "json"
 	LogLevel      slog.Level
 	AliasMaxStale time.Duration // how long an apex alias serves its last good addresses
-	Zones         []ZoneConfig
-	Apps          []AppConfig
+	KeysFile      string        // the tsig_keys file, resolved; "" when none
+	// Keys holds the TSIG keys of KeysFile by lowercase FQDN name. The
+	// secrets are never logged or printed.
+	Keys         map[string]dnsserver.TSIGKey
+	JournalLimit int // IXFR deltas kept per zone
+	Zones        []ZoneConfig
+	Apps         []AppConfig
 }
 
 // ZoneConfig is one [[zone]] with its parsed master file.
@@ -50,6 +57,15 @@ type ZoneConfig struct {
 	Origin string // lowercase FQDN
 	File   string // resolved path
 	Zone   *zones.Zone
+	// Secondaries are told of every change by NOTIFY and may transfer
+	// the zone.
+	Secondaries []SecondaryConfig
+}
+
+// SecondaryConfig is one [[zone.secondary]].
+type SecondaryConfig struct {
+	Address string // host:port, the NOTIFY target; transfers are allowed from host
+	Key     string // a key of Config.Keys (lowercase FQDN), or ""
 }
 
 // AppConfig is one [[app]].
@@ -137,13 +153,21 @@ type fileConfig struct {
 	LogFormat     string     `toml:"log_format"`
 	LogLevel      string     `toml:"log_level"`
 	AliasMaxStale string     `toml:"alias_max_stale"`
+	TSIGKeys      string     `toml:"tsig_keys"`
+	JournalLimit  *int64     `toml:"journal_limit"`
 	Zone          []fileZone `toml:"zone"`
 	App           []fileApp  `toml:"app"`
 }
 
 type fileZone struct {
-	Origin string `toml:"origin"`
-	File   string `toml:"file"`
+	Origin    string          `toml:"origin"`
+	File      string          `toml:"file"`
+	Secondary []fileSecondary `toml:"secondary"`
+}
+
+type fileSecondary struct {
+	Address string `toml:"address"`
+	Key     string `toml:"key"`
 }
 
 type fileApp struct {
@@ -277,6 +301,28 @@ func (p *configParser) build(fc *fileConfig, readZones bool) *Config {
 		}
 	}
 
+	cfg.JournalLimit = DefaultJournalLimit
+	if fc.JournalLimit != nil {
+		if *fc.JournalLimit < 1 || *fc.JournalLimit > 1<<20 {
+			p.addf(p.line("journal_limit"), "journal_limit %d: want the number of changes kept per zone for IXFR, from 1 to 1048576 (default 1000)", *fc.JournalLimit)
+		} else {
+			cfg.JournalLimit = int(*fc.JournalLimit)
+		}
+	}
+	if fc.TSIGKeys != "" {
+		cfg.KeysFile = p.resolvePath(fc.TSIGKeys)
+		keys, err := LoadTSIGKeys(cfg.KeysFile)
+		if err != nil {
+			line := p.line("tsig_keys")
+			if line > 0 {
+				p.errs = append(p.errs, fmt.Errorf("%s:%d: tsig_keys: %w", p.path, line, err))
+			} else {
+				p.errs = append(p.errs, err)
+			}
+		}
+		cfg.Keys = keys
+	}
+
 	p.buildZones(cfg, fc, readZones)
 	p.buildApps(cfg, fc)
 	if readZones && len(p.errs) == 0 {
@@ -308,6 +354,7 @@ func (p *configParser) buildZones(cfg *Config, fc *fileConfig, readZones bool) {
 			continue
 		}
 		zc := ZoneConfig{Origin: origin, File: p.resolvePath(fz.File)}
+		zc.Secondaries = p.buildSecondaries(cfg, fc, i, origin, fz.Secondary)
 		if readZones {
 			z, err := zones.ParseFile(origin, zc.File)
 			if err != nil {
@@ -318,6 +365,84 @@ func (p *configParser) buildZones(cfg *Config, fc *fileConfig, readZones bool) {
 		}
 		cfg.Zones = append(cfg.Zones, zc)
 	}
+}
+
+// buildSecondaries checks the [[zone.secondary]] entries of zone i.
+func (p *configParser) buildSecondaries(cfg *Config, fc *fileConfig, i int, origin string, list []fileSecondary) []SecondaryConfig {
+	var out []SecondaryConfig
+	seen := map[string]bool{}
+	for j, fs := range list {
+		key := fmt.Sprintf("zone[%d].secondary[%d]", i, j)
+		line := p.line(key)
+		lineOf := func(field string) int {
+			if l := p.line(key, field); l > 0 {
+				return l
+			}
+			return line
+		}
+		where := fmt.Sprintf("zone %q: secondary", origin)
+		addr, err := secondaryAddress(fs.Address)
+		if err != nil {
+			p.addf(lineOf("address"), "%s address %q: %v; write it as host:port, e.g. \"192.0.2.80:53\"", where, fs.Address, err)
+			continue
+		}
+		if seen[addr] {
+			p.addf(lineOf("address"), "%s %s is listed twice; keep one", where, addr)
+			continue
+		}
+		seen[addr] = true
+		sc := SecondaryConfig{Address: addr}
+		if fs.Key != "" {
+			name := strings.ToLower(dns.Fqdn(fs.Key))
+			switch {
+			case fc.TSIGKeys == "":
+				p.addf(lineOf("key"), "%s %s: key %q, but no tsig_keys file is configured; add tsig_keys = \"tsig.key\" (written by tsig-keygen %s)", where, addr, fs.Key, strings.TrimSuffix(name, "."))
+			case cfg.Keys == nil:
+				// The key file itself failed; that error is reported.
+			case cfg.Keys[name].Name == "":
+				p.addf(lineOf("key"), "%s %s: key %q is not in %s (it has %s); add it there or fix the name", where, addr, fs.Key, cfg.KeysFile, keyList(cfg.Keys))
+			}
+			sc.Key = name
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// secondaryAddress checks host:port; a missing port means 53.
+func secondaryAddress(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("empty")
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		// A bare address or name without a port.
+		host, port = strings.Trim(s, "[]"), "53"
+	}
+	if host == "" {
+		return "", errors.New("no host")
+	}
+	if net.ParseIP(host) == nil {
+		if _, ok := dns.IsDomainName(host); !ok || strings.ContainsAny(host, " :/") {
+			return "", fmt.Errorf("host %q is neither an IP address nor a host name", host)
+		}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func keyList(keys map[string]dnsserver.TSIGKey) string {
+	var names []string
+	for name := range keys {
+		names = append(names, fmt.Sprintf("%q", strings.TrimSuffix(name, ".")))
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "no keys"
+	}
+	return joinWords(names)
 }
 
 func (p *configParser) buildApps(cfg *Config, fc *fileConfig) {
@@ -609,7 +734,8 @@ func scanKeyLines(data []byte) map[string]int {
 				continue
 			}
 			parts := splitKey(line[2:end])
-			counts[strings.Join(parts, ".")]++
+			parent := indexedPath(parts[:len(parts)-1], counts)
+			counts[joinPath(parent, parts[len(parts)-1])]++
 			table = indexedPath(parts, counts)
 			record(table, n)
 		case line[0] == '[':
@@ -647,16 +773,22 @@ func splitKey(s string) []string {
 	return parts
 }
 
+// indexedPath gives parts with the current index of every array of tables
+// in it; counts are keyed by the indexed path of each array.
 func indexedPath(parts []string, counts map[string]int) string {
-	var b strings.Builder
-	for j := range parts {
-		if j > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(parts[j])
-		if c, ok := counts[strings.Join(parts[:j+1], ".")]; ok {
-			fmt.Fprintf(&b, "[%d]", c-1)
+	path := ""
+	for _, part := range parts {
+		path = joinPath(path, part)
+		if c, ok := counts[path]; ok {
+			path += fmt.Sprintf("[%d]", c-1)
 		}
 	}
-	return b.String()
+	return path
+}
+
+func joinPath(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
 }
