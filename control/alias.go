@@ -199,6 +199,13 @@ func (a *aliasResolver) failed(target string, err error, failures int) time.Dura
 	}
 	if expireNow {
 		a.svc.mu.Lock()
+		// The apex loses its addresses: a change of the zone's content,
+		// so its serial goes up and secondaries follow.
+		for _, zone := range apexZones {
+			if _, err := a.svc.db.BumpSerial(zone); err != nil {
+				a.log.Error("Serial not bumped for an expired apex alias", "zone", zone, "target", target, "err", err)
+			}
+		}
 		if err := a.svc.rebuild(); err != nil {
 			a.log.Error("Apex alias not published", "target", target, "err", err)
 		}

@@ -38,6 +38,7 @@ const (
 //	POST /v1/apps/{app}/slots/{slot}  {"target","reason","expect","actor"}
 //	POST /v1/apps/{app}/rollback      {"reason","actor"}
 //	GET  /v1/apps/{app}/history?limit=N
+//	POST /v1/reload                   re-read the zone files
 //
 // A mutation replies once its snapshot is published.
 func NewHandler(c Controller, logger *slog.Logger) http.Handler {
@@ -52,8 +53,9 @@ func NewHandler(c Controller, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/apps/{app}/slots/{slot}", h.set)
 	mux.HandleFunc("POST /v1/apps/{app}/rollback", h.rollback)
 	mux.HandleFunc("GET /v1/apps/{app}/history", h.history)
+	mux.HandleFunc("POST /v1/reload", h.reload)
 	// The same paths without a method answer 405 in JSON; anything else 404.
-	for _, path := range []string{"/v1/apps", "/v1/apps/{app}", "/v1/apps/{app}/swap", "/v1/apps/{app}/slots/{slot}", "/v1/apps/{app}/rollback", "/v1/apps/{app}/history"} {
+	for _, path := range []string{"/v1/apps", "/v1/apps/{app}", "/v1/apps/{app}/swap", "/v1/apps/{app}/slots/{slot}", "/v1/apps/{app}/rollback", "/v1/apps/{app}/history", "/v1/reload"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.reply(w, http.StatusMethodNotAllowed, errorBody{Error: fmt.Sprintf("%s %s: method not allowed", r.Method, r.URL.Path), Code: codeInvalid})
 		})
@@ -183,4 +185,13 @@ func (h *handler) reply(w http.ResponseWriter, status int, v any) {
 	if err := enc.Encode(v); err != nil {
 		h.log.Debug("Control reply not sent", "err", err)
 	}
+}
+
+func (h *handler) reload(w http.ResponseWriter, r *http.Request) {
+	if err := decodeBody(w, r, &struct{}{}); err != nil {
+		h.fail(w, err)
+		return
+	}
+	res, err := h.c.Reload(r.Context())
+	h.result(w, res, err)
 }

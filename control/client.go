@@ -137,3 +137,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	return nil
 }
+
+// Reload asks the server to re-read its zone files.
+func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
+	var out ReloadResult
+	return out, c.do(ctx, http.MethodPost, "/v1/reload", nil, &out)
+}

@@ -29,7 +29,7 @@ func OpenLocal(cfg *Config, logger *slog.Logger) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg.DB, err)
 	}
-	s := &service{cfg: cfg, db: db, log: logger, now: time.Now}
+	s := newService(cfg, db, logger)
 	if err := s.seed(); err != nil {
 		db.Close()
 		return nil, err

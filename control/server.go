@@ -9,11 +9,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/slotdns/slotdns/dnsserver"
 	"github.com/slotdns/slotdns/store"
+
+	"github.com/miekg/dns"
 )
 
 // Server is a running slotdns: the store, the DNS server answering from the
@@ -27,6 +31,7 @@ type Server struct {
 	dns *dnsserver.Server
 
 	aliases      *aliasResolver
+	notifier     *notifier
 	stopAliases  context.CancelFunc
 	http         *http.Server
 	controlLn    net.Listener
@@ -61,8 +66,13 @@ func Start(cfg *Config, logger *slog.Logger) (_ *Server, err error) {
 	}
 	cleanup = append(cleanup, func() { s.db.Close() })
 
-	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger})
-	s.svc = &service{cfg: cfg, db: s.db, log: logger, now: time.Now, publish: s.dns.Publish}
+	s.svc = newService(cfg, s.db, logger)
+	transfer, err := s.svc.transferConfig(nil)
+	if err != nil {
+		return nil, err
+	}
+	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer})
+	s.svc.publish = s.dns.Publish
 	if err := s.svc.seed(); err != nil {
 		return nil, err
 	}
@@ -88,6 +98,14 @@ func Start(cfg *Config, logger *slog.Logger) (_ *Server, err error) {
 	if err := s.dns.Start(); err != nil {
 		return nil, err
 	}
+	// Secondaries are told once at start: the serial may have moved while
+	// the server was down.
+	s.notifier = newNotifier(s.svc.cfg, logger, defaultNotifyTiming, s.servedSOA)
+	s.svc.mu.Lock()
+	s.svc.notifier = s.notifier
+	s.svc.mu.Unlock()
+	s.notifier.start()
+	cleanup = append(cleanup, s.notifier.stop)
 	cleanup = append(cleanup, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -179,6 +197,20 @@ func (s *Server) DNSAddrs() []net.Addr { return s.dns.UDPAddrs() }
 // TCPAddrs returns the bound TCP addresses.
 func (s *Server) TCPAddrs() []net.Addr { return s.dns.TCPAddrs() }
 
+// servedSOA returns the SOA the server serves for zone now.
+func (s *Server) servedSOA(zone string) (*dns.SOA, bool) {
+	snap := s.dns.Snapshot()
+	if snap == nil {
+		return nil, false
+	}
+	ans := snap.Lookup(zone, dns.TypeSOA)
+	if len(ans.Answer) == 0 {
+		return nil, false
+	}
+	soa, ok := ans.Answer[0].(*dns.SOA)
+	return soa, ok
+}
+
 // DNS returns the DNS server, to read the served snapshot.
 func (s *Server) DNS() *dnsserver.Server { return s.dns }
 
@@ -200,6 +232,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.stopAliases()
 		s.aliases.wait()
+		s.notifier.stop()
 		// Mutations in flight finish before the store closes.
 		s.svc.mu.Lock()
 		if err := s.db.Close(); err != nil {
@@ -212,14 +245,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.shutdownErr
 }
 
+// Reload re-reads the zone files, as on SIGHUP; see ReloadResult.
+func (s *Server) Reload(ctx context.Context) (ReloadResult, error) { return s.svc.Reload(ctx) }
+
 // Run starts a server on cfg and serves until ctx ends, then shuts it down
-// gracefully.
+// gracefully. SIGHUP re-reads the zone files (see Reload).
 func Run(ctx context.Context, cfg *Config, logger *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	s, err := Start(cfg, logger)
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-hup:
+			logger.Info("SIGHUP: reloading the zone files")
+			s.Reload(ctx) // it logs each zone
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return s.Shutdown(shutdownCtx)

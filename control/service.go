@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,9 @@ type Controller interface {
 	Set(ctx context.Context, app, slot string, req SetRequest) (Change, error)
 	Rollback(ctx context.Context, app string, req RollbackRequest) (Change, error)
 	History(ctx context.Context, app string, limit int) ([]store.Entry, error)
+	// Reload re-reads the zone files of a running server; see
+	// ReloadResult.
+	Reload(ctx context.Context) (ReloadResult, error)
 	Close() error
 }
 
@@ -74,6 +78,8 @@ type Change struct {
 	store.Entry
 	TTL       uint32    `json:"ttl"`        // the TTL served for the changed names before the change
 	DrainedAt time.Time `json:"drained_at"` // entry time + TTL
+	// Secondaries is filled by the CLI (WaitSecondaries), not the server.
+	Secondaries []SecondaryResult `json:"secondaries"`
 }
 
 // AppStatus is one app as served.
@@ -86,6 +92,8 @@ type AppStatus struct {
 	Updated    time.Time    `json:"updated"`
 	Slots      []SlotStatus `json:"slots"`
 	LastChange *store.Entry `json:"last_change,omitempty"`
+	// Secondaries of the app's zone, each asked for its serial over DNS.
+	Secondaries []SecondaryStatus `json:"secondaries"`
 }
 
 // SlotStatus is one slot of an app.
@@ -126,6 +134,21 @@ type service struct {
 	current atomic.Pointer[zones.Snapshot]
 	publish func(*zones.Snapshot) // nil when local
 	aliases *aliasResolver        // nil when local
+
+	// lastInput is what the current snapshot was built from; the journal
+	// builds the state of a change from it. Guarded by mu.
+	lastInput zones.Input
+	notifier  *notifier // nil when local
+}
+
+// newService returns a service on db with its own copy of cfg's zones,
+// which a reload replaces, and installs the IXFR journal.
+func newService(cfg *Config, db *store.DB, logger *slog.Logger) *service {
+	own := *cfg
+	own.Zones = slices.Clone(cfg.Zones)
+	s := &service{cfg: &own, db: db, log: logger, now: time.Now}
+	db.SetJournal(s.journal, cfg.JournalLimit)
+	return s
 }
 
 // seed records the config's zones and apps in the store, logging every slot
@@ -226,9 +249,26 @@ func (s *service) rebuild() error {
 	if err != nil {
 		return fmt.Errorf("build snapshot: %w", err)
 	}
+	// Each zone's records are listed before anyone else reads the
+	// snapshot: listing them packs records (which writes their headers),
+	// and queries read those same records once it is published.
+	for _, zc := range s.cfg.Zones {
+		snap.Records(zc.Origin)
+	}
+	prev := s.current.Load()
 	s.current.Store(snap)
+	s.lastInput = in
 	if s.publish != nil {
 		s.publish(snap)
+	}
+	if s.notifier != nil && prev != nil {
+		for _, zc := range s.cfg.Zones {
+			was, _ := prev.Serial(zc.Origin)
+			now, _ := snap.Serial(zc.Origin)
+			if was != now {
+				s.notifier.changed(zc.Origin)
+			}
+		}
 	}
 	if s.aliases != nil {
 		s.aliases.watch(s.aliasTargets(in))
@@ -322,17 +362,32 @@ func joinWords(words []string) string {
 
 func (s *service) Apps(ctx context.Context) ([]AppStatus, error) {
 	out := make([]AppStatus, 0, len(s.cfg.Apps))
+	secondaries := map[string][]SecondaryStatus{} // asked once per zone
 	for _, app := range s.cfg.Apps {
-		st, err := s.App(ctx, app.Name)
+		st, err := s.appStatus(ctx, app.Name)
 		if err != nil {
 			return nil, err
 		}
+		if _, ok := secondaries[st.Zone]; !ok {
+			secondaries[st.Zone] = s.secondaryStatus(ctx, st.Zone, st.Serial)
+		}
+		st.Secondaries = secondaries[st.Zone]
 		out = append(out, st)
 	}
 	return out, nil
 }
 
-func (s *service) App(_ context.Context, name string) (AppStatus, error) {
+func (s *service) App(ctx context.Context, name string) (AppStatus, error) {
+	st, err := s.appStatus(ctx, name)
+	if err != nil {
+		return AppStatus{}, err
+	}
+	st.Secondaries = s.secondaryStatus(ctx, st.Zone, st.Serial)
+	return st, nil
+}
+
+// appStatus is App without asking the secondaries.
+func (s *service) appStatus(_ context.Context, name string) (AppStatus, error) {
 	app, err := s.appConfig(name)
 	if err != nil {
 		return AppStatus{}, err
@@ -427,7 +482,7 @@ func containsName(names []string, name string) bool {
 // drainTTL is the longest TTL the snapshot serves for the names of slots:
 // the time until every cache has dropped the answer given before a change.
 func (s *service) drainTTL(ctx context.Context, app string, slots ...string) uint32 {
-	st, err := s.App(ctx, app)
+	st, err := s.appStatus(ctx, app)
 	if err != nil {
 		return 0
 	}
@@ -598,7 +653,7 @@ func (s *service) Rollback(ctx context.Context, app string, req RollbackRequest)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var slots []string
-	if st, err := s.App(ctx, app); err == nil {
+	if st, err := s.appStatus(ctx, app); err == nil {
 		for _, ss := range st.Slots {
 			slots = append(slots, ss.Slot)
 		}

@@ -20,7 +20,8 @@ func serveCommand() *cli.Command {
 		Description: `Loads the config and zone files (refusing to start on any problem), opens the
 database, and answers DNS on every listen address over UDP and TCP. The CLI
 talks to it over the control socket. SIGINT or SIGTERM stop it gracefully;
-the swapped state is served as it was left after a restart.`,
+the swapped state is served as it was left after a restart. SIGHUP re-reads
+the zone files, as slotdns reload does.`,
 		Action: serve,
 	}
 }
@@ -34,7 +35,6 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	logger := cfg.NewLogger(c.App.ErrWriter)
-	signal.Ignore(syscall.SIGHUP)
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return control.Run(ctx, cfg, logger)
