@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -449,10 +450,47 @@ func FuzzHandler(f *testing.F) {
 	for _, tc := range malformed {
 		f.Add(tc.packet)
 	}
+	for _, req := range transferQueries(f) {
+		f.Add(req)
+	}
 	// The fake lookup reaches every Result; the real snapshot feeds odd
 	// names to zones.Lookup.
 	states := []*state{testState(f), newState(testSnapshot(f, "blue.cloudapp.test."))}
+	// The server's own path: transfers from an allowed peer, signed or not,
+	// with a journal for IXFR.
+	zone := testZone(f, 7, 50)
+	srv := New(Config{Transfer: &Transfer{
+		Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}, "yourwebapp.com.": {{Addr: loopback, Key: testKeyName}}},
+		Keys:  testKeys(),
+		Journal: fakeJournal([]Delta{{Removed: []dns.RR{testSOA(f, 6)}, Added: []dns.RR{zone[0]}}}),
+	}})
+	xst := xfrState(f, zone)
 	f.Fuzz(func(t *testing.T, req []byte) {
+		for _, udp := range []bool{true, false} {
+			var msgs [][]byte
+			c := &client{udp: udp, addr: func() netip.Addr { return loopback }, send: func(m []byte) error {
+				msgs = append(msgs, append([]byte(nil), m...))
+				return nil
+			}}
+			if resp := srv.respond(xst, req, nil, c); resp != nil {
+				msgs = append(msgs, resp)
+			}
+			for _, wire := range msgs {
+				var m dns.Msg
+				if err := m.Unpack(wire); err != nil {
+					t.Fatalf("udp=%v: response does not parse: %v\n% x", udp, err, wire)
+				}
+				if !m.Response || m.Id != uint16(req[0])<<8|uint16(req[1]) {
+					t.Fatalf("udp=%v: got id %#x QR %v for a query with id % x", udp, m.Id, m.Response, req[:2])
+				}
+				if udp && len(wire) > advertisedUDPSize {
+					t.Fatalf("UDP response of %d bytes, want at most %d", len(wire), advertisedUDPSize)
+				}
+			}
+			if udp && len(msgs) > 1 {
+				t.Fatalf("got %d messages over UDP, want at most one", len(msgs))
+			}
+		}
 		for i, udp := range []bool{true, false, true, false} {
 			st := states[i/2]
 			wire := st.respond(req, nil, udp)
@@ -475,4 +513,34 @@ func FuzzHandler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// transferQueries are zone transfers and signed queries, for the fuzzer to
+// start from.
+func transferQueries(t testing.TB) [][]byte {
+	sign := func(m *dns.Msg, key, secret string) []byte {
+		signed(m, key)
+		wire, _, err := dns.TsigGenerate(m, secret, "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wire
+	}
+	noSOA := new(dns.Msg)
+	noSOA.SetQuestion("example.com.", dns.TypeIXFR)
+	return [][]byte{
+		pack(t, axfrQuery("example.com.")),
+		pack(t, axfrQuery("yourwebapp.com.")),
+		pack(t, query("example.com.", dns.TypeAXFR, withEDNS(1232, true))),
+		pack(t, ixfrQuery("example.com.", 6)),
+		pack(t, ixfrQuery("example.com.", 7)),
+		pack(t, ixfrQuery("example.com.", 2)),
+		pack(t, noSOA),
+		sign(axfrQuery("yourwebapp.com."), testKeyName, testSecret),
+		sign(axfrQuery("yourwebapp.com."), testKeyName, otherSecret),
+		sign(ixfrQuery("example.com.", 6), testKeyName, testSecret),
+		sign(query("www.example.com.", dns.TypeA, withEDNS(1232, false)), testKeyName, testSecret),
+		sign(query("big.example.com.", dns.TypeA), testKeyName, testSecret),
+		sign(query("www.example.com.", dns.TypeA), "nope.", testSecret),
+	}
 }
