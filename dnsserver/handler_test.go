@@ -460,8 +460,8 @@ func FuzzHandler(f *testing.F) {
 	// with a journal for IXFR.
 	zone := testZone(f, 7, 50)
 	srv := New(Config{Transfer: &Transfer{
-		Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}, "yourwebapp.com.": {{Addr: loopback, Key: testKeyName}}},
-		Keys:  testKeys(),
+		Peers:   map[string][]Peer{"example.com.": {{Addr: loopback}}, "yourwebapp.com.": {{Addr: loopback, Key: testKeyName}}},
+		Keys:    testKeys(),
 		Journal: fakeJournal([]Delta{{Removed: []dns.RR{testSOA(f, 6)}, Added: []dns.RR{zone[0]}}}),
 	}})
 	xst := xfrState(f, zone)
