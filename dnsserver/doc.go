@@ -15,4 +15,10 @@
 //     move up to 32 packets per recvmmsg and sendmmsg and answer inline.
 //   - tcp.go: one goroutine per connection, pipelined queries answered in
 //     order, an idle timeout and a cap on connections.
+//   - xfr.go: AXFR and IXFR (over TCP, streamed in messages of up to 64
+//     KiB; IXFR over UDP gets the SOA), and TSIG-signed queries. The fast
+//     path takes none of these; the server sends them here.
+//   - acl.go: the transfer config, who may transfer which zone, and the
+//     refusal log limited to one line per source per minute.
+//   - tsig.go: TSIG (RFC 8945) keys, request checks and response signing.
 package dnsserver

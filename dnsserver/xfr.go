@@ -30,9 +30,9 @@ type client struct {
 func addrOf(a net.Addr) netip.Addr {
 	switch a := a.(type) {
 	case *net.UDPAddr:
-		return a.AddrPort().Addr().Unmap()
+		return a.AddrPort().Addr().Unmap().WithZone("")
 	case *net.TCPAddr:
-		return a.AddrPort().Addr().Unmap()
+		return a.AddrPort().Addr().Unmap().WithZone("")
 	}
 	return netip.Addr{}
 }
@@ -137,7 +137,9 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 		return signAnswer(st, st.respond(plain, out, c.udp), &m, sg, c.udp)
 	}
 
-	if c.udp && q.Qtype == dns.TypeAXFR {
+	// Only a stream can carry a transfer: UDP, or a caller without one.
+	oneMessage := c.udp || c.send == nil
+	if oneMessage && q.Qtype == dns.TypeAXFR {
 		// AXFR is TCP only (RFC 5936 section 4.2); BIND and Knot say FORMERR.
 		return signReply(st.packReply(&m, dns.RcodeFormatError, nil, out), sg)
 	}
@@ -167,7 +169,7 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 			// RFC 1995 section 3: the query carries the client's SOA.
 			return signReply(st.packReply(&m, dns.RcodeFormatError, nil, out), sg)
 		}
-		if !serialOlder(clientSOA.Serial, soa.Serial) || c.udp {
+		if !serialOlder(clientSOA.Serial, soa.Serial) || oneMessage {
 			// Up to date, or over UDP: our SOA alone (RFC 1995 section 4).
 			return signReply(st.packReply(&m, dns.RcodeSuccess, []dns.RR{soa}, out), sg)
 		}

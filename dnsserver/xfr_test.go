@@ -380,7 +380,18 @@ func TestIXFROverUDP(t *testing.T) {
 			}
 		})
 	}
-	s, _ := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}}}, zone)
+	s, _ := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}},
+		Keys: testKeys()}, zone)
+	c := &dns.Client{Net: "udp", TsigSecret: map[string]string{testKeyName: testSecret}, Timeout: 5 * time.Second}
+	signedIXFR, _, err := c.Exchange(signed(ixfrQuery("example.com.", 5), testKeyName), s.UDPAddrs()[0].String())
+	if err != nil {
+		t.Fatalf("signed IXFR over UDP: %v", err)
+	}
+	if signedIXFR.IsTsig() == nil {
+		t.Error("signed IXFR over UDP: got an unsigned answer")
+	}
+	sameRecords(t, signedIXFR.Answer, zone[:1])
+
 	got := ask(t, "udp", s.UDPAddrs()[0].String(), axfrQuery("example.com."))
 	if got.Rcode != dns.RcodeFormatError || len(got.Answer) != 0 {
 		t.Errorf("AXFR over UDP: got %s with %d answers, want FORMERR, none", dns.RcodeToString[got.Rcode], len(got.Answer))
