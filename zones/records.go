@@ -34,9 +34,37 @@ type sortedRR struct {
 	key []byte
 }
 
-// wireScratch is big enough for any record packed uncompressed: an owner
-// of 255 octets, the fixed header and 65535 octets of rdata.
-const wireScratch = 255 + 10 + 65535
+// packer packs one record at a time, uncompressed, into a buffer it
+// reuses. It packs through a dns.Msg because dns.PackRR writes the
+// record's Rdlength, and the records of a published snapshot are read by
+// queries at the same time.
+type packer struct {
+	msg dns.Msg
+	buf []byte
+}
+
+func newPacker() *packer {
+	p := &packer{buf: make([]byte, 4096)}
+	p.msg.Answer = make([]dns.RR, 1)
+	return p
+}
+
+// pack gives rr in wire form, valid until the next call.
+func (p *packer) pack(rr dns.RR) ([]byte, error) {
+	p.msg.Answer[0] = rr
+	wire, err := p.msg.PackBuffer(p.buf)
+	p.msg.Answer[0] = nil
+	if err != nil {
+		return nil, err
+	}
+	if cap(wire) > cap(p.buf) {
+		p.buf = wire[:cap(wire)] // a big record: keep the larger buffer
+	}
+	return wire[dnsHeaderLen:], nil
+}
+
+// dnsHeaderLen is the length of a message header, before the record.
+const dnsHeaderLen = 12
 
 // canonicalKey appends rr's sort key to dst. The key's byte order is RFC
 // 4034 6.1 order of owners, then type, then rdata (6.3: octet strings, a
@@ -44,10 +72,10 @@ const wireScratch = 255 + 10 + 65535
 // lowercase, each ended by 00 00 with an octet 00 inside a label written
 // 00 FF; the name ends with one more 00 00. That encoding keeps label
 // order (a label that is a prefix of another ends first) and is prefix
-// free, so the type and the rdata can follow it. scratch is a buffer of
-// wireScratch octets to pack into.
-func canonicalKey(dst []byte, rr dns.RR, scratch []byte) []byte {
-	end, err := dns.PackRR(rr, scratch, 0, nil, false)
+// free, so the type and the rdata can follow it.
+func canonicalKey(dst []byte, rr dns.RR, p *packer) []byte {
+	wire, err := p.pack(rr)
+	end := len(wire)
 	if err != nil {
 		// Not packable (never so for parsed records): after all others,
 		// in the order of its text.
@@ -55,15 +83,15 @@ func canonicalKey(dst []byte, rr dns.RR, scratch []byte) []byte {
 	}
 	var labels [128]uint8 // where each label starts; a name has at most 127
 	n, off := 0, 0
-	for scratch[off] != 0 {
+	for wire[off] != 0 {
 		labels[n] = uint8(off)
 		n++
-		off += int(scratch[off]) + 1
+		off += int(wire[off]) + 1
 	}
 	nameLen := off + 1
 	for i := n - 1; i >= 0; i-- {
 		at := int(labels[i])
-		for _, c := range scratch[at+1 : at+1+int(scratch[at])] {
+		for _, c := range wire[at+1 : at+1+int(wire[at])] {
 			switch {
 			case c == 0:
 				dst = append(dst, 0, 0xFF)
@@ -76,18 +104,18 @@ func canonicalKey(dst []byte, rr dns.RR, scratch []byte) []byte {
 		dst = append(dst, 0, 0)
 	}
 	dst = append(dst, 0, 0)
-	dst = append(dst, scratch[nameLen:nameLen+2]...) // the type
-	return append(dst, scratch[nameLen+10:end]...)   // the rdata, after class, TTL and length
+	dst = append(dst, wire[nameLen:nameLen+2]...) // the type
+	return append(dst, wire[nameLen+10:end]...)   // the rdata, after class, TTL and length
 }
 
 // withKeys gives rrs with their sort keys, the keys laid out in one
 // buffer.
 func withKeys(rrs []dns.RR) []sortedRR {
-	scratch := make([]byte, wireScratch)
+	p := newPacker()
 	var arena []byte
 	ends := make([]int, len(rrs))
 	for i, rr := range rrs {
-		arena = canonicalKey(arena, rr, scratch)
+		arena = canonicalKey(arena, rr, p)
 		ends[i] = len(arena)
 	}
 	out := make([]sortedRR, len(rrs))
@@ -165,21 +193,21 @@ func (zv *zoneView) allRecords() []dns.RR {
 // other; callers pass both full record lists. Each list keeps the order of
 // its input, without repeats.
 func Diff(old, new []dns.RR) (removed, added []dns.RR) {
-	scratch := make([]byte, wireScratch)
+	p := newPacker()
 	oldKeys := make(map[string]bool, len(old))
 	for _, rr := range old {
-		oldKeys[diffKey(rr, scratch)] = true
+		oldKeys[diffKey(rr, p)] = true
 	}
 	newKeys := make(map[string]bool, len(new))
 	for _, rr := range new {
-		k := diffKey(rr, scratch)
+		k := diffKey(rr, p)
 		if !newKeys[k] && !oldKeys[k] {
 			added = append(added, rr)
 		}
 		newKeys[k] = true
 	}
 	for _, rr := range old {
-		k := diffKey(rr, scratch)
+		k := diffKey(rr, p)
 		if !newKeys[k] {
 			removed = append(removed, rr)
 			newKeys[k] = true // reported once
@@ -190,10 +218,10 @@ func Diff(old, new []dns.RR) (removed, added []dns.RR) {
 
 // diffKey identifies a whole record: class, TTL, then the canonical key
 // (lowercase owner, type, rdata), which is prefix free.
-func diffKey(rr dns.RR, scratch []byte) string {
+func diffKey(rr dns.RR, p *packer) string {
 	hdr := rr.Header()
 	head := []byte{byte(hdr.Class >> 8), byte(hdr.Class), byte(hdr.Ttl >> 24), byte(hdr.Ttl >> 16), byte(hdr.Ttl >> 8), byte(hdr.Ttl)}
-	return string(canonicalKey(head, rr, scratch))
+	return string(canonicalKey(head, rr, p))
 }
 
 // recordsState is the per-snapshot and per-zone state of Records, kept in

@@ -132,9 +132,9 @@ func TestCanonicalOwnerOrder(t *testing.T) {
 	got := slices.Clone(want)
 	slices.Reverse(got)
 	got[2], got[5] = got[5], got[2]
-	scratch := make([]byte, wireScratch)
+	p := newPacker()
 	key := func(name string) []byte {
-		return canonicalKey(nil, &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET}, A: net.IPv4(192, 0, 2, 1)}, scratch)
+		return canonicalKey(nil, &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET}, A: net.IPv4(192, 0, 2, 1)}, p)
 	}
 	slices.SortStableFunc(got, func(a, b string) int { return bytes.Compare(key(a), key(b)) })
 	if !slices.Equal(got, want) {
@@ -325,9 +325,10 @@ func BenchmarkRecords(b *testing.B) {
 	})
 }
 
-// TestRecordsConcurrent calls Records from several goroutines on snapshots
-// that share a *Zone, for the race detector: the file's part is sorted
-// once, each snapshot's records computed once.
+// TestRecordsConcurrent calls Records and Diff from several goroutines on
+// snapshots that share a *Zone, while their records are read, for the race
+// detector: the file's part is sorted once, each snapshot's records
+// computed once, and no record written to.
 func TestRecordsConcurrent(t *testing.T) {
 	z := parseZone(t, "example.org.", bigZone(200), nil)
 	var snaps []*Snapshot
@@ -344,6 +345,18 @@ func TestRecordsConcurrent(t *testing.T) {
 	got := make([][]dns.RR, 12)
 	for i := range got {
 		wg.Go(func() { got[i], _ = snaps[i%len(snaps)].Records("example.org.") })
+		// What a server and a journaler do meanwhile: copy served
+		// records, and diff two snapshots.
+		wg.Go(func() {
+			for _, rr := range snaps[i%len(snaps)].Lookup("www.example.org.", dns.TypeA).Answer {
+				dns.Copy(rr)
+			}
+		})
+		wg.Go(func() {
+			a, _ := snaps[i%len(snaps)].Records("example.org.")
+			b, _ := snaps[(i+1)%len(snaps)].Records("example.org.")
+			Diff(a, b)
+		})
 	}
 	wg.Wait()
 	for i, rrs := range got {
