@@ -26,8 +26,13 @@ type App struct {
 // The zone must have been seeded (SeedZone) first. Seeding is not a
 // mutation: it leaves the version, the zone serial and the history alone,
 // so a caller that adds slots to a zone it already serves may want
-// BumpSerial. An app stored under another zone moves to zone. Either way
-// the zones' IXFR journals are cut (see CutJournal).
+// BumpSerial. An app stored under another zone moves to zone.
+//
+// Slots added at a serial that secondaries may have transferred cut the
+// zone's IXFR journal (see CutJournal). A zone this DB created or raised
+// the serial of (SeedZone) since it was opened, and whose serial has not
+// changed since, is exempt: nothing can have been transferred at that
+// serial yet, provided the caller seeds before it serves.
 func (db *DB) SeedApp(app, zone string, slots map[string]string) ([]string, error) {
 	var added []string
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
@@ -54,15 +59,17 @@ func (db *DB) SeedApp(app, zone string, slots map[string]string) ([]string, erro
 		// The zones' content changed at their current serials: a
 		// secondary there holds it without these slots, so no delta from
 		// that serial can be right.
-		if !isNew && a.Zone != zone {
+		if !isNew && a.Zone != zone && !db.unserved(a.Zone) {
 			if _, err := loadZone(tx, a.Zone); err == nil {
 				if err := cutJournal(tx, a.Zone); err != nil {
 					return err
 				}
 			}
 		}
-		if err := cutJournal(tx, zone); err != nil {
-			return err
+		if !db.unserved(zone) {
+			if err := cutJournal(tx, zone); err != nil {
+				return err
+			}
 		}
 		a.Zone = zone
 		a.Updated = now()

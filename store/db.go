@@ -51,6 +51,7 @@ type DB struct {
 	bolt    *bbolt.DB
 	path    string
 	journal journalPointer // what SetJournal installed; nil: changes cut the journal
+	unservedZones
 }
 
 // Options tune Open.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"go.etcd.io/bbolt"
@@ -89,6 +90,7 @@ func (db *DB) journalLimit() int {
 // aborts the change; a nil delta makes the change unjournaled (the journal
 // is cut).
 func (db *DB) ZoneChanged(zone string, atLeast uint32, delta func(from, to uint32) (Delta, error)) (uint32, error) {
+	db.markServed(zone)
 	var to uint32
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		st, err := loadZone(tx, zone)
@@ -212,6 +214,7 @@ type journalChange struct {
 // beginJournal starts journaling a change of zone in tx; call it before the
 // change writes anything.
 func (db *DB) beginJournal(tx *bbolt.Tx, zone string) (*journalChange, error) {
+	db.markServed(zone)
 	jc := &journalChange{zone: zone, settings: db.journal.Load()}
 	if jc.settings == nil || jc.settings.journaler == nil {
 		return jc, nil
@@ -350,3 +353,35 @@ func cutJournal(tx *bbolt.Tx, zone string) error {
 // journalPointer is the DB's installed journaler; a separate type keeps
 // the DB struct readable.
 type journalPointer = atomic.Pointer[journalSettings]
+
+// unservedZones names the zones whose current serial was set by SeedZone
+// through this DB (created, or raised to the file's serial) and has not
+// changed since: no secondary can have transferred the zone at that
+// serial from this database, so seeding slots there needs no cut.
+type unservedZones struct {
+	mu    sync.Mutex
+	zones map[string]bool
+}
+
+func (db *DB) markUnserved(zone string) {
+	db.unservedZones.mu.Lock()
+	defer db.unservedZones.mu.Unlock()
+	if db.unservedZones.zones == nil {
+		db.unservedZones.zones = make(map[string]bool)
+	}
+	db.unservedZones.zones[zone] = true
+}
+
+// markServed forgets zone: a change is being made to it. Forgetting before
+// the change commits is safe; it can only cause a cut that was not needed.
+func (db *DB) markServed(zone string) {
+	db.unservedZones.mu.Lock()
+	defer db.unservedZones.mu.Unlock()
+	delete(db.unservedZones.zones, zone)
+}
+
+func (db *DB) unserved(zone string) bool {
+	db.unservedZones.mu.Lock()
+	defer db.unservedZones.mu.Unlock()
+	return db.unservedZones.zones[zone]
+}

@@ -34,10 +34,10 @@ func stateJournaler(before, after ZoneState) (Delta, error) {
 	return Delta{Removed: stateLines(before), Added: stateLines(after)}, nil
 }
 
-// journaledDB is the seeded database with stateJournaler installed and
-// one bumped serial (testSerial+1): seeding the app cut the journal, so
-// the change after it is not journaled, and the journal starts there. A
-// second app lives in another zone, which no delta of testZone may show.
+// journaledDB is the seeded database with stateJournaler installed after
+// one unjournaled bump, so that the journal starts at testSerial+1 and
+// testSerial is a serial it cannot answer from. A second app lives in
+// another zone, which no delta of testZone may show.
 func journaledDB(t *testing.T, limit int) *DB {
 	t.Helper()
 	db := openTestDB(t)
@@ -48,10 +48,10 @@ func journaledDB(t *testing.T, limit int) *DB {
 	if _, err := db.SeedApp("other", "example.net.", map[string]string{"production": "10.0.0.9"}); err != nil {
 		t.Fatal(err)
 	}
-	db.SetJournal(stateJournaler, limit)
 	if _, err := db.BumpSerial(testZone); err != nil {
 		t.Fatal(err)
 	}
+	db.SetJournal(stateJournaler, limit)
 	return db
 }
 
@@ -465,5 +465,72 @@ func TestJournalSurvivesReopen(t *testing.T) {
 	defer ro.Close()
 	if deltas, ok, err := ro.Journal(testZone, testSerial+1); err != nil || !ok || len(deltas) != 1 {
 		t.Errorf("Journal after reopen: got %d deltas, %v, %v; want 1, true", len(deltas), ok, err)
+	}
+}
+
+// TestJournalSeedBeforeServing checks when seeding slots cuts the journal:
+// not in a zone that this DB created or raised the serial of and that has
+// not changed since (nothing can have been transferred at that serial),
+// but in one that was open before, or changed since.
+func TestJournalSeedBeforeServing(t *testing.T) {
+	addQA := func(t *testing.T, db *DB) {
+		t.Helper()
+		if _, err := db.SeedApp(testApp, testZone, map[string]string{"qa": "10.0.0.1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		// prepare runs on the seeded database and returns it, or another
+		// handle on its file, before qa is seeded and one swap made.
+		prepare func(t *testing.T, db *DB) *DB
+		cut     bool
+	}{
+		{"zone created by this DB", func(t *testing.T, db *DB) *DB { return db }, false},
+		{"reopened", func(t *testing.T, db *DB) *DB {
+			path := db.Path()
+			db.Close()
+			return openAt(t, path)
+		}, true},
+		{"reopened, file serial raised", func(t *testing.T, db *DB) *DB {
+			path := db.Path()
+			db.Close()
+			db = openAt(t, path)
+			if _, err := db.SeedZone(testZone, testSerial+5); err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}, false},
+		{"reopened, file serial not raised", func(t *testing.T, db *DB) *DB {
+			path := db.Path()
+			db.Close()
+			db = openAt(t, path)
+			if _, err := db.SeedZone(testZone, testSerial); err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}, true},
+		{"changed since", func(t *testing.T, db *DB) *DB {
+			if _, err := db.BumpSerial(testZone); err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTestDB(t)
+			seed(t, db)
+			db = tt.prepare(t, db)
+			db.SetJournal(stateJournaler, 0)
+			from, _ := db.ZoneSerial(testZone)
+			addQA(t, db)
+			if _, err := db.Swap(SwapRequest{App: testApp}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := journalFrom(t, db, testZone, from); ok == tt.cut {
+				t.Errorf("Journal(%d) after seeding qa and a swap: ok %v, want %v", from, ok, !tt.cut)
+			}
+		})
 	}
 }

@@ -29,9 +29,11 @@ func SerialLess(a, b uint32) bool {
 // serial raised this way is not journaled: the zone's journal is cut.
 func (db *DB) SeedZone(zone string, fileSerial uint32) (uint32, error) {
 	serial := fileSerial
+	raised := false
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		zones := tx.Bucket(bucketZones)
 		if zones.Get([]byte(zone)) == nil {
+			raised = true
 			return putJSON(zones, []byte(zone), zoneState{Serial: serial})
 		}
 		var stored zoneState
@@ -46,10 +48,14 @@ func (db *DB) SeedZone(zone string, fileSerial uint32) (uint32, error) {
 		if err := putJSON(zones, []byte(zone), stored); err != nil {
 			return err
 		}
+		raised = true
 		return dropJournal(tx, zone)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("seed zone %q: %w", zone, err)
+	}
+	if raised {
+		db.markUnserved(zone)
 	}
 	return serial, nil
 }
