@@ -193,6 +193,17 @@ func LoadConfig(path string) (*Config, error) {
 	return parseConfig(path, data, true)
 }
 
+// LoadConfigOnly reads and validates the config file itself without
+// reading the zone files it names (ZoneConfig.Zone stays nil): enough to
+// find the control socket when a zone file may be broken.
+func LoadConfigOnly(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parseConfig(path, data, false)
+}
+
 // parseConfig does the work of LoadConfig on data read from path. With
 // readZones false it skips the zone files (for fuzzing the TOML side).
 func parseConfig(path string, data []byte, readZones bool) (*Config, error) {

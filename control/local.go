@@ -69,6 +69,20 @@ func Connect(cfg *Config, logger *slog.Logger) (c Controller, direct bool, err e
 	return local, true, nil
 }
 
+// Dial returns a Client of the server on cfg's control socket, or an error
+// wrapping ErrNoServer when none answers there.
+func Dial(cfg *Config) (*Client, error) {
+	conn, err := net.DialTimeout("unix", cfg.Control, 2*time.Second)
+	if err != nil {
+		if noServer(err) {
+			return nil, fmt.Errorf("%w on %s", ErrNoServer, cfg.Control)
+		}
+		return nil, fmt.Errorf("control socket %s: %w", cfg.Control, err)
+	}
+	conn.Close()
+	return NewClient(cfg.Control), nil
+}
+
 // noServer reports whether a dial error means that no server runs: the
 // socket file is missing, or nothing listens on it.
 func noServer(err error) bool {

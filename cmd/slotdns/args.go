@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 )
@@ -38,6 +39,17 @@ func reorderArgs(app *cli.App, args []string) []string {
 		case arg == "--":
 			positional = append(positional, rest[j+1:]...)
 			j = len(rest)
+		case optionalValue[flagName(arg)] && !strings.Contains(arg, "="):
+			// --wait-secondaries [TIMEOUT]: the next argument is its value
+			// only when it reads as a duration.
+			value := ""
+			if j+1 < len(rest) {
+				if _, err := time.ParseDuration(rest[j+1]); err == nil {
+					value = rest[j+1]
+					j++
+				}
+			}
+			flags = append(flags, arg+"="+value)
 		case len(arg) > 1 && strings.HasPrefix(arg, "-"):
 			into := &flags
 			if flagName(arg) == "config" && !hasFlag(cmd.Flags, "config") {
@@ -61,6 +73,9 @@ func reorderArgs(app *cli.App, args []string) []string {
 	}
 	return out
 }
+
+// optionalValue names the string flags that may be given without a value.
+var optionalValue = map[string]bool{"wait-secondaries": true}
 
 func flagName(arg string) string {
 	name := strings.TrimLeft(arg, "-")

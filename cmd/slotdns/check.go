@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/slotdns/slotdns/control"
 
@@ -16,8 +17,10 @@ func checkCommand() *cli.Command {
 
    slotdns check
    slotdns --config /etc/slotdns/slotdns.toml check`,
-		Description: `Reads the config and every zone file it names, as serve would, and prints
-"ok" per zone, or every problem as file:line: what is wrong. Exit 0 when all
+		Description: `Reads the config, the tsig_keys file and every zone file it names, as serve
+would, and prints "ok" per zone with its secondaries, or every problem as
+file:line: what is wrong (a key file others may read, a secondary naming an
+unknown key...). Exit 0 when all
 is well, 1 otherwise.`,
 		Flags:  []cli.Flag{jsonFlag()},
 		Action: check,
@@ -25,10 +28,11 @@ is well, 1 otherwise.`,
 }
 
 type checkZone struct {
-	Origin  string `json:"origin"`
-	File    string `json:"file"`
-	Serial  uint32 `json:"serial"`
-	Records int    `json:"records"`
+	Origin      string   `json:"origin"`
+	File        string   `json:"file"`
+	Serial      uint32   `json:"serial"`
+	Records     int      `json:"records"`
+	Secondaries []string `json:"secondaries"` // host:port
 }
 
 type checkResult struct {
@@ -52,7 +56,11 @@ func check(c *cli.Context) error {
 	} else {
 		res.OK = true
 		for _, z := range cfg.Zones {
-			res.Zones = append(res.Zones, checkZone{Origin: z.Origin, File: z.File, Serial: soaSerial(z), Records: len(z.Zone.Records)})
+			cz := checkZone{Origin: z.Origin, File: z.File, Serial: soaSerial(z), Records: len(z.Zone.Records), Secondaries: []string{}}
+			for _, sec := range z.Secondaries {
+				cz.Secondaries = append(cz.Secondaries, sec.Address)
+			}
+			res.Zones = append(res.Zones, cz)
 		}
 		for _, a := range cfg.Apps {
 			res.Apps = append(res.Apps, a.Name)
@@ -65,7 +73,11 @@ func check(c *cli.Context) error {
 		}
 	} else if res.OK {
 		for _, z := range res.Zones {
-			fmt.Fprintf(w, "%s: zone %s ok (serial %d, %d records)\n", z.File, z.Origin, z.Serial, z.Records)
+			fmt.Fprintf(w, "%s: zone %s ok (serial %d, %d records", z.File, z.Origin, z.Serial, z.Records)
+			if len(z.Secondaries) > 0 {
+				fmt.Fprintf(w, "; secondaries %s", strings.Join(z.Secondaries, ", "))
+			}
+			fmt.Fprintln(w, ")")
 		}
 		fmt.Fprintf(w, "%s: ok (%d zones, %d apps)\n", res.Config, len(res.Zones), len(res.Apps))
 	} else {

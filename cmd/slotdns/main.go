@@ -47,7 +47,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Commands: []*cli.Command{
 			serveCommand(), checkCommand(), statusCommand(), swapCommand(), setCommand(),
-			rollbackCommand(), historyCommand(), verifyCommand(),
+			rollbackCommand(), historyCommand(), verifyCommand(), reloadCommand(),
 		},
 		HideVersion:    true,
 		Action:         unknownCommand,

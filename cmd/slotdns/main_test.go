@@ -341,6 +341,10 @@ func TestReorderArgs(t *testing.T) {
 		{"slotdns set site staging t. --expect=u.", "slotdns set --expect=u. -- site staging t."},
 		{"slotdns status", "slotdns status"},
 		{"slotdns nope a --b", "slotdns nope a --b"},
+		{"slotdns swap site --wait-secondaries", "slotdns swap --wait-secondaries= -- site"},
+		{"slotdns swap --wait-secondaries site", "slotdns swap --wait-secondaries= -- site"},
+		{"slotdns swap site --wait-secondaries 10s --json", "slotdns swap --wait-secondaries=10s --json -- site"},
+		{"slotdns rollback site --wait-secondaries=2m", "slotdns rollback --wait-secondaries=2m -- site"},
 	}
 	for _, tt := range tests {
 		got := strings.Join(reorderArgs(app, strings.Fields(tt.in)), " ")

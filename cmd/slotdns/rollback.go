@@ -19,9 +19,11 @@ func rollbackCommand() *cli.Command {
    slotdns rollback yourwebapp --reason "500s after release 42"`,
 		Description: `Restores the slots as they were before the app's last change (a swap, set
 or rollback), in one durable transaction. It refuses, saying why, when the
-slots no longer equal what that change left.`,
+slots no longer equal what that change left. Secondaries are reported as for
+swap (--wait-secondaries too).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
+			waitSecondariesFlag(),
 			jsonFlag(),
 		},
 		Action: rollback,
@@ -32,15 +34,8 @@ func rollback(c *cli.Context) error {
 	if err := wantArgs(c, 1, 1); err != nil {
 		return err
 	}
-	return withController(c, "changing", func(_ *control.Config, ctl control.Controller) error {
-		ch, err := ctl.Rollback(c.Context, c.Args().First(), control.RollbackRequest{Reason: c.String("reason"), Actor: actor()})
-		if err != nil {
-			return err
-		}
-		if c.Bool("json") {
-			return printJSON(c.App.Writer, ch)
-		}
-		printChange(c.App.Writer, fmt.Sprintf("rolled back to before #%d", ch.Seq-1), ch)
-		return nil
+	title := func(ch control.Change) string { return fmt.Sprintf("rolled back to before #%d", ch.Seq-1) }
+	return withChange(c, title, func(ctl control.Controller) (control.Change, error) {
+		return ctl.Rollback(c.Context, c.Args().First(), control.RollbackRequest{Reason: c.String("reason"), Actor: actor()})
 	})
 }

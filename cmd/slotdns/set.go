@@ -21,10 +21,12 @@ func setCommand() *cli.Command {
 		Description: `Points SLOT at TARGET, a hostname (answered as CNAME, or as its addresses at
 the zone apex) or a list of IP addresses, in one durable transaction; the
 other slots keep serving. With --expect it happens only if SLOT currently
-points at that target.`,
+points at that target. Secondaries are reported as for swap
+(--wait-secondaries too).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
 			&cli.StringFlag{Name: "expect", Usage: "set only if the slot's current target is `TARGET`"},
+			waitSecondariesFlag(),
 			jsonFlag(),
 		},
 		Action: set,
@@ -36,17 +38,10 @@ func set(c *cli.Context) error {
 		return err
 	}
 	app, slot, target := c.Args().Get(0), c.Args().Get(1), c.Args().Get(2)
-	return withController(c, "changing", func(_ *control.Config, ctl control.Controller) error {
-		ch, err := ctl.Set(c.Context, app, slot, control.SetRequest{
+	title := func(ch control.Change) string { return fmt.Sprintf("set %s to %s", slot, ch.After[slot]) }
+	return withChange(c, title, func(ctl control.Controller) (control.Change, error) {
+		return ctl.Set(c.Context, app, slot, control.SetRequest{
 			Target: target, Reason: c.String("reason"), Expect: c.String("expect"), Actor: actor(),
 		})
-		if err != nil {
-			return err
-		}
-		if c.Bool("json") {
-			return printJSON(c.App.Writer, ch)
-		}
-		printChange(c.App.Writer, fmt.Sprintf("set %s to %s", slot, ch.After[slot]), ch)
-		return nil
 	})
 }

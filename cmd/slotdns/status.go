@@ -13,7 +13,7 @@ import (
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "show the slots of every app (or one): names, targets, serial, last change",
+		Usage:     "show the slots of every app (or one): names, targets, serial, last change, secondaries",
 		ArgsUsage: "[APP]",
 		UsageText: `slotdns status [APP] [--json]
 
@@ -23,7 +23,11 @@ func statusCommand() *cli.Command {
 serial and the last change. A slot whose stored target differs from the
 config's target says so: the config only seeds the store, the store is the
 truth. An apex alias shows the addresses it serves and whether they are
-stale.`,
+stale. Each secondary of the app's zone shows the serial it serves (asked
+over DNS), how many serials it lags behind, and the last NOTIFY sent to it
+with its answer. In --json they are "secondaries" of each app:
+{address, key, serial, lag, error, last_notify: {time, serial, answer,
+acked, attempts}}.`,
 		Flags:  []cli.Flag{jsonFlag()},
 		Action: status,
 	}
@@ -94,6 +98,9 @@ func printStatus(w io.Writer, app control.AppStatus) {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, sec := range app.Secondaries {
+		printSecondaryStatus(w, sec)
+	}
 	if e := app.LastChange; e != nil {
 		fmt.Fprintf(w, "  last change #%d %s at %s by %s", e.Seq, e.Kind, formatTime(e.Time), e.Actor)
 		if e.Reason != "" {
@@ -103,4 +110,25 @@ func printStatus(w io.Writer, app control.AppStatus) {
 	} else {
 		fmt.Fprintln(w, "  no changes yet")
 	}
+}
+
+func printSecondaryStatus(w io.Writer, sec control.SecondaryStatus) {
+	fmt.Fprintf(w, "  secondary %s", sec.Address)
+	if sec.Key != "" {
+		fmt.Fprintf(w, " (key %s)", sec.Key)
+	}
+	if sec.Error != "" {
+		fmt.Fprintf(w, ": no answer: %s", sec.Error)
+	} else {
+		fmt.Fprintf(w, ": serves %d, lag %d", sec.Serial, sec.Lag)
+	}
+	switch n := sec.LastNotify; {
+	case n == nil:
+		fmt.Fprint(w, "; no NOTIFY sent yet")
+	case n.Acked:
+		fmt.Fprintf(w, "; last NOTIFY %s serial %d: %s", formatTime(n.Time), n.Serial, n.Answer)
+	default:
+		fmt.Fprintf(w, "; last NOTIFY %s serial %d unanswered after %d attempts: %s", formatTime(n.Time), n.Serial, n.Attempts, n.Answer)
+	}
+	fmt.Fprintln(w)
 }

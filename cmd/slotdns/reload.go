@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/slotdns/slotdns/control"
+
+	"github.com/urfave/cli/v2"
+)
+
+func reloadCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "reload",
+		Usage: "re-read the zone files of the running server (as SIGHUP does)",
+		UsageText: `slotdns reload [--json]
+
+   vi zones/yourwebapp.com.zone && slotdns reload
+   kill -HUP $(pidof slotdns)           # the same, logged by the server`,
+		Description: `Asks the running server to read every zone file again. A zone whose records
+changed gets the serial max(stored + 1, the file's serial), an IXFR journal
+entry and a NOTIFY to its secondaries; a zone whose records did not change is
+left alone, even when its file's serial moved. A file that no longer loads is
+reported as file:line, and its zone keeps serving what it served; the
+command then exits 1. Only the zone files are read again: a change of
+slotdns.toml takes a restart.
+
+With no server running there is nothing to reload: it checks the zone files
+and says so; slotdns serve reads them when it starts.`,
+		Flags:  []cli.Flag{jsonFlag()},
+		Action: reload,
+	}
+}
+
+// reloadOutput is reload's --json.
+type reloadOutput struct {
+	Server bool                 `json:"server"` // false: no server ran, nothing was reloaded
+	Zones  []control.ZoneReload `json:"zones"`
+}
+
+func reload(c *cli.Context) error {
+	if err := wantArgs(c, 0, 0); err != nil {
+		return err
+	}
+	// The config alone finds the socket: a broken zone file is the
+	// server's to report, while it keeps serving the previous one.
+	cfg, err := control.LoadConfigOnly(c.String("config"))
+	if err != nil {
+		return err
+	}
+	client, err := control.Dial(cfg)
+	if errors.Is(err, control.ErrNoServer) {
+		return reloadDirect(c)
+	}
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	res, err := client.Reload(c.Context)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		if err := printJSON(c.App.Writer, reloadOutput{Server: true, Zones: res.Zones}); err != nil {
+			return err
+		}
+	} else {
+		for _, z := range res.Zones {
+			switch z.Result {
+			case control.ReloadChanged:
+				fmt.Fprintf(c.App.Writer, "zone %s changed: serial %d (file serial %d), %d records removed, %d added; secondaries notified\n",
+					z.Zone, z.Serial, z.FileSerial, z.Removed, z.Added)
+			case control.ReloadUnchanged:
+				fmt.Fprintf(c.App.Writer, "zone %s unchanged (serial %d)\n", z.Zone, z.Serial)
+			default:
+				fmt.Fprintf(c.App.ErrWriter, "%s\nzone %s not reloaded: still serving serial %d from the previous file\n", z.Error, z.Zone, z.Serial)
+			}
+		}
+	}
+	if len(res.Failed()) > 0 {
+		return errReported
+	}
+	return nil
+}
+
+// reloadDirect checks the zone files when no server runs.
+func reloadDirect(c *cli.Context) error {
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, reloadOutput{Server: false, Zones: []control.ZoneReload{}})
+	}
+	fmt.Fprintf(c.App.Writer, "no server on %s: nothing to reload; the zone files load, and slotdns serve reads them when it starts\n", cfg.Control)
+	return nil
+}
