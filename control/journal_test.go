@@ -18,8 +18,7 @@ func TestJournalSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	// The first change after the apps were seeded is not journaled (the
-	// store cuts the journal there); the second one is.
+	// The second of two swaps: its delta undoes the first.
 	first, err := l.Swap(context.Background(), "site", SwapRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +80,7 @@ func TestJournalSwap(t *testing.T) {
 	if got := ixfr[0].Added[0]; got.Header().Rrtype != dns.TypeSOA || got.(*dns.SOA).Serial != ch.Serial {
 		t.Errorf("transfer journal: got first added %v, want the new SOA", got)
 	}
-	if _, ok := l.transferJournal("example.com.", first.Serial-1); ok {
-		t.Errorf("transfer journal from before the cut: got ok, want a full transfer")
+	if _, ok := l.transferJournal("example.com.", first.Serial-100); ok {
+		t.Errorf("transfer journal from a serial it never had: got ok, want a full transfer")
 	}
 }

@@ -26,7 +26,7 @@ func TestReload(t *testing.T) {
 	serial := func() uint32 {
 		return query(t, addr, "example.com.", dns.TypeSOA).Answer[0].(*dns.SOA).Serial
 	}
-	// The first change after the apps were seeded is not journaled.
+	// A swap first, so that reloads are not the zone's first changes.
 	if _, err := c.Swap(ctx, "site", SwapRequest{}); err != nil {
 		t.Fatal(err)
 	}
