@@ -88,7 +88,8 @@ func (db *DB) journalLimit() int {
 // atLeast) in RFC 1982 order, calls delta with the old and new serial, and
 // journals what it returns. It returns the new serial. An error from delta
 // aborts the change; a nil delta makes the change unjournaled (the journal
-// is cut).
+// is cut). delta runs inside the write transaction, as a Journaler does,
+// and the store sets the From and To of what it returns.
 func (db *DB) ZoneChanged(zone string, atLeast uint32, delta func(from, to uint32) (Delta, error)) (uint32, error) {
 	db.markServed(zone)
 	var to uint32
