@@ -137,12 +137,9 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 		return signAnswer(st, st.respond(plain, out, c.udp), &m, sg, c.udp)
 	}
 
-	// Only a stream can carry a transfer: UDP, or a caller without one.
+	// Only a stream can carry a transfer: UDP, or a caller without one,
+	// gets a single message.
 	oneMessage := c.udp || c.send == nil
-	if oneMessage && q.Qtype == dns.TypeAXFR {
-		// AXFR is TCP only (RFC 5936 section 4.2); BIND and Knot say FORMERR.
-		return signReply(st.packReply(&m, dns.RcodeFormatError, nil, out), sg)
-	}
 	zone := strings.ToLower(q.Name)
 	addr := c.addr()
 	ok, why := pol.allow(zone, addr, keyName)
@@ -157,6 +154,9 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 		return signReply(st.packReply(&m, dns.RcodeRefused, nil, out, dns.ExtendedErrorCodeProhibited), sg)
 	}
 	soa := records[0].(*dns.SOA)
+	if oneMessage && q.Qtype == dns.TypeAXFR {
+		return signReply(st.axfrOneMessage(&m, records, sg, c.udp, out), sg)
+	}
 
 	if q.Qtype == dns.TypeIXFR {
 		var clientSOA *dns.SOA
@@ -184,6 +184,27 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 	}
 	s.streamAXFR(st, &m, records, sg, c)
 	return nil
+}
+
+// axfrOneMessage answers AXFR without a stream (over UDP, which RFC 5936
+// leaves undefined) as NSD and Knot do: the whole zone when it fits the
+// client's limit, else TC, so that the client asks again over TCP.
+func (st *state) axfrOneMessage(m *dns.Msg, records []dns.RR, sg *tsigSigner, udp bool, out []byte) []byte {
+	limit := sizeLimit(udp, m.IsEdns0() != nil, m.IsEdns0())
+	if sg != nil {
+		limit -= sg.size()
+	}
+	// A record takes at least 11 bytes (a compressed owner, its header);
+	// a zone with more cannot fit, and is not packed to find out.
+	if (len(records)+1)*11 <= limit {
+		all := append(append(make([]dns.RR, 0, len(records)+1), records...), records[0])
+		if wire := st.packReply(m, dns.RcodeSuccess, all, out); len(wire) <= limit {
+			return wire
+		}
+	}
+	wire := st.packReply(m, dns.RcodeSuccess, nil, out)
+	wire[2] |= 0x02 // TC
+	return wire
 }
 
 // plainEDNS reports whether m's EDNS0, if any, is one a transfer can be

@@ -392,9 +392,42 @@ func TestIXFROverUDP(t *testing.T) {
 	}
 	sameRecords(t, signedIXFR.Answer, zone[:1])
 
-	got := ask(t, "udp", s.UDPAddrs()[0].String(), axfrQuery("example.com."))
-	if got.Rcode != dns.RcodeFormatError || len(got.Answer) != 0 {
-		t.Errorf("AXFR over UDP: got %s with %d answers, want FORMERR, none", dns.RcodeToString[got.Rcode], len(got.Answer))
+}
+
+// TestAXFROverUDP checks that an allowed peer gets the zone in one UDP
+// message when it fits, TC when it does not (as NSD and Knot answer), and
+// anyone else REFUSED.
+func TestAXFROverUDP(t *testing.T) {
+	small, large := testZone(t, 7, 3), testZone(t, 7, 200)
+	allowed := map[string][]Peer{"example.com.": {{Addr: loopback}}}
+	tests := []struct {
+		name   string
+		zone   []dns.RR
+		peers  map[string][]Peer
+		edns   bool
+		rcode  int
+		tc     bool
+		answer []dns.RR
+	}{
+		{"small zone", small, allowed, false, dns.RcodeSuccess, false, append(append([]dns.RR(nil), small...), small[0])},
+		{"small zone with EDNS", small, allowed, true, dns.RcodeSuccess, false, append(append([]dns.RR(nil), small...), small[0])},
+		{"large zone", large, allowed, true, dns.RcodeSuccess, true, nil},
+		{"not a peer", small, map[string][]Peer{"example.com.": {{Addr: netip.MustParseAddr("192.0.2.1")}}},
+			false, dns.RcodeRefused, false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := startXfrServer(t, &Transfer{Peers: tc.peers}, tc.zone)
+			req := axfrQuery("example.com.")
+			if tc.edns {
+				req.SetEdns0(1232, false)
+			}
+			got := ask(t, "udp", s.UDPAddrs()[0].String(), req)
+			if got.Rcode != tc.rcode || got.Truncated != tc.tc {
+				t.Fatalf("got %s TC %v, want %s TC %v", dns.RcodeToString[got.Rcode], got.Truncated, dns.RcodeToString[tc.rcode], tc.tc)
+			}
+			sameRecords(t, got.Answer, tc.answer)
+		})
 	}
 }
 
