@@ -142,11 +142,15 @@ func (l *refusalLimiter) allow(addr netip.Addr) bool {
 	return true
 }
 
-// logRefusal logs a refused transfer or a failed TSIG check, sparingly.
-func (s *Server) logRefusal(addr netip.Addr, zone string, qtype uint16, why string) {
+// logRefusal logs a refused transfer or a failed TSIG check, at most once
+// per source address per minute.
+func (s *Server) logRefusal(addr netip.Addr, name string, qtype uint16, why string) {
 	if !s.refusals.allow(addr) {
 		return
 	}
-	s.log.Warn("Refused a zone transfer", "zone", strings.ToLower(zone), "type", dns.TypeToString[qtype],
-		"from", addr.String(), "reason", why, "note", "logged once per minute per address")
+	msg := "Refused a signed query"
+	if qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
+		msg = "Refused a zone transfer"
+	}
+	s.log.Warn(msg, "zone", strings.ToLower(name), "type", dns.TypeToString[qtype], "from", addr.String(), "reason", why)
 }

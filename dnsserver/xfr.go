@@ -161,8 +161,8 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 	if q.Qtype == dns.TypeIXFR {
 		var clientSOA *dns.SOA
 		for _, rr := range m.Ns {
-			if s, isSOA := rr.(*dns.SOA); isSOA && strings.EqualFold(s.Hdr.Name, zone) {
-				clientSOA = s
+			if theirs, isSOA := rr.(*dns.SOA); isSOA && strings.EqualFold(theirs.Hdr.Name, zone) {
+				clientSOA = theirs
 			}
 		}
 		if clientSOA == nil {
