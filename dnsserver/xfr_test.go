@@ -586,3 +586,37 @@ func TestSerialOlder(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferThenQueryOnOneConnection checks that a query pipelined
+// behind a transfer is answered after the transfer's last message.
+func TestTransferThenQueryOnOneConnection(t *testing.T) {
+	zone := testZone(t, 7, 5000)
+	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}}}, zone)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	xfr := axfrQuery("example.com.")
+	xfr.Id = 1
+	a := query("www.example.com.", dns.TypeA)
+	a.Id = 2
+	writeTCP(t, c, pack(t, xfr), pack(t, a))
+	var got []dns.RR
+	msgs := 0
+	for len(got) < 2 || got[len(got)-1].Header().Rrtype != dns.TypeSOA {
+		m := readTCP(t, c)
+		if m.Id != 1 || m.Rcode != dns.RcodeSuccess {
+			t.Fatalf("transfer message %d: got id %d %s, want id 1 NOERROR", msgs, m.Id, dns.RcodeToString[m.Rcode])
+		}
+		if (len(m.Question) == 1) != (msgs == 0) {
+			t.Errorf("message %d: got %d questions, want the question in the first only", msgs, len(m.Question))
+		}
+		got = append(got, m.Answer...)
+		msgs++
+	}
+	sameRecords(t, got, append(append([]dns.RR(nil), zone...), zone[0]))
+	if m := readTCP(t, c); m.Id != 2 || len(m.Answer) != 1 {
+		t.Errorf("after the transfer: got id %d with %d answers, want id 2 with 1", m.Id, len(m.Answer))
+	}
+}
