@@ -30,7 +30,52 @@ func (s *service) journal(before, after store.ZoneState) (store.Delta, error) {
 	if !ok {
 		return store.Delta{}, fmt.Errorf("journal %s: not a configured zone", after.Zone)
 	}
-	return makeDelta(before.Serial, after.Serial, old, recs), nil
+	// A change of state leaves the zone file's records as they are: only
+	// the rest (SOA, slot and alias records) is diffed.
+	file := s.fileRecords(after.Zone)
+	return makeDelta(before.Serial, after.Serial, withoutRecords(old, file), withoutRecords(recs, file)), nil
+}
+
+// fileRecords is the set of the records of the zone's file as loaded, kept
+// until a reload replaces the file. The caller holds s.mu.
+func (s *service) fileRecords(zone string) map[dns.RR]bool {
+	zc, ok := s.cfg.Zone(zone)
+	if !ok || zc.Zone == nil {
+		return nil
+	}
+	if cached, ok := s.fileSets[zone]; ok && cached.zone == zc.Zone {
+		return cached.set
+	}
+	set := make(map[dns.RR]bool, len(zc.Zone.Records))
+	for _, rr := range zc.Zone.Records {
+		if rr.Header().Rrtype != dns.TypeSOA {
+			set[rr] = true
+		}
+	}
+	if s.fileSets == nil {
+		s.fileSets = map[string]fileRecordSet{}
+	}
+	s.fileSets[zone] = fileRecordSet{zone: zc.Zone, set: set}
+	return set
+}
+
+type fileRecordSet struct {
+	zone *zones.Zone
+	set  map[dns.RR]bool // by identity: the very records a snapshot serves
+}
+
+// withoutRecords leaves out of rrs the records in set (by identity).
+func withoutRecords(rrs []dns.RR, set map[dns.RR]bool) []dns.RR {
+	if len(set) == 0 {
+		return rrs
+	}
+	out := make([]dns.RR, 0, min(len(rrs), 64))
+	for _, rr := range rrs {
+		if !set[rr] {
+			out = append(out, rr)
+		}
+	}
+	return out
 }
 
 // servedRecords returns the zone's records at st: those of the published

@@ -139,6 +139,9 @@ type service struct {
 	// builds the state of a change from it. Guarded by mu.
 	lastInput zones.Input
 	notifier  *notifier // nil when local
+	// fileSets holds each zone file's records by identity, for the
+	// journal. Guarded by mu.
+	fileSets map[string]fileRecordSet
 }
 
 // newService returns a service on db with its own copy of cfg's zones,
