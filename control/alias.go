@@ -159,6 +159,15 @@ func (a *aliasResolver) resolved(rec store.AliasRecord) {
 	if !changed && had && !wasExpired && slices.Equal(prev.Addrs, rec.Addrs) {
 		return
 	}
+	if !changed && wasExpired {
+		// The stored addresses are served again after they had expired:
+		// a change of the zones' content, so their serials go up.
+		for _, zone := range apexZones {
+			if _, err := s.db.BumpSerial(zone); err != nil {
+				a.log.Error("Serial not bumped for an apex alias resolved again", "zone", zone, "target", rec.Target, "err", err)
+			}
+		}
+	}
 	a.log.Info("Apex alias addresses changed", "target", rec.Target, "addrs", rec.Addrs, "ttl", rec.TTL, "zones", apexZones, "serials", serials)
 	if err := s.rebuild(); err != nil {
 		a.log.Error("Apex alias not published", "target", rec.Target, "err", err)

@@ -100,6 +100,14 @@ alias_max_stale = "2s"`, 1)
 		}
 		return got == "SERVFAIL"
 	})
+	// Losing the apex addresses is a zone change: a new serial, journaled.
+	if got := serial(); got != first+2 {
+		t.Errorf("serial after alias_max_stale: got %d, want %d", got, first+2)
+	}
+	if deltas, ok, err := s.db.Journal("example.com.", first+1); err != nil || !ok || len(deltas) != 1 ||
+		len(deltas[0].Removed) != 2 || !strings.HasSuffix(deltas[0].Removed[1], "IN\tA\t203.0.113.2") || len(deltas[0].Added) != 1 {
+		t.Errorf("journal of the expiry: got %+v (ok %v, err %v), want the apex A removed and only the SOA added", deltas, ok, err)
+	}
 	// www is a CNAME and never depended on the resolver.
 	if got, want := answerText(query(t, addr, "www.example.com.", dns.TypeCNAME)), "CNAME app.example.net."; got != want {
 		t.Errorf("www: got %q, want %q", got, want)
@@ -107,6 +115,9 @@ alias_max_stale = "2s"`, 1)
 	// It comes back when the resolver does.
 	resolver.addr.Store(&next)
 	eventually(t, "apex A after the resolver is back", func() bool { return apexA() == "A 203.0.113.2" })
+	if got := serial(); got != first+3 {
+		t.Errorf("serial after the resolver is back: got %d, want %d", got, first+3)
+	}
 }
 
 // Pointing the apex at a hostname never resolved before resolves it first,

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -191,6 +192,16 @@ func TestServerNotifiesSecondaries(t *testing.T) {
 	if got.Address != sec.addr || got.Key != "xfr-key" || got.Lag != 0 || !got.LastNotify.Acked || got.LastNotify.Answer != "NOERROR" {
 		t.Errorf("status: got %+v (notify %+v), want %s with key xfr-key, lag 0, NOTIFY answered NOERROR", got, *got.LastNotify, sec.addr)
 	}
+
+	// A reloaded zone file that changed is notified too.
+	file := filepath.Join(filepath.Dir(path), "example.com.zone")
+	if err := os.WriteFile(file, []byte(testZone+"new IN A 192.0.2.99\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sec.waitSerial(t, ch.Serial+1)
 }
 
 // secondaryTestConfig is testConfig with the key file and a secondary of
