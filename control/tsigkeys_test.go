@@ -188,3 +188,21 @@ func TestLoadConfigSecondaryErrors(t *testing.T) {
 		})
 	}
 }
+
+// The key parser never panics, and what it accepts is usable.
+func FuzzParseTSIGKeys(f *testing.F) {
+	f.Add(testKeyFile)
+	f.Add("key \"k\" { algorithm hmac-sha1; secret \"YQ==\"; };")
+	f.Add("/* */ # \n // \nkey k{algorithm hmac-sha256;secret\"\";};")
+	f.Fuzz(func(t *testing.T, text string) {
+		keys, err := parseTSIGKeys("tsig.key", text)
+		if err != nil {
+			return
+		}
+		for name, k := range keys {
+			if name != k.Name || !dns.IsFqdn(name) || k.Algorithm == "" || k.Secret == "" {
+				t.Errorf("accepted %q as %+v", text, k)
+			}
+		}
+	})
+}
