@@ -84,8 +84,11 @@ func TestSecondaries(t *testing.T) {
 		}
 	}
 	d.waitAll("after a swap", s0+1, stageTarget)
-	if !knotIXFR.MatchString(d.knot.logs()) {
+	if !poll(xfrTimeout, func() bool { return knotIXFR.MatchString(d.knot.logs()) }) {
 		t.Errorf("knot took the swap without an IXFR:\n%s", d.knot.logs())
+	}
+	for _, s := range d.secondaries() {
+		checkKdig(t, s, s0+1, stageTarget)
 	}
 
 	// 20 swaps as fast as the control API takes them: NOTIFYs coalesce,
@@ -139,10 +142,14 @@ func TestSecondaries(t *testing.T) {
 			t.Fatalf("swap %d of 2 with both down: %v", i+1, err)
 		}
 	}
+	knotBefore := len(d.knot.out.String())
 	for _, s := range d.secondaries() {
 		s.start()
 	}
 	d.waitAll("both restarted after two swaps", s0+26, prodTarget)
+	if !poll(xfrTimeout, func() bool { return knotIXFR.MatchString(d.knot.out.String()[knotBefore:]) }) {
+		t.Errorf("knot restarted 2 serials behind caught up without an IXFR:\n%s", d.knot.out.String()[knotBefore:])
+	}
 
 	// slotdns restarted: the secondaries keep serving, and the next swap
 	// reaches them.
@@ -212,13 +219,16 @@ func TestSecondaryJournalTruncated(t *testing.T) {
 		s.start()
 	}
 	d.waitAll("after 5 swaps with a journal of 2", s0+5, stageTarget)
-	if restarted := d.knot.out.String()[knotBefore:]; !knotAXFR.MatchString(restarted) {
-		t.Errorf("knot caught up 5 serials with a journal of 2 without a full transfer:\n%s", restarted)
+	if restarted := d.knot.out.String()[knotBefore:]; !knotAXFR.MatchString(restarted) || knotIXFR.MatchString(restarted) {
+		t.Errorf("knot caught up 5 serials with a journal of 2: got\n%s\nwant a full transfer and no IXFR", restarted)
 	}
 
 	// And with the journal full, one more swap still goes by IXFR.
 	in.mustSlotdns("swap", "yourwebapp")
 	d.waitAll("one swap after the fallback", s0+6, prodTarget)
+	if !poll(xfrTimeout, func() bool { return knotIXFR.MatchString(d.knot.out.String()[knotBefore:]) }) {
+		t.Errorf("knot took a swap after the fallback without an IXFR:\n%s", d.knot.out.String()[knotBefore:])
+	}
 }
 
 // TestSecondaryTSIG: transfers need the configured key. A secondary with
@@ -404,4 +414,20 @@ func digAXFR(t *testing.T, port int, extra ...string) ([]dns.RR, string) {
 		records = append(records, rr)
 	}
 	return records, string(out)
+}
+
+// checkKdig asks a secondary with kdig, as Knot's users do, for the SOA
+// and www.
+func checkKdig(t *testing.T, s *secondary, serial uint32, target string) {
+	t.Helper()
+	kdig := requireTool(t, "kdig", "apt-get install knot-dnsutils")
+	for _, c := range []struct{ name, qtype, want string }{
+		{"yourwebapp.com.", "SOA", " " + strconv.FormatUint(uint64(serial), 10) + " "},
+		{"www.yourwebapp.com.", "CNAME", target},
+	} {
+		out, err := exec.Command(kdig, "@127.0.0.1", "-p", strconv.Itoa(s.port), "+norec", "+short", c.name, c.qtype).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("kdig %s %s at %s: got %q (err %v), want it to hold %q", c.name, c.qtype, s, out, err, c.want)
+		}
+	}
 }
