@@ -119,7 +119,13 @@ func (s *service) reloadZone(i int) ZoneReload {
 		zr.Result = ReloadUnchanged
 		return zr
 	}
-	serial, err := s.db.ZoneChanged(zc.Origin, z.SOA.Serial, func(from, to uint32) (store.Delta, error) {
+	// The digest is kept with the serial, so that a restart knows this
+	// content was served.
+	digest, err := contentDigest(z, s.cfg.Apps)
+	if err != nil {
+		return fail(err)
+	}
+	serial, err := s.db.ZoneChanged(zc.Origin, z.SOA.Serial, digest, func(from, to uint32) (store.Delta, error) {
 		built, err := candidate(to)
 		if err != nil {
 			return store.Delta{}, err

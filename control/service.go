@@ -155,14 +155,25 @@ func newService(cfg *Config, db *store.DB, logger *slog.Logger) *service {
 }
 
 // seed records the config's zones and apps in the store, logging every slot
-// whose stored target differs from the config.
+// whose stored target differs from the config. A zone whose content changed
+// since it was last served (zone file edited, slots added or reshaped in
+// the config) gets a new serial from the store, so that secondaries fetch
+// it; see store.SeedZone and store.SeedApp.
 func (s *service) seed() error {
+	lastServed := map[string]uint32{} // the serials of the zones stored already
 	for _, zc := range s.cfg.Zones {
+		if serial, err := s.db.ZoneSerial(zc.Origin); err == nil {
+			lastServed[zc.Origin] = serial
+		}
 		var fileSerial uint32
 		if zc.Zone != nil && zc.Zone.SOA != nil {
 			fileSerial = zc.Zone.SOA.Serial
 		}
-		if _, err := s.db.SeedZone(zc.Origin, fileSerial); err != nil {
+		digest, err := contentDigest(zc.Zone, s.cfg.Apps)
+		if err != nil {
+			return fmt.Errorf("seed zone %s: %w", zc.Origin, err)
+		}
+		if _, err := s.db.SeedZone(zc.Origin, fileSerial, digest); err != nil {
 			return fmt.Errorf("seed zone %s: %w", zc.Origin, err)
 		}
 	}
@@ -189,6 +200,13 @@ func (s *service) seed() error {
 			if live := stored.Slots[slot.Name]; live != targets[slot.Name] {
 				s.log.Info("Slot target differs from config; serving the stored one", "app", app.Name, "slot", slot.Name, "target", live, "config_target", targets[slot.Name])
 			}
+		}
+	}
+	for _, zc := range s.cfg.Zones {
+		was, ok := lastServed[zc.Origin]
+		serial, err := s.db.ZoneSerial(zc.Origin)
+		if ok && err == nil && serial != was {
+			s.log.Info("Zone changed since it was last served (zone file, its serial or the config); serving a new serial", "zone", zc.Origin, "serial", serial, "previous_serial", was)
 		}
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 func TestSaveAlias(t *testing.T) {
 	db := openTestDB(t)
 	seed(t, db)
-	if _, err := db.SeedZone("example.net.", 100); err != nil {
+	if _, err := db.SeedZone("example.net.", 100, testDigest); err != nil {
 		t.Fatal(err)
 	}
 	zones := []string{testZone, "example.net.", testZone}

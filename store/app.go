@@ -24,17 +24,20 @@ type App struct {
 // the truth after the first start. It returns the slots it added, sorted.
 //
 // The zone must have been seeded (SeedZone) first. Seeding is not a
-// mutation: it leaves the version, the zone serial and the history alone,
-// so a caller that adds slots to a zone it already serves may want
-// BumpSerial. An app stored under another zone moves to zone.
+// mutation: it leaves the version and the history alone. An app stored
+// under another zone moves to zone.
 //
-// Slots added at a serial that secondaries may have transferred cut the
-// zone's IXFR journal (see CutJournal). A zone this DB created or raised
-// the serial of (SeedZone) since it was opened, and whose serial has not
-// changed since, is exempt: nothing can have been transferred at that
-// serial yet, provided the caller seeds before it serves.
+// Slots added (or an app moved) change what a zone serves. A zone that
+// secondaries may hold at its current serial gets the next serial in the
+// same transaction, so that they fetch the new content, and its journal is
+// cut (no delta leads to the new serial; IXFR is answered by AXFR). A zone
+// this DB created or moved the serial of (SeedZone, or an earlier SeedApp)
+// since it was opened, and whose serial has not changed since, keeps its
+// serial: nothing can have been transferred at that serial yet, provided
+// the caller seeds before it serves. So a fresh database's first start
+// serves the file's serial.
 func (db *DB) SeedApp(app, zone string, slots map[string]string) ([]string, error) {
-	var added []string
+	var added, bumped []string
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		if _, err := loadZone(tx, zone); err != nil {
 			return err
@@ -53,23 +56,30 @@ func (db *DB) SeedApp(app, zone string, slots map[string]string) ([]string, erro
 				added = append(added, slot)
 			}
 		}
-		if !isNew && a.Zone == zone && len(added) == 0 {
+		moved := !isNew && a.Zone != zone
+		if !moved && len(added) == 0 && !isNew {
 			return nil // nothing new: do not rewrite the record
 		}
-		// The zones' content changed at their current serials: a
-		// secondary there holds it without these slots, so no delta from
-		// that serial can be right.
-		if !isNew && a.Zone != zone && !db.unserved(a.Zone) {
+		var changed []string
+		if moved {
 			if _, err := loadZone(tx, a.Zone); err == nil {
-				if err := cutJournal(tx, a.Zone); err != nil {
-					return err
-				}
+				changed = append(changed, a.Zone)
 			}
 		}
-		if !db.unserved(zone) {
-			if err := cutJournal(tx, zone); err != nil {
+		if moved || len(added) > 0 {
+			changed = append(changed, zone)
+		}
+		for _, z := range changed {
+			if db.unserved(z) {
+				continue
+			}
+			if _, err := bumpSerial(tx, z); err != nil {
 				return err
 			}
+			if err := dropJournal(tx, z); err != nil {
+				return err
+			}
+			bumped = append(bumped, z)
 		}
 		a.Zone = zone
 		a.Updated = now()
@@ -77,6 +87,11 @@ func (db *DB) SeedApp(app, zone string, slots map[string]string) ([]string, erro
 	})
 	if err != nil {
 		return nil, fmt.Errorf("seed app %q: %w", app, err)
+	}
+	// The serials just moved have not been served: more slots seeded
+	// there before serving need no second bump.
+	for _, z := range bumped {
+		db.markUnserved(z)
 	}
 	slices.Sort(added)
 	return added, nil

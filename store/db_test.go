@@ -15,6 +15,7 @@ const (
 	testZone   = "yourwebapp.com."
 	testApp    = "yourwebapp"
 	testSerial = 2026010101
+	testDigest = "zone file v1" // opaque to the store
 	blue       = "blue-abc.cloudapp.net."
 	green      = "green-def.cloudapp.net."
 )
@@ -38,7 +39,7 @@ func openAt(t *testing.T, path string) *DB {
 // seed stores the demo zone and app: production on blue, staging on green.
 func seed(t *testing.T, db *DB) {
 	t.Helper()
-	if _, err := db.SeedZone(testZone, testSerial); err != nil {
+	if _, err := db.SeedZone(testZone, testSerial, testDigest); err != nil {
 		t.Fatalf("SeedZone: %v", err)
 	}
 	if _, err := db.SeedApp(testApp, testZone, map[string]string{"production": blue, "staging": green}); err != nil {

@@ -23,8 +23,9 @@ func ExampleDB_Swap() {
 	defer db.Close()
 
 	// At start the server seeds the zone serial from the zone file and the
-	// slots from the config.
-	if _, err := db.SeedZone("yourwebapp.com.", 2026010101); err != nil {
+	// slots from the config. The digest (any string that changes with the
+	// zone file's records) moves the serial on when the file changed.
+	if _, err := db.SeedZone("yourwebapp.com.", 2026010101, "sha256:9f86d081"); err != nil {
 		log.Fatal(err)
 	}
 	if _, err := db.SeedApp("yourwebapp", "yourwebapp.com.", map[string]string{

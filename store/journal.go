@@ -85,12 +85,13 @@ func (db *DB) journalLimit() int {
 
 // ZoneChanged records a change of the zone file itself (an edit picked up by
 // a reload): in one transaction it sets the serial to max(serial+1,
-// atLeast) in RFC 1982 order, calls delta with the old and new serial, and
+// atLeast) in RFC 1982 order, keeps digest as the zone's new content
+// digest (see SeedZone), calls delta with the old and new serial, and
 // journals what it returns. It returns the new serial. An error from delta
 // aborts the change; a nil delta makes the change unjournaled (the journal
 // is cut). delta runs inside the write transaction, as a Journaler does,
 // and the store sets the From and To of what it returns.
-func (db *DB) ZoneChanged(zone string, atLeast uint32, delta func(from, to uint32) (Delta, error)) (uint32, error) {
+func (db *DB) ZoneChanged(zone string, atLeast uint32, digest string, delta func(from, to uint32) (Delta, error)) (uint32, error) {
 	db.markServed(zone)
 	var to uint32
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
@@ -103,7 +104,7 @@ func (db *DB) ZoneChanged(zone string, atLeast uint32, delta func(from, to uint3
 		if SerialLess(to, atLeast) {
 			to = atLeast
 		}
-		st.Serial = to
+		st.Serial, st.Digest = to, digest
 		if err := putJSON(tx.Bucket(bucketZones), []byte(zone), st); err != nil {
 			return err
 		}
@@ -124,7 +125,7 @@ func (db *DB) ZoneChanged(zone string, atLeast uint32, delta func(from, to uint3
 }
 
 // CutJournal records that the zone's content changed at its current serial
-// without a journal entry (slots added by SeedApp are cut this way already):
+// without a journal entry (SeedZone and SeedApp move the serial instead):
 // the journal is dropped and the next change is not journaled either, since
 // a secondary at the current serial may hold the content from before.
 func (db *DB) CutJournal(zone string) error {
@@ -355,10 +356,11 @@ func cutJournal(tx *bbolt.Tx, zone string) error {
 // the DB struct readable.
 type journalPointer = atomic.Pointer[journalSettings]
 
-// unservedZones names the zones whose current serial was set by SeedZone
-// through this DB (created, or raised to the file's serial) and has not
-// changed since: no secondary can have transferred the zone at that
-// serial from this database, so seeding slots there needs no cut.
+// unservedZones names the zones whose current serial was set by seeding
+// through this DB (created or moved by SeedZone, or moved by SeedApp) and
+// has not changed since: no secondary can have transferred the zone at
+// that serial from this database, so seeding slots there needs no new
+// serial.
 type unservedZones struct {
 	mu    sync.Mutex
 	zones map[string]bool

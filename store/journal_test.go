@@ -42,7 +42,7 @@ func journaledDB(t *testing.T, limit int) *DB {
 	t.Helper()
 	db := openTestDB(t)
 	seed(t, db)
-	if _, err := db.SeedZone("example.net.", 7); err != nil {
+	if _, err := db.SeedZone("example.net.", 7, testDigest); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SeedApp("other", "example.net.", map[string]string{"production": "10.0.0.9"}); err != nil {
@@ -130,7 +130,7 @@ func TestJournalPerChangeKind(t *testing.T) {
 		{
 			name: "zone file change",
 			change: func(t *testing.T, db *DB) {
-				got, err := db.ZoneChanged(testZone, 0, func(from, to uint32) (Delta, error) {
+				got, err := db.ZoneChanged(testZone, 0, testDigest, func(from, to uint32) (Delta, error) {
 					return Delta{Removed: []string{serial(from), "www A 192.0.2.1"}, Added: []string{serial(to), "www A 192.0.2.2"}}, nil
 				})
 				if err != nil || got != s+1 {
@@ -222,7 +222,7 @@ func TestJournalLimit(t *testing.T) {
 // journal keeps its order and chain.
 func TestJournalSerialWrap(t *testing.T) {
 	db := openTestDB(t)
-	if _, err := db.SeedZone(testZone, 0xFFFFFFFE); err != nil {
+	if _, err := db.SeedZone(testZone, 0xFFFFFFFE, testDigest); err != nil {
 		t.Fatal(err)
 	}
 	db.SetJournal(stateJournaler, 0)
@@ -265,11 +265,11 @@ func TestZoneChangedSerial(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			db := openTestDB(t)
-			if _, err := db.SeedZone(testZone, tt.stored); err != nil {
+			if _, err := db.SeedZone(testZone, tt.stored, testDigest); err != nil {
 				t.Fatal(err)
 			}
 			var from, to uint32
-			got, err := db.ZoneChanged(testZone, tt.least, func(f, t uint32) (Delta, error) {
+			got, err := db.ZoneChanged(testZone, tt.least, testDigest, func(f, t uint32) (Delta, error) {
 				from, to = f, t
 				return Delta{}, nil
 			})
@@ -303,7 +303,7 @@ func TestJournalerErrorAbortsChange(t *testing.T) {
 		}},
 		{"bump", func(db *DB) error { _, err := db.BumpSerial(testZone); return err }},
 		{"zone file change", func(db *DB) error {
-			_, err := db.ZoneChanged(testZone, 0, func(uint32, uint32) (Delta, error) { return Delta{}, errJournal })
+			_, err := db.ZoneChanged(testZone, 0, testDigest, func(uint32, uint32) (Delta, error) { return Delta{}, errJournal })
 			return err
 		}},
 	}
@@ -368,7 +368,7 @@ func TestJournalCut(t *testing.T) {
 		{
 			name: "zone file change without a delta",
 			cut: func(t *testing.T, db *DB) {
-				if _, err := db.ZoneChanged(testZone, 0, nil); err != nil {
+				if _, err := db.ZoneChanged(testZone, 0, testDigest, nil); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -377,7 +377,7 @@ func TestJournalCut(t *testing.T) {
 		{
 			name: "zone seeded with a higher file serial",
 			cut: func(t *testing.T, db *DB) {
-				if _, err := db.SeedZone(testZone, base+10); err != nil {
+				if _, err := db.SeedZone(testZone, base+10, testDigest); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -443,7 +443,7 @@ func TestJournalUnknownZone(t *testing.T) {
 	if _, _, err := db.Journal("nosuch.", 1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Journal(nosuch.): got %v, want ErrNotFound", err)
 	}
-	_, err := db.ZoneChanged("nosuch.", 1, func(uint32, uint32) (Delta, error) { return Delta{}, nil })
+	_, err := db.ZoneChanged("nosuch.", 1, testDigest, func(uint32, uint32) (Delta, error) { return Delta{}, nil })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("ZoneChanged(nosuch.): got %v, want ErrNotFound", err)
 	}
@@ -496,7 +496,7 @@ func TestJournalSeedBeforeServing(t *testing.T) {
 			path := db.Path()
 			db.Close()
 			db = openAt(t, path)
-			if _, err := db.SeedZone(testZone, testSerial+5); err != nil {
+			if _, err := db.SeedZone(testZone, testSerial+5, testDigest); err != nil {
 				t.Fatal(err)
 			}
 			return db
@@ -505,7 +505,7 @@ func TestJournalSeedBeforeServing(t *testing.T) {
 			path := db.Path()
 			db.Close()
 			db = openAt(t, path)
-			if _, err := db.SeedZone(testZone, testSerial); err != nil {
+			if _, err := db.SeedZone(testZone, testSerial, testDigest); err != nil {
 				t.Fatal(err)
 			}
 			return db

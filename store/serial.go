@@ -11,6 +11,10 @@ import (
 // zoneState is the stored state of one zone.
 type zoneState struct {
 	Serial uint32 `json:"serial"`
+	// Digest identifies the content served at Serial that does not come
+	// from the store (the zone file's records, say), as the caller
+	// computed it; the store only compares it. See SeedZone.
+	Digest string `json:"digest,omitempty"`
 	// JournalCut says the zone's content changed at this serial without a
 	// journal entry (see cutJournal): the next change is not journaled.
 	JournalCut bool `json:"journal_cut,omitempty"`
@@ -24,27 +28,45 @@ func SerialLess(a, b uint32) bool {
 	return d != 0 && d < 1<<31
 }
 
-// SeedZone makes the zone's stored serial max(stored, fileSerial) in RFC
-// 1982 order and returns it. A zone not yet stored takes fileSerial. A
-// serial raised this way is not journaled: the zone's journal is cut.
-func (db *DB) SeedZone(zone string, fileSerial uint32) (uint32, error) {
+// SeedZone records the zone at start and returns the serial to serve.
+// digest is an opaque string that changes when the content the caller
+// serves beside the store's state changes (a digest of the zone file's
+// records, say); the store compares it with the one it kept.
+//
+//   - A zone not yet stored takes fileSerial and digest.
+//   - Same digest: the serial becomes max(stored, fileSerial) in RFC 1982
+//     order.
+//   - Another digest: the content changed while nothing served it, so the
+//     serial becomes max(stored+1, fileSerial), and secondaries holding the
+//     stored serial learn that they are behind. A zone stored without a
+//     digest (by an earlier slotdns) counts as changed once.
+//
+// A serial moved this way is not journaled: the zone's journal is cut
+// (IXFR from an older serial is answered by AXFR).
+func (db *DB) SeedZone(zone string, fileSerial uint32, digest string) (uint32, error) {
 	serial := fileSerial
 	raised := false
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		zones := tx.Bucket(bucketZones)
 		if zones.Get([]byte(zone)) == nil {
 			raised = true
-			return putJSON(zones, []byte(zone), zoneState{Serial: serial})
+			return putJSON(zones, []byte(zone), zoneState{Serial: serial, Digest: digest})
 		}
 		var stored zoneState
 		if err := getJSON(zones, []byte(zone), &stored); err != nil {
 			return err
 		}
-		if !SerialLess(stored.Serial, fileSerial) {
-			serial = stored.Serial
-			return nil
+		serial = stored.Serial
+		if stored.Digest != digest {
+			serial++ // wraps as RFC 1982 allows
 		}
-		stored.Serial = serial
+		if SerialLess(serial, fileSerial) {
+			serial = fileSerial
+		}
+		if serial == stored.Serial {
+			return nil // same content (another digest always moves the serial)
+		}
+		stored.Serial, stored.Digest = serial, digest
 		if err := putJSON(zones, []byte(zone), stored); err != nil {
 			return err
 		}
