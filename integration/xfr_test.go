@@ -48,6 +48,27 @@ func newXFRDemo(t testing.TB, journalLimit int, tune ...func(*secondary)) *xfrDe
 
 func (d *xfrDemo) secondaries() []*secondary { return []*secondary{d.nsd, d.knot} }
 
+// restart stops slotdns, calls between (if not nil) and starts it again.
+// Should it come back on another port (its old one taken meanwhile), the
+// secondaries are pointed at the new one.
+func (d *xfrDemo) restart(between func()) {
+	d.in.t.Helper()
+	port := d.in.port
+	d.in.stop()
+	if between != nil {
+		between()
+	}
+	d.in.start()
+	if d.in.port == port {
+		return
+	}
+	for _, s := range d.secondaries() {
+		s.stop()
+		s.configure(d.in.port, d.key)
+		s.start()
+	}
+}
+
 // waitAll waits until every secondary serves serial with www -> target.
 func (d *xfrDemo) waitAll(step string, serial uint32, target string) {
 	d.in.t.Helper()
@@ -153,8 +174,7 @@ func TestSecondaries(t *testing.T) {
 
 	// slotdns restarted: the secondaries keep serving, and the next swap
 	// reaches them.
-	in.stop()
-	in.start()
+	d.restart(nil)
 	in.mustSlotdns("swap", "yourwebapp")
 	d.waitAll("swap after a restart of slotdns", s0+27, stageTarget)
 }
@@ -369,6 +389,18 @@ func TestSecondaryReload(t *testing.T) {
 	in.mustSlotdns("swap", "yourwebapp")
 	for _, s := range d.secondaries() {
 		s.waitServes("swap after the reloads", high+1, stageTarget)
+	}
+
+	// An edit while slotdns is down counts when it starts.
+	d.restart(func() { writeFile(t, zoneFile, edited+"reload1 IN A 192.0.2.74\n") })
+	if got := in.serial(); got != high+2 {
+		t.Fatalf("start after an edit: slotdns serves serial %d, want %d", got, high+2)
+	}
+	for _, s := range d.secondaries() {
+		s.waitServes("start after an edit", high+2, stageTarget)
+		if got := digSecondary(t, s, "reload1.yourwebapp.com.", "A").addrs("reload1.yourwebapp.com."); len(got) != 1 || got[0] != "192.0.2.74" {
+			t.Errorf("start after an edit: %s answers reload1 A %v, want [192.0.2.74]", s, got)
+		}
 	}
 }
 
