@@ -172,7 +172,8 @@ func TestRestart(t *testing.T) {
 	in.wantServed("after an offline swap and start", prodTarget, stageTarget, before.serial+1)
 
 	// A slot added in the config is seeded without a history entry: the
-	// app no longer equals the last entry's after, so rollback refuses.
+	// app no longer equals the last entry's after, so rollback refuses. The
+	// zone gained a name, so its serial goes up (secondaries must see it).
 	in.stop()
 	in.writeConfig(in.readConfig() + "\n[app.slots.qa]\nnames  = [\"qa\"]\ntarget = \"198.51.100.99\"\n")
 	in.start()
@@ -183,7 +184,7 @@ func TestRestart(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "qa") {
 		t.Errorf("rollback after a slot was added: got exit %d, want 1 and a reason naming slot qa\n%v", r.code, r)
 	}
-	in.wantServed("after refused rollback", prodTarget, stageTarget, before.serial+1)
+	in.wantServed("after refused rollback", prodTarget, stageTarget, before.serial+2)
 }
 
 // TestCheck: `slotdns check` accepts the demo and names file:line for a
