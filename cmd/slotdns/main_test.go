@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -239,30 +238,7 @@ func TestServeSwapVerify(t *testing.T) {
 	listen := freePort(t)
 	config := writeConfig(t, listen)
 	t.Setenv("SLOTDNS_CONFIG", config)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan result, 1)
-	go func() {
-		var stdout, stderr bytes.Buffer
-		code := run(ctx, []string{"slotdns", "serve"}, &stdout, &stderr)
-		served <- result{code, stdout.String(), stderr.String()}
-	}()
-	defer func() {
-		cancel()
-		if got := <-served; got.code != 0 {
-			t.Errorf("serve: exit %d: %s", got.code, got.stderr)
-		}
-	}()
-	sock := filepath.Join(filepath.Dir(config), "slotdns.sock")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve: no control socket within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	serveInBackground(t, config)
 
 	got := runCLI(t, "swap", "site")
 	if got.code != 0 {

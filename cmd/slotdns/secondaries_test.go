@@ -78,33 +78,58 @@ func withSecondaries(t *testing.T, config string, addrs ...string) {
 	}
 }
 
-// serveInBackground runs slotdns serve on config until the test ends.
+// serveInBackground runs slotdns serve on config until the test ends, and
+// returns once the server logs that it serves.
+//
+// It waits on the server's log rather than on the socket file: the log
+// buffer's lock orders the server's start before the test's next CLI run,
+// which the race detector needs, since urfave/cli writes its global help
+// flag on every run.
 func serveInBackground(t *testing.T, config string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan result, 1)
+	var stdout, stderr lockedBuffer
+	served := make(chan int, 1)
 	go func() {
-		var stdout, stderr bytes.Buffer
-		code := run(ctx, []string{"slotdns", "--config", config, "serve"}, &stdout, &stderr)
-		served <- result{code, stdout.String(), stderr.String()}
+		served <- run(ctx, []string{"slotdns", "--config", config, "serve"}, &stdout, &stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
-		if got := <-served; got.code != 0 {
-			t.Errorf("serve: exit %d: %s", got.code, got.stderr)
+		if code := <-served; code != 0 {
+			t.Errorf("serve: exit %d: %s", code, stderr.String())
 		}
 	})
-	sock := filepath.Join(filepath.Dir(config), "slotdns.sock")
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			return
+	for !strings.Contains(stderr.String(), "msg=Serving ") {
+		select {
+		case code := <-served:
+			served <- code
+			t.Fatalf("serve: exit %d before serving: %s", code, stderr.String())
+		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("serve: no control socket within 10s")
+			t.Fatalf("serve: not serving within 10s: %s", stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestSecondariesOutput(t *testing.T) {
