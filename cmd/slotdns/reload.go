@@ -68,8 +68,8 @@ func reload(c *cli.Context) error {
 		for _, z := range res.Zones {
 			switch z.Result {
 			case control.ReloadChanged:
-				fmt.Fprintf(c.App.Writer, "zone %s changed: serial %d (file serial %d), %d records removed, %d added; secondaries notified\n",
-					z.Zone, z.Serial, z.FileSerial, z.Removed, z.Added)
+				fmt.Fprintf(c.App.Writer, "zone %s changed: serial %d (file serial %d), %d records removed, %d added%s\n",
+					z.Zone, z.Serial, z.FileSerial, z.Removed, z.Added, notified(cfg, z.Zone))
 			case control.ReloadUnchanged:
 				fmt.Fprintf(c.App.Writer, "zone %s unchanged (serial %d)\n", z.Zone, z.Serial)
 			default:
@@ -94,4 +94,17 @@ func reloadDirect(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "no server on %s: nothing to reload; the zone files load, and slotdns serve reads them when it starts\n", cfg.Control)
 	return nil
+}
+
+// notified says who was told of a zone's new serial, when anyone was.
+func notified(cfg *control.Config, zone string) string {
+	for _, zc := range cfg.Zones {
+		if zc.Origin == zone && len(zc.Secondaries) > 0 {
+			if len(zc.Secondaries) == 1 {
+				return "; NOTIFY sent to its secondary"
+			}
+			return fmt.Sprintf("; NOTIFY sent to its %d secondaries", len(zc.Secondaries))
+		}
+	}
+	return ""
 }
