@@ -101,6 +101,11 @@ func querySerial(ctx context.Context, addr, zone string, timeout time.Duration) 
 	m.RecursionDesired = false
 	c := &dns.Client{Net: "udp", Timeout: timeout}
 	r, _, err := c.ExchangeContext(ctx, m, addr)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		// Over UDP the "dial" in the error is only the socket's name; the
+		// question went out and nothing came back.
+		return 0, fmt.Errorf("ask %s for the SOA of %s: no answer within %s", addr, zone, timeout)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("ask %s for the SOA of %s: %w", addr, zone, err)
 	}
