@@ -13,7 +13,7 @@ func rollbackCommand() *cli.Command {
 		Name:      "rollback",
 		Usage:     "undo the last change of an app, if nothing changed since",
 		ArgsUsage: "APP",
-		UsageText: `slotdns rollback APP [--reason TEXT] [--json]
+		UsageText: `slotdns rollback APP [--reason TEXT] [--wait-secondaries[=TIMEOUT]] [--json]
 
    slotdns rollback yourwebapp
    slotdns rollback yourwebapp --reason "500s after release 42"`,

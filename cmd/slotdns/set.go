@@ -13,7 +13,7 @@ func setCommand() *cli.Command {
 		Name:      "set",
 		Usage:     "point a slot at a new deployment",
 		ArgsUsage: "APP SLOT TARGET",
-		UsageText: `slotdns set APP SLOT TARGET [--reason TEXT] [--expect TARGET] [--json]
+		UsageText: `slotdns set APP SLOT TARGET [--reason TEXT] [--expect TARGET] [--wait-secondaries[=TIMEOUT]] [--json]
 
    slotdns set yourwebapp staging test3.cloudapp.net.
    slotdns set yourwebapp staging "192.0.2.10, 2001:db8::10"

@@ -13,7 +13,7 @@ func swapCommand() *cli.Command {
 		Name:      "swap",
 		Usage:     "exchange the targets of two slots (staging and production) in one step",
 		ArgsUsage: "APP",
-		UsageText: `slotdns swap APP [--slot staging --with production] [--reason TEXT] [--expect TARGET] [--json]
+		UsageText: `slotdns swap APP [--slot staging --with production] [--reason TEXT] [--expect TARGET] [--wait-secondaries[=TIMEOUT]] [--json]
 
    slotdns swap yourwebapp
    slotdns swap yourwebapp --reason "release 42"
