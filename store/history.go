@@ -23,6 +23,11 @@ type Entry struct {
 	Serial uint32            `json:"serial"` // the zone serial after the change
 	// Version is the app version after the change.
 	Version uint64 `json:"version"`
+	// Checks are the results of the checks run before (or, for an
+	// automatic rollback, after) the change; Forced marks a change made
+	// although a check failed.
+	Checks []CheckResult `json:"checks,omitempty"`
+	Forced bool          `json:"forced,omitempty"`
 }
 
 // History returns the app's entries, oldest first; limit > 0 keeps the last

@@ -26,6 +26,9 @@ const (
 type Meta struct {
 	Actor  string `json:"actor"`
 	Reason string `json:"reason,omitempty"`
+	// Checks and Forced are copied into the history entry.
+	Checks []CheckResult `json:"checks,omitempty"`
+	Forced bool          `json:"forced,omitempty"`
 }
 
 // SwapRequest exchanges the targets of Slot and With.
@@ -164,6 +167,8 @@ func (db *DB) mutate(app, kind string, meta Meta, change func(tx *bbolt.Tx, slot
 			Zone:    a.Zone,
 			Serial:  serial,
 			Version: a.Version,
+			Checks:  meta.Checks,
+			Forced:  meta.Forced,
 		})
 		return err
 	})
