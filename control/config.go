@@ -74,6 +74,8 @@ type AppConfig struct {
 	Zone  string // lowercase FQDN of a declared zone
 	TTL   uint32
 	Slots []SlotConfig // sorted by name
+	// Checks run around a swap; see CheckConfig.
+	Checks []CheckConfig
 }
 
 // SlotConfig is one [app.slots.NAME].
@@ -175,6 +177,7 @@ type fileApp struct {
 	Zone  string              `toml:"zone"`
 	TTL   *int64              `toml:"ttl"`
 	Slots map[string]fileSlot `toml:"slots"`
+	Check []fileCheck         `toml:"check"`
 }
 
 type fileSlot struct {
@@ -566,6 +569,7 @@ func (p *configParser) buildApps(cfg *Config, fc *fileConfig) {
 			slot.Target = t
 			app.Slots = append(app.Slots, slot)
 		}
+		app.Checks = p.buildChecks(key, fa.Name, fa.Check)
 		cfg.Apps = append(cfg.Apps, app)
 	}
 	// An apex alias of a hostname outside our zones is resolved through
