@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/slotdns/slotdns/store"
 )
@@ -19,6 +20,8 @@ const maxBody = 64 << 10
 type errorBody struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
+	// Checks are the results of a swap refused by its checks.
+	Checks []store.CheckResult `json:"checks,omitempty"`
 }
 
 // Error codes, one per status a caller branches on.
@@ -28,6 +31,7 @@ const (
 	codeConflict   = "conflict"
 	codeSameTarget = "same_target"
 	codeInternal   = "internal"
+	codeCheck      = "check_failed"
 )
 
 // NewHandler serves the control API of c:
@@ -87,6 +91,8 @@ func (h *handler) swap(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	// A swap waits for its checks, which may outlast the write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	change, err := h.c.Swap(r.Context(), r.PathValue("app"), req)
 	h.result(w, change, err)
 }
@@ -159,11 +165,18 @@ func (h *handler) fail(w http.ResponseWriter, err error) {
 	if status == http.StatusInternalServerError {
 		h.log.Error("Control request failed", "err", err)
 	}
-	h.reply(w, status, errorBody{Error: err.Error(), Code: code})
+	body := errorBody{Error: err.Error(), Code: code}
+	var ce *CheckError
+	if errors.As(err, &ce) {
+		body.Checks = ce.Results
+	}
+	h.reply(w, status, body)
 }
 
 func statusOf(err error) (int, string) {
 	switch {
+	case errors.Is(err, ErrCheckFailed):
+		return http.StatusPreconditionFailed, codeCheck
 	case errors.Is(err, ErrInvalid):
 		return http.StatusBadRequest, codeInvalid
 	case errors.Is(err, store.ErrNotFound):

@@ -19,6 +19,9 @@ import (
 type Client struct {
 	socket string
 	http   *http.Client
+	// checking has no timeout of its own: a swap waits for its checks,
+	// bounded by the caller's context and the checks' own timeouts.
+	checking *http.Client
 }
 
 // NewClient returns a client of the server listening on socket. It does not
@@ -32,7 +35,8 @@ func NewClient(socket string) *Client {
 		MaxIdleConns:    2,
 		IdleConnTimeout: 30 * time.Second,
 	}
-	return &Client{socket: socket, http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
+	return &Client{socket: socket, http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+		checking: &http.Client{Transport: transport}}
 }
 
 // APIError is an error reply of the server. It unwraps to the sentinel of
@@ -42,6 +46,8 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Checks are the results of a swap refused by its checks.
+	Checks []store.CheckResult
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -56,6 +62,8 @@ func (e *APIError) Unwrap() error {
 		return store.ErrConflict
 	case codeSameTarget:
 		return store.ErrSameTarget
+	case codeCheck:
+		return ErrCheckFailed
 	}
 	return nil
 }
@@ -72,7 +80,7 @@ func (c *Client) App(ctx context.Context, app string) (AppStatus, error) {
 
 func (c *Client) Swap(ctx context.Context, app string, req SwapRequest) (Change, error) {
 	var out Change
-	return out, c.do(ctx, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/swap", req, &out)
+	return out, c.doWith(ctx, c.checking, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/swap", req, &out)
 }
 
 func (c *Client) Set(ctx context.Context, app, slot string, req SetRequest) (Change, error) {
@@ -101,6 +109,10 @@ func (c *Client) Close() error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	return c.doWith(ctx, c.http, method, path, body, out)
+}
+
+func (c *Client) doWith(ctx context.Context, client *http.Client, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -116,7 +128,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("server on %s: %w", c.socket, err)
 	}
@@ -130,7 +142,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = fmt.Sprintf("server on %s: %s", c.socket, resp.Status)
 		}
-		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error, Checks: e.Checks}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("server on %s: decode reply: %w", c.socket, err)

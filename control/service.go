@@ -55,6 +55,12 @@ type SwapRequest struct {
 	Reason string `json:"reason,omitempty"`
 	Expect string `json:"expect,omitempty"` // Slot's current target must be this
 	Actor  string `json:"actor,omitempty"`
+	// Force swaps although a "before" check failed; the history entry
+	// records it and the results.
+	Force bool `json:"force,omitempty"`
+	// NoWaitChecks returns once the swap is committed; the "after" checks
+	// then run in the server on their own.
+	NoWaitChecks bool `json:"no_wait_checks,omitempty"`
 }
 
 // SetRequest is the body of POST /v1/apps/{app}/slots/{slot}.
@@ -80,6 +86,11 @@ type Change struct {
 	DrainedAt time.Time `json:"drained_at"` // entry time + TTL
 	// Secondaries is filled by the CLI (WaitSecondaries), not the server.
 	Secondaries []SecondaryResult `json:"secondaries"`
+	// AfterChecks are the last results of the "after" checks of a swap
+	// that waited for them; RolledBack is the automatic rollback they
+	// caused, if any.
+	AfterChecks []store.CheckResult `json:"after_checks,omitempty"`
+	RolledBack  *store.Entry        `json:"rolled_back,omitempty"`
 }
 
 // AppStatus is one app as served.
@@ -94,6 +105,10 @@ type AppStatus struct {
 	LastChange *store.Entry `json:"last_change,omitempty"`
 	// Secondaries of the app's zone, each asked for its serial over DNS.
 	Secondaries []SecondaryStatus `json:"secondaries"`
+	// Checks are the app's last check results; LastAutoRollback is the
+	// last rollback slotdns made by itself after a failed check.
+	Checks           []store.CheckResult `json:"checks,omitempty"`
+	LastAutoRollback *store.Entry        `json:"last_auto_rollback,omitempty"`
 }
 
 // SlotStatus is one slot of an app.
@@ -142,6 +157,8 @@ type service struct {
 	// fileSets holds each zone file's records by identity, for the
 	// journal. Guarded by mu.
 	fileSets map[string]fileRecordSet
+	// gates knows the swaps running their checks; see gate.go.
+	gates gateBook
 }
 
 // newService returns a service on db with its own copy of cfg's zones,
@@ -446,6 +463,7 @@ func (s *service) appStatus(_ context.Context, name string) (AppStatus, error) {
 	if len(hist) > 0 {
 		st.LastChange = &hist[len(hist)-1]
 	}
+	s.checkStatus(&st)
 	return st, nil
 }
 
@@ -540,13 +558,53 @@ func (s *service) Swap(ctx context.Context, app string, req SwapRequest) (Change
 	if err != nil {
 		return Change{}, err
 	}
+	ac, _ := s.appConfig(app)
+	release := func() {}
+	if len(checksOf(ac, "before")) > 0 {
+		if release, err = s.gates.enter(app, req.Actor, req.Reason, s.now()); err != nil {
+			return Change{}, err
+		}
+	}
+	gated, results, err := s.gate(ctx, ac, req)
+	release()
+	if err != nil {
+		return Change{}, err
+	}
+	if gated != "" {
+		if expect != "" && expect != gated {
+			return Change{}, fmt.Errorf("swap %q: slot %q points at %s, not %s: %w", app, req.Slot, gated, expect, store.ErrConflict)
+		}
+		expect = gated
+	}
+	change, err := s.commitSwap(ctx, app, req, expect, results)
+	if err != nil || len(checksOf(ac, "after")) == 0 {
+		return change, err
+	}
+	// The window runs to its end even when the caller stops waiting.
+	ctx = context.WithoutCancel(ctx)
+	if req.NoWaitChecks && s.publish != nil {
+		go s.afterWindow(ctx, ac, change, req.With)
+		return change, nil
+	}
+	change.AfterChecks, change.RolledBack = s.afterWindow(ctx, ac, change, req.With)
+	return change, nil
+}
+
+// commitSwap commits a swap whose slot still points at expect (when not
+// ""), the target its gate checked.
+func (s *service) commitSwap(ctx context.Context, app string, req SwapRequest, expect string, results []store.CheckResult) (Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkSwapApex(ctx, app, req.Slot, req.With); err != nil {
 		return Change{}, fmt.Errorf("swap %q: %w", app, err)
 	}
 	ttl := s.drainTTL(ctx, app, req.Slot, req.With)
-	e, err := s.db.Swap(store.SwapRequest{App: app, Slot: req.Slot, With: req.With, Expect: expect, Meta: store.Meta{Actor: req.Actor, Reason: req.Reason}})
+	forced := false
+	for _, r := range results {
+		forced = forced || !r.Pass
+	}
+	meta := store.Meta{Actor: req.Actor, Reason: req.Reason, Checks: results, Forced: forced}
+	e, err := s.db.Swap(store.SwapRequest{App: app, Slot: req.Slot, With: req.With, Expect: expect, Meta: meta})
 	if err != nil {
 		return Change{}, err
 	}
