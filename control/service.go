@@ -83,7 +83,7 @@ type Change struct {
 	App string `json:"app"`
 	store.Entry
 	TTL       uint32    `json:"ttl"`        // the TTL served for the changed names before the change
-	DrainedAt time.Time `json:"drained_at"` // entry time + TTL
+	DrainedAt time.Time `json:"drained_at"` // when the answers served before it have left caches; see drainClock
 	// Secondaries is filled by the CLI (WaitSecondaries), not the server.
 	Secondaries []SecondaryResult `json:"secondaries"`
 	// AfterChecks are the last results of the "after" checks of a swap
@@ -103,6 +103,10 @@ type AppStatus struct {
 	Updated    time.Time    `json:"updated"`
 	Slots      []SlotStatus `json:"slots"`
 	LastChange *store.Entry `json:"last_change,omitempty"`
+	// DrainedAt is when every answer served before the current ones has
+	// expired from caches that honour TTLs; Draining is true until then.
+	DrainedAt time.Time `json:"drained_at,omitzero"`
+	Draining  bool      `json:"draining"`
 	// Secondaries of the app's zone, each asked for its serial over DNS.
 	Secondaries []SecondaryStatus `json:"secondaries"`
 	// Checks are the app's last check results; LastAutoRollback is the
@@ -159,6 +163,8 @@ type service struct {
 	fileSets map[string]fileRecordSet
 	// gates knows the swaps running their checks; see gate.go.
 	gates gateBook
+	// drain tracks when answers no longer served have left caches.
+	drain *drainClock
 }
 
 // newService returns a service on db with its own copy of cfg's zones,
@@ -167,6 +173,7 @@ func newService(cfg *Config, db *store.DB, logger *slog.Logger) *service {
 	own := *cfg
 	own.Zones = slices.Clone(cfg.Zones)
 	s := &service{cfg: &own, db: db, log: logger, now: time.Now}
+	s.drain = newDrainClock(db, logger, func() time.Time { return s.now() })
 	db.SetJournal(s.journal, cfg.JournalLimit)
 	return s
 }
@@ -298,6 +305,7 @@ func (s *service) rebuild() error {
 	s.lastInput = in
 	if s.publish != nil {
 		s.publish(snap)
+		s.drain.published(snap, s.cfg.Apps)
 	}
 	if s.notifier != nil && prev != nil {
 		for _, zc := range s.cfg.Zones {
@@ -463,6 +471,8 @@ func (s *service) appStatus(_ context.Context, name string) (AppStatus, error) {
 	if len(hist) > 0 {
 		st.LastChange = &hist[len(hist)-1]
 	}
+	st.DrainedAt = s.drain.drainedAt(name, time.Time{})
+	st.Draining = st.DrainedAt.After(s.now())
 	s.checkStatus(&st)
 	return st, nil
 }
@@ -518,26 +528,20 @@ func containsName(names []string, name string) bool {
 	return false
 }
 
-// drainTTL is the longest TTL the snapshot serves for the names of slots:
-// the time until every cache has dropped the answer given before a change.
-func (s *service) drainTTL(ctx context.Context, app string, slots ...string) uint32 {
-	st, err := s.appStatus(ctx, app)
+// drainTTL is the longest TTL the current snapshot serves for the names of
+// slots, negative answers included; see servedAnswers.
+func (s *service) drainTTL(_ context.Context, app string, slots ...string) uint32 {
+	ac, err := s.appConfig(app)
 	if err != nil {
 		return 0
 	}
-	var ttl uint32
-	for _, ss := range st.Slots {
-		if !containsName(slots, ss.Slot) {
-			continue
-		}
-		for _, name := range ss.Names {
-			if ss.Alias != nil && name == ss.Alias.Name {
-				ttl = max(ttl, ss.Alias.TTL)
-			} else {
-				ttl = max(ttl, ss.TTL)
-			}
+	var names []string
+	for _, sc := range ac.Slots {
+		if containsName(slots, sc.Name) {
+			names = append(names, sc.Names...)
 		}
 	}
+	_, ttl := servedAt(s.current.Load(), names)
 	return ttl
 }
 
@@ -754,7 +758,11 @@ func (s *service) committed(app string, e store.Entry, ttl uint32) (Change, erro
 		s.log.Error("Publishing the change failed; the store has it and a restart serves it", "app", app, "err", err)
 		return Change{}, fmt.Errorf("%s %q committed as #%d but not published: %w", e.Kind, app, e.Seq, err)
 	}
-	return Change{App: app, Entry: e, TTL: ttl, DrainedAt: e.Time.Add(time.Duration(ttl) * time.Second)}, nil
+	e.DrainedAt = s.drain.drainedAt(app, e.Time)
+	if err := s.db.SetDrainedAt(app, e.Seq, e.DrainedAt); err != nil {
+		s.log.Error("Drain instant not recorded in history", "app", app, "seq", e.Seq, "err", err)
+	}
+	return Change{App: app, Entry: e, TTL: ttl, DrainedAt: e.DrainedAt}, nil
 }
 
 func (s *service) History(_ context.Context, app string, limit int) ([]store.Entry, error) {

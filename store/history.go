@@ -23,6 +23,9 @@ type Entry struct {
 	Serial uint32            `json:"serial"` // the zone serial after the change
 	// Version is the app version after the change.
 	Version uint64 `json:"version"`
+	// DrainedAt is when the answers served before the change have expired
+	// from every cache that honours TTLs; set once the change is served.
+	DrainedAt time.Time `json:"drained_at,omitzero"`
 	// Checks are the results of the checks run before (or, for an
 	// automatic rollback, after) the change; Forced marks a change made
 	// although a check failed.
