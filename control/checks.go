@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +119,10 @@ func (p *configParser) buildChecks(key, app string, list []fileCheck) []CheckCon
 			} else if strings.Contains(c.Command[0], "/") {
 				// Relative program paths are relative to the config's folder;
 				// bare names are looked up in PATH.
-				c.Command[0] = p.resolvePath(c.Command[0])
+				// exec needs a path with a slash to skip the PATH lookup.
+				if abs, err := filepath.Abs(p.resolvePath(c.Command[0])); err == nil {
+					c.Command[0] = abs
+				}
 			}
 			c.Name = "command " + fc.Command[0]
 		}

@@ -110,6 +110,10 @@ func printStatus(w io.Writer, app control.AppStatus) {
 	} else {
 		fmt.Fprintln(w, "  no changes yet")
 	}
+	if e := app.LastAutoRollback; e != nil {
+		fmt.Fprintf(w, "  last automatic rollback #%d at %s: %s\n", e.Seq, formatTime(e.Time), e.Reason)
+	}
+	printChecks(w, "  ", app.Checks)
 }
 
 func printSecondaryStatus(w io.Writer, sec control.SecondaryStatus) {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+
+	"github.com/slotdns/slotdns/store"
 
 	"github.com/slotdns/slotdns/control"
 
@@ -13,7 +16,7 @@ func swapCommand() *cli.Command {
 		Name:      "swap",
 		Usage:     "exchange the targets of two slots (staging and production) in one step",
 		ArgsUsage: "APP",
-		UsageText: `slotdns swap APP [--slot staging --with production] [--reason TEXT] [--expect TARGET] [--wait-secondaries[=TIMEOUT]] [--json]
+		UsageText: `slotdns swap APP [--slot staging --with production] [--reason TEXT] [--expect TARGET] [--force] [--no-wait-checks] [--wait-secondaries[=TIMEOUT]] [--json]
 
    slotdns swap yourwebapp
    slotdns swap yourwebapp --reason "release 42"
@@ -30,12 +33,24 @@ With secondaries configured for the zone, it then reports per secondary the
 serial it serves, asked over DNS for up to 2s: "serves N after 45ms" or
 "still serves N-1 after 2s"; that does not fail the command. With
 --wait-secondaries it waits up to TIMEOUT (30s when given alone) and exits 1
-naming the secondaries that do not serve the new serial by then.`,
+naming the secondaries that do not serve the new serial by then.
+
+With [[app.check]] in the config, the "before" checks run first against
+--slot's target, with the production name (--with's first name) as Host and
+TLS SNI; if one fails the swap is refused with the results and exit 1,
+unless --force (recorded in history). A second swap of the app is refused
+while the first runs its checks. After the swap the "after" checks run
+against production for their window; if one fails, slotdns rolls the swap
+back by itself and this command reports it and exits 1. --no-wait-checks
+returns right after the swap and leaves the window to the server
+(slotdns status shows its outcome).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "slot", Value: "staging", Usage: "one slot of the swap"},
 			&cli.StringFlag{Name: "with", Value: "production", Usage: "the other slot of the swap"},
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
 			&cli.StringFlag{Name: "expect", Usage: "swap only if --slot's current target is `TARGET`"},
+			&cli.BoolFlag{Name: "force", Usage: "swap even if a \"before\" check fails (recorded in history)"},
+			&cli.BoolFlag{Name: "no-wait-checks", Usage: "return after the swap; the server runs the \"after\" checks alone"},
 			waitSecondariesFlag(),
 			jsonFlag(),
 		},
@@ -50,10 +65,54 @@ func swap(c *cli.Context) error {
 	title := func(control.Change) string {
 		return fmt.Sprintf("swapped %s and %s", c.String("slot"), c.String("with"))
 	}
-	return withChange(c, title, func(ctl control.Controller) (control.Change, error) {
-		return ctl.Swap(c.Context, c.Args().First(), control.SwapRequest{
+	var done control.Change
+	err := withChange(c, title, func(ctl control.Controller) (control.Change, error) {
+		ch, err := ctl.Swap(c.Context, c.Args().First(), control.SwapRequest{
 			Slot: c.String("slot"), With: c.String("with"), Reason: c.String("reason"),
 			Expect: c.String("expect"), Actor: actor(),
+			Force: c.Bool("force"), NoWaitChecks: c.Bool("no-wait-checks"),
 		})
+		if results, ok := refusedChecks(err); ok {
+			return ch, reportRefusal(c, err, results)
+		}
+		done = ch
+		return ch, err
 	})
+	if done.Seq == 0 || c.Bool("json") {
+		if err == nil && done.RolledBack != nil {
+			return errReported
+		}
+		return err
+	}
+	w := c.App.Writer
+	printChecks(w, "", done.Checks)
+	if done.Forced {
+		fmt.Fprintln(w, "forced past the failing checks; history records it")
+	}
+	printChecks(w, "", done.AfterChecks)
+	if rb := done.RolledBack; rb != nil {
+		printRolledBack(w, done.App, c.String("with"), rb)
+		return errReported
+	}
+	return err
+}
+
+// reportRefusal prints a swap refused by its checks: the results on
+// stdout (or the JSON error with them), then the reason.
+func reportRefusal(c *cli.Context, err error, results []store.CheckResult) error {
+	w := c.App.Writer
+	if c.Bool("json") {
+		if perr := printJSON(w, map[string]any{"error": err.Error(), "code": "check_failed", "checks": results}); perr != nil {
+			return perr
+		}
+		return errReported
+	}
+	fmt.Fprintf(w, "%s: swap refused by its checks\n", c.Args().First())
+	printChecks(w, "", results)
+	return err
+}
+
+func printRolledBack(w io.Writer, app, production string, rb *store.Entry) {
+	fmt.Fprintf(w, "%s: rolled back by slotdns (#%d): %s\n", app, rb.Seq, rb.Reason)
+	fmt.Fprintf(w, "%s serves %s again (SOA serial %d)\n", production, rb.After[production], rb.Serial)
 }
