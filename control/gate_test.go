@@ -373,3 +373,43 @@ command = ["./env.sh"]
 		t.Errorf("environment: got %q, want %q", got, want)
 	}
 }
+
+func TestSwapGateHostnameTarget(t *testing.T) {
+	var hosts atomic.Value
+	staging := func(w http.ResponseWriter, r *http.Request) {
+		hosts.Store(r.Host)
+		w.Write([]byte("ok"))
+	}
+	port := gatePair(t, ok, staging, "")
+	// Staging's target is a name in our zones: the check asks the
+	// served snapshot for its address, not the system's resolver.
+	config := strings.Replace(gateConfig(`
+[[app.check]]
+when = "before"
+http = "/healthz"
+port = `+strconv.Itoa(port)+`
+`), `target = "127.0.0.3"`, `target = "green.deploy.test."`, 1)
+	path := writeConfig(t, config)
+	zone := strings.Replace(testDeployZone, "green  IN A   198.51.100.20", "green  IN A   127.0.0.3", 1)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "deploy.test.zone"), []byte(zone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startServer(t, cfg)
+	c := NewClient(cfg.Control)
+	defer c.Close()
+	ch, err := c.Swap(context.Background(), "site", SwapRequest{Actor: "ann"})
+	if err != nil {
+		t.Fatalf("swap: %v", err)
+	}
+	wantTarget := "127.0.0.3:" + strconv.Itoa(port)
+	if len(ch.Checks) != 1 || !ch.Checks[0].Pass || ch.Checks[0].Target != wantTarget {
+		t.Errorf("checks: got %+v, want a pass from %s", ch.Checks, wantTarget)
+	}
+	if got, want := hosts.Load(), "example.com:"+strconv.Itoa(port); got != want {
+		t.Errorf("Host header: got %v, want %q", got, want)
+	}
+}
