@@ -13,17 +13,19 @@ func rollbackCommand() *cli.Command {
 		Name:      "rollback",
 		Usage:     "undo the last change of an app, if nothing changed since",
 		ArgsUsage: "APP",
-		UsageText: `slotdns rollback APP [--reason TEXT] [--wait-secondaries[=TIMEOUT]] [--json]
+		UsageText: `slotdns rollback APP [--reason TEXT] [--wait-secondaries[=TIMEOUT]] [--wait] [--json]
 
    slotdns rollback yourwebapp
    slotdns rollback yourwebapp --reason "500s after release 42"`,
 		Description: `Restores the slots as they were before the app's last change (a swap, set
 or rollback), in one durable transaction. It refuses, saying why, when the
 slots no longer equal what that change left. Secondaries are reported as for
-swap (--wait-secondaries too).`,
+swap (--wait-secondaries too); --wait waits for the old answer to
+leave caches, as for swap.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
 			waitSecondariesFlag(),
+			waitFlag(),
 			jsonFlag(),
 		},
 		Action: rollback,

@@ -74,6 +74,12 @@ func withChange(c *cli.Context, title func(control.Change) string, change func(c
 		}
 		w := c.App.Writer
 		if c.Bool("json") {
+			// --wait --json prints the instant once it has passed.
+			if c.Bool("wait") {
+				if err := waitDrained(c.Context, w, ch.Time, ch.DrainedAt, true); err != nil {
+					return err
+				}
+			}
 			if err := printJSON(w, ch); err != nil {
 				return err
 			}
@@ -83,6 +89,11 @@ func withChange(c *cli.Context, title func(control.Change) string, change func(c
 				printUntold(w, cfg, ch)
 			}
 			printSecondaries(w, ch.Secondaries, wait.timeout)
+			if c.Bool("wait") {
+				if err := waitDrained(c.Context, w, ch.Time, ch.DrainedAt, false); err != nil {
+					return err
+				}
+			}
 		}
 		return checkSecondaries(ch, wait)
 	})

@@ -13,7 +13,7 @@ func setCommand() *cli.Command {
 		Name:      "set",
 		Usage:     "point a slot at a new deployment",
 		ArgsUsage: "APP SLOT TARGET",
-		UsageText: `slotdns set APP SLOT TARGET [--reason TEXT] [--expect TARGET] [--wait-secondaries[=TIMEOUT]] [--json]
+		UsageText: `slotdns set APP SLOT TARGET [--reason TEXT] [--expect TARGET] [--wait-secondaries[=TIMEOUT]] [--wait] [--json]
 
    slotdns set yourwebapp staging test3.cloudapp.net.
    slotdns set yourwebapp staging "192.0.2.10, 2001:db8::10"
@@ -22,11 +22,13 @@ func setCommand() *cli.Command {
 the zone apex) or a list of IP addresses, in one durable transaction; the
 other slots keep serving. With --expect it happens only if SLOT currently
 points at that target. Secondaries are reported as for swap
-(--wait-secondaries too).`,
+(--wait-secondaries too); --wait waits for the old answer to
+leave caches, as for swap.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in history"},
 			&cli.StringFlag{Name: "expect", Usage: "set only if the slot's current target is `TARGET`"},
 			waitSecondariesFlag(),
+			waitFlag(),
 			jsonFlag(),
 		},
 		Action: set,

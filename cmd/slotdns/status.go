@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/slotdns/slotdns/control"
 
@@ -27,7 +28,12 @@ stale. Each secondary of the app's zone shows the serial it serves (asked
 over DNS), how many serials it lags behind, and the last NOTIFY sent to it
 with its answer. In --json they are "secondaries" of each app:
 {address, key, serial, lag, error, last_notify: {time, serial, answer,
-acked, attempts}}.`,
+acked, attempts}}.
+
+"draining: old answers expire in 12s (at 14:32:05)" counts down until caches
+that honour TTLs have dropped the answers served before the last change (see
+the README's drain clock), then "drained"; --json has "drained_at" and
+"draining".`,
 		Flags:  []cli.Flag{jsonFlag()},
 		Action: status,
 	}
@@ -110,6 +116,7 @@ func printStatus(w io.Writer, app control.AppStatus) {
 	} else {
 		fmt.Fprintln(w, "  no changes yet")
 	}
+	printDrain(w, app, time.Now())
 	if e := app.LastAutoRollback; e != nil {
 		fmt.Fprintf(w, "  last automatic rollback #%d at %s: %s\n", e.Seq, formatTime(e.Time), e.Reason)
 	}

@@ -16,7 +16,7 @@ func swapCommand() *cli.Command {
 		Name:      "swap",
 		Usage:     "exchange the targets of two slots (staging and production) in one step",
 		ArgsUsage: "APP",
-		UsageText: `slotdns swap APP [--slot staging --with production] [--reason TEXT] [--expect TARGET] [--force] [--no-wait-checks] [--wait-secondaries[=TIMEOUT]] [--json]
+		UsageText: `slotdns swap APP [--slot staging --with production] [--reason TEXT] [--expect TARGET] [--force] [--no-wait-checks] [--wait-secondaries[=TIMEOUT]] [--wait] [--json]
 
    slotdns swap yourwebapp
    slotdns swap yourwebapp --reason "release 42"
@@ -43,7 +43,11 @@ while the first runs its checks. After the swap the "after" checks run
 against production for their window; if one fails, slotdns rolls the swap
 back by itself and this command reports it and exits 1. --no-wait-checks
 returns right after the swap and leaves the window to the server
-(slotdns status shows its outcome).`,
+(slotdns status shows its outcome).
+
+With --wait it then waits until caches that honour TTLs have dropped the old
+answer (the drain clock, from the TTLs served): a bar on a terminal, a line
+every 5s otherwise; with --json it prints the instant once it has passed.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "slot", Value: "staging", Usage: "one slot of the swap"},
 			&cli.StringFlag{Name: "with", Value: "production", Usage: "the other slot of the swap"},
@@ -52,6 +56,7 @@ returns right after the swap and leaves the window to the server
 			&cli.BoolFlag{Name: "force", Usage: "swap even if a \"before\" check fails (recorded in history)"},
 			&cli.BoolFlag{Name: "no-wait-checks", Usage: "return after the swap; the server runs the \"after\" checks alone"},
 			waitSecondariesFlag(),
+			waitFlag(),
 			jsonFlag(),
 		},
 		Action: swap,
