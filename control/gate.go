@@ -47,6 +47,13 @@ type gateBook struct {
 	running map[string]gateHolder
 	last    map[string][]store.CheckResult
 
+	// windows are the "after" windows running; stopped once the server
+	// shuts down, which cancels windowCtx and waits for them.
+	windows      sync.WaitGroup
+	stopped      bool
+	windowCtx    context.Context
+	cancelWindow context.CancelFunc
+
 	// Tests: tlsRoots replaces the system's roots; afterCommit runs
 	// before the "after" checks.
 	tlsRoots    *x509.CertPool
@@ -79,6 +86,33 @@ func (g *gateBook) enter(app, actor, reason string, now time.Time) (release func
 		defer g.mu.Unlock()
 		delete(g.running, app)
 	}, nil
+}
+
+// startWindow registers an "after" window; done ends it. ok is false once
+// the server is shutting down.
+func (g *gateBook) startWindow() (ctx context.Context, done func(), ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped {
+		return nil, nil, false
+	}
+	if g.windowCtx == nil {
+		g.windowCtx, g.cancelWindow = context.WithCancel(context.Background())
+	}
+	g.windows.Add(1)
+	return g.windowCtx, g.windows.Done, true
+}
+
+// stop ends every "after" window without rolling back and waits for them.
+func (g *gateBook) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	cancel := g.cancelWindow
+	g.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	g.windows.Wait()
 }
 
 func (g *gateBook) remember(app string, results []store.CheckResult) {
@@ -196,13 +230,17 @@ func (s *service) afterWindow(ctx context.Context, ac *AppConfig, change Change,
 	var results []store.CheckResult
 	for {
 		results = s.runChecks(ctx, checks, run)
+		if ctx.Err() != nil {
+			s.log.Info("After-swap checks stopped with the server; the swap stays", "app", ac.Name)
+			return results, nil
+		}
 		s.gates.remember(ac.Name, results)
 		for _, r := range results {
 			if !r.Pass {
 				return results, s.autoRollback(ac.Name, change, r, results)
 			}
 		}
-		if ctx.Err() != nil || !time.Now().Add(interval).Before(deadline) {
+		if !time.Now().Add(interval).Before(deadline) {
 			return results, nil
 		}
 		select {

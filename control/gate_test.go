@@ -413,3 +413,38 @@ port = `+strconv.Itoa(port)+`
 		t.Errorf("Host header: got %v, want %q", got, want)
 	}
 }
+
+func TestShutdownEndsAfterWindows(t *testing.T) {
+	port := gatePair(t, ok, ok, "")
+	cfg := loadTestConfig(t, gateConfig(`
+[[app.check]]
+when     = "after"
+http     = "/live"
+port     = `+strconv.Itoa(port)+`
+window   = "1h"
+interval = "10ms"
+`))
+	s := startServer(t, cfg)
+	windowOpen := make(chan struct{}, 2)
+	s.svc.gates.afterCommit = func() { windowOpen <- struct{}{} }
+	c := NewClient(cfg.Control)
+	defer c.Close()
+	if _, err := c.Swap(context.Background(), "site", SwapRequest{Actor: "ann", NoWaitChecks: true}); err != nil {
+		t.Fatalf("swap: %v", err)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := c.Swap(context.Background(), "site", SwapRequest{Actor: "bob"})
+		waiting <- err
+	}()
+	<-windowOpen
+	<-windowOpen
+	// Both windows, the one in the background and the one a swap waits
+	// for, end with the server; neither rolls back.
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := <-waiting; err != nil {
+		t.Errorf("waiting swap: got %v, want its change", err)
+	}
+}

@@ -219,6 +219,8 @@ func (s *Server) DNS() *dnsserver.Server { return s.dns }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		var errs []error
+		// Swaps waiting for their "after" checks return at once.
+		s.svc.gates.stop()
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("control API: %w", err))
 			s.http.Close()

@@ -584,12 +584,21 @@ func (s *service) Swap(ctx context.Context, app string, req SwapRequest) (Change
 	if err != nil || len(checksOf(ac, "after")) == 0 {
 		return change, err
 	}
-	// The window runs to its end even when the caller stops waiting.
-	ctx = context.WithoutCancel(ctx)
-	if req.NoWaitChecks && s.publish != nil {
-		go s.afterWindow(ctx, ac, change, req.With)
+	// The window runs to its end even when the caller stops waiting, and
+	// stops without rolling back when the server does.
+	ctx, done, ok := s.gates.startWindow()
+	if !ok {
+		s.log.Warn("Server stopping: the after-swap checks do not run", "app", app, "seq", change.Seq)
 		return change, nil
 	}
+	if req.NoWaitChecks && s.publish != nil {
+		go func() {
+			defer done()
+			s.afterWindow(ctx, ac, change, req.With)
+		}()
+		return change, nil
+	}
+	defer done()
 	change.AfterChecks, change.RolledBack = s.afterWindow(ctx, ac, change, req.With)
 	return change, nil
 }
