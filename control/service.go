@@ -75,6 +75,10 @@ type SetRequest struct {
 type RollbackRequest struct {
 	Reason string `json:"reason,omitempty"`
 	Actor  string `json:"actor,omitempty"`
+	// To restores the slots of history entry To (its After) instead of
+	// undoing the last change; see rollbackTo. Force passes its gate.
+	To    uint64 `json:"to,omitempty"`
+	Force bool   `json:"force,omitempty"`
 }
 
 // Change is the reply to a mutation: the history entry it wrote, and when
@@ -741,6 +745,9 @@ func slotList(ac *AppConfig) string {
 func (s *service) Rollback(ctx context.Context, app string, req RollbackRequest) (Change, error) {
 	if _, err := s.appConfig(app); err != nil {
 		return Change{}, err
+	}
+	if req.To > 0 {
+		return s.rollbackTo(ctx, app, req)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
