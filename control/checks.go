@@ -214,8 +214,6 @@ func runCheck(ctx context.Context, c CheckConfig, run checkRun) store.CheckResul
 
 func runCheckOnce(ctx context.Context, c CheckConfig, run checkRun) store.CheckResult {
 	res := store.CheckResult{Name: c.Name, Kind: c.Kind, When: c.When, Time: time.Now()}
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
 	if c.Kind == "command" {
 		runCommandCheck(ctx, c, run, &res)
 	} else {
@@ -225,30 +223,51 @@ func runCheckOnce(ctx context.Context, c CheckConfig, run checkRun) store.CheckR
 	return res
 }
 
+// runHTTPCheck asks every address of the target, each within the
+// timeout: a deployment behind two addresses serves half its users from
+// each. The first failure is the result.
 func runHTTPCheck(ctx context.Context, c CheckConfig, run checkRun, res *store.CheckResult) {
-	fail := func(err error) {
+	addrs := run.Target.Addrs
+	if run.Target.IsHost() {
+		lookupCtx, cancel := context.WithTimeout(ctx, c.Timeout)
+		var err error
+		addrs, err = run.lookup(lookupCtx, run.Target.Host)
+		cancel()
+		if err == nil && len(addrs) == 0 {
+			err = errors.New("no addresses")
+		}
+		if err != nil {
+			res.Error = fmt.Sprintf("resolve %s: %v", run.Target.Host, err)
+			res.Detail = res.Error
+			return
+		}
+	}
+	var asked []string
+	for _, a := range addrs {
+		addr := net.JoinHostPort(a.String(), strconv.Itoa(c.Port))
+		asked = append(asked, addr)
+		*res = askHTTP(ctx, c, run, addr, *res)
+		if !res.Pass {
+			return
+		}
+	}
+	res.Target = strings.Join(asked, " ")
+}
+
+// askHTTP sends the check's request to addr and returns res completed.
+func askHTTP(ctx context.Context, c CheckConfig, run checkRun, addr string, res store.CheckResult) store.CheckResult {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	res.Target, res.Pass, res.Status, res.Body, res.Error = addr, false, 0, "", ""
+	fail := func(err error) store.CheckResult {
 		res.Error = err.Error()
 		res.Detail = err.Error()
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() || ctx.Err() != nil {
 			res.Detail = fmt.Sprintf("no answer within %s (timeout)", c.Timeout)
 		}
+		return res
 	}
-	addrs := run.Target.Addrs
-	if run.Target.IsHost() {
-		var err error
-		addrs, err = run.lookup(ctx, run.Target.Host)
-		if err != nil {
-			fail(fmt.Errorf("resolve %s: %w", run.Target.Host, err))
-			return
-		}
-		if len(addrs) == 0 {
-			fail(fmt.Errorf("resolve %s: no addresses", run.Target.Host))
-			return
-		}
-	}
-	addr := net.JoinHostPort(addrs[0].String(), strconv.Itoa(c.Port))
-	res.Target = addr
 	dialer := &net.Dialer{Timeout: c.Timeout}
 	transport := &http.Transport{
 		// Every request goes to the slot's address whatever the URL says.
@@ -271,14 +290,12 @@ func runHTTPCheck(ctx context.Context, c CheckConfig, run checkRun, res *store.C
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		fail(err)
-		return
+		return fail(err)
 	}
 	req.Header.Set("User-Agent", "slotdns-check")
 	resp, err := client.Do(req)
 	if err != nil {
-		fail(err)
-		return
+		return fail(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, excerptLen))
@@ -293,6 +310,7 @@ func runHTTPCheck(ctx context.Context, c CheckConfig, run checkRun, res *store.C
 	} else {
 		res.Detail = fmt.Sprintf("status %d, want %s", resp.StatusCode, statusList(c.Status))
 	}
+	return res
 }
 
 func statusList(codes []int) string {
@@ -307,6 +325,8 @@ func statusList(codes []int) string {
 }
 
 func runCommandCheck(ctx context.Context, c CheckConfig, run checkRun, res *store.CheckResult) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Command[0], c.Command[1:]...)
 	cmd.Env = append(os.Environ(),
 		"SLOTDNS_APP="+run.App, "SLOTDNS_SLOT="+run.Slot,

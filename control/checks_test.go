@@ -245,3 +245,31 @@ func TestLoadConfigCheckErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRunCheckEveryAddress(t *testing.T) {
+	port := gatePair(t, ok, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "half broken", http.StatusServiceUnavailable)
+	}, "")
+	c := CheckConfig{Name: "http /", Kind: "http", Path: "/", Port: port, Status: []int{200}, Timeout: time.Second}
+	tests := []struct {
+		name       string
+		target     string
+		wantPass   bool
+		wantTarget string
+	}{
+		{"one healthy address", "127.0.0.2", true, "127.0.0.2:" + strconv.Itoa(port)},
+		{"a failing address among them", "127.0.0.2, 127.0.0.3", false, "127.0.0.3:" + strconv.Itoa(port)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target, err := zones.ParseTarget(tt.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := runCheck(context.Background(), c, checkRun{Target: target, Host: "example.com"})
+			if got.Pass != tt.wantPass || got.Target != tt.wantTarget {
+				t.Errorf("pass %v from %s (%s); want %v from %s", got.Pass, got.Target, got.Detail, tt.wantPass, tt.wantTarget)
+			}
+		})
+	}
+}
