@@ -187,6 +187,10 @@ func (s *service) gate(ctx context.Context, ac *AppConfig, req SwapRequest) (exp
 	run := checkRun{App: ac.Name, Slot: req.Slot, From: stored.Slots[req.With], To: expect, Target: t,
 		Host: productionHost(ac, req.With), lookup: s.resolveTarget, tlsRoots: s.gates.tlsRoots}
 	results = s.runChecks(ctx, checks, run)
+	if err := ctx.Err(); err != nil {
+		// The caller went away: its checks failed for that, not the slot.
+		return "", nil, fmt.Errorf("swap %q: abandoned during its checks: %w", ac.Name, err)
+	}
 	s.gates.remember(ac.Name, results)
 	for _, r := range results {
 		if !r.Pass {
@@ -202,7 +206,8 @@ func (s *service) gate(ctx context.Context, ac *AppConfig, req SwapRequest) (exp
 }
 
 // afterWindow runs the "after" checks of a committed swap against the
-// production slot with every interval until the window closes. On the
+// production slot in rounds, every shortest interval of them, until the
+// longest window closes. On the
 // first failure it rolls the swap back, unless a later change superseded
 // it, and returns the rollback's entry.
 func (s *service) afterWindow(ctx context.Context, ac *AppConfig, change Change, production string) ([]store.CheckResult, *store.Entry) {
@@ -241,6 +246,7 @@ func (s *service) afterWindow(ctx context.Context, ac *AppConfig, change Change,
 			}
 		}
 		if !time.Now().Add(interval).Before(deadline) {
+			s.log.Info("After-swap checks passed for their window", "app", ac.Name, "seq", change.Seq, "window", window)
 			return results, nil
 		}
 		select {

@@ -448,3 +448,23 @@ interval = "10ms"
 		t.Errorf("waiting swap: got %v, want its change", err)
 	}
 }
+
+func TestSwapForcedButAbandoned(t *testing.T) {
+	port := gatePair(t, ok, ok, "")
+	cfg := loadTestConfig(t, gateConfig(`
+[[app.check]]
+when = "before"
+http = "/healthz"
+port = `+strconv.Itoa(port)+`
+`))
+	s := startServer(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// Checks that failed because the caller left are no reason to force.
+	if _, err := s.svc.Swap(ctx, "site", SwapRequest{Actor: "ann", Force: true}); err == nil || !strings.Contains(err.Error(), "abandoned during its checks") {
+		t.Errorf("swap: got %v, want it abandoned", err)
+	}
+	if hist, err := s.svc.History(context.Background(), "site", 0); err != nil || len(hist) != 0 {
+		t.Errorf("history: got %d entries (%v), want none", len(hist), err)
+	}
+}
