@@ -20,16 +20,27 @@ func verifyCommand() *cli.Command {
 		Name:      "verify",
 		Usage:     "query the server for every slot name like dig and compare with the store",
 		ArgsUsage: "APP",
-		UsageText: `slotdns verify APP [--server HOST:PORT] [--json]
+		UsageText: `slotdns verify APP [--server HOST:PORT] [--all [--also HOST:PORT]...] [--json]
 
    slotdns verify yourwebapp
-   slotdns verify yourwebapp --server 127.0.0.1:5353`,
+   slotdns verify yourwebapp --server 127.0.0.1:5353
+   slotdns verify yourwebapp --all`,
 		Description: `Asks the DNS server over UDP, as dig would, for every name of every slot of
 APP: A (and AAAA where the target has IPv6 addresses) for address targets and
 the zone apex, and for hostname targets the CNAME, which must equal the
-target. Prints a table and exits 1 when any answer differs from the store.`,
+target. Prints a table and exits 1 when any answer differs from the store.
+
+With --all it asks every authoritative server of the zone: slotdns (--server),
+the addresses of the zone's NS set (NS names in our zones resolved through
+slotdns, others through the system resolver), the configured secondaries,
+and each --also server, each for up to 1s. It prints a matrix, question by
+server: the answer, "new" (the store's), "old" (before the last change) or
+"other", and its remaining TTL, or "no answer". It exits 1 when a server
+answers anything but the current answer.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "server", Usage: "DNS server to ask, `HOST:PORT` (default: the first listen address)"},
+			&cli.BoolFlag{Name: "all", Usage: "ask every authoritative server of the zone and print a matrix"},
+			&cli.StringSliceFlag{Name: "also", Usage: "with --all: ask this server too, `HOST:PORT` (repeatable)"},
 			jsonFlag(),
 		},
 		Action: verify,
@@ -64,6 +75,9 @@ func verify(c *cli.Context) error {
 		server := c.String("server")
 		if server == "" {
 			server = dialable(cfg.Listen[0])
+		}
+		if c.Bool("all") {
+			return verifyAll(c, cfg, app, server)
 		}
 		res := verifyResult{App: app.Name, Server: server, OK: true, Rows: []verifyRow{}}
 		client := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
