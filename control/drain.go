@@ -101,7 +101,15 @@ func (d *drainClock) drainedAt(app string, since time.Time) time.Time {
 	return latest(since, d.load(app).DrainedAt)
 }
 
-func expiry(at time.Time, ttl uint32) time.Time { return at.Add(time.Duration(ttl) * time.Second) }
+// cacheSecond is added to every expiry: caches count time in whole
+// seconds and keep an answer through the second in which its TTL ends
+// (Unbound answers from cache 2s after caching a TTL 2 answer).
+const cacheSecond = time.Second
+
+// expiry is when an answer served until at with ttl has left every cache.
+func expiry(at time.Time, ttl uint32) time.Time {
+	return at.Add(time.Duration(ttl)*time.Second + cacheSecond)
+}
 
 func latest(times ...time.Time) time.Time {
 	var out time.Time

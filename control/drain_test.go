@@ -103,11 +103,12 @@ func TestRetire(t *testing.T) {
 		want  time.Time // DrainedAt after the last step
 	}{
 		{"first answers drain nothing", []step{{"a", 30, t0}}, time.Time{}},
-		{"TTL 30, then a change", []step{{"a", 30, t0}, {"b", 30, sec(5)}}, sec(35)},
-		{"TTL lowered 8 to 2 just before a change", []step{{"a", 8, t0}, {"a", 2, sec(1)}, {"b", 2, sec(2)}}, sec(9)},
-		{"TTL lowered long before a change", []step{{"a", 8, t0}, {"a", 2, sec(1)}, {"b", 2, sec(100)}}, sec(102)},
-		{"a second change keeps the first one's later instant", []step{{"a", 300, t0}, {"b", 2, sec(1)}, {"c", 2, sec(2)}}, sec(301)},
-		{"same answers republished drain nothing new", []step{{"a", 30, t0}, {"b", 30, sec(1)}, {"b", 30, sec(60)}}, sec(31)},
+		// Every expiry has cacheSecond (1s) added.
+		{"TTL 30, then a change", []step{{"a", 30, t0}, {"b", 30, sec(5)}}, sec(36)},
+		{"TTL lowered 8 to 2 just before a change", []step{{"a", 8, t0}, {"a", 2, sec(1)}, {"b", 2, sec(2)}}, sec(10)},
+		{"TTL lowered long before a change", []step{{"a", 8, t0}, {"a", 2, sec(1)}, {"b", 2, sec(100)}}, sec(103)},
+		{"a second change keeps the first one's later instant", []step{{"a", 300, t0}, {"b", 2, sec(1)}, {"c", 2, sec(2)}}, sec(302)},
+		{"same answers republished drain nothing new", []step{{"a", 30, t0}, {"b", 30, sec(1)}, {"b", 30, sec(60)}}, sec(32)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
