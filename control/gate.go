@@ -61,12 +61,13 @@ type gateBook struct {
 }
 
 type gateHolder struct {
-	actor, reason string
-	since         time.Time
+	kind, actor, reason string
+	since               time.Time
 }
 
-// enter marks app as in its gate, or refuses naming the swap already there.
-func (g *gateBook) enter(app, actor, reason string, now time.Time) (release func(), err error) {
+// enter marks app as in its gate for a change of kind ("swap", "rollback"),
+// or refuses naming the change already there.
+func (g *gateBook) enter(app, kind, actor, reason string, now time.Time) (release func(), err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if h, ok := g.running[app]; ok {
@@ -74,13 +75,13 @@ func (g *gateBook) enter(app, actor, reason string, now time.Time) (release func
 		if h.reason != "" {
 			who += fmt.Sprintf(" (%q)", h.reason)
 		}
-		return nil, fmt.Errorf("swap %q refused: a swap by %s is running its checks since %s; wait for it and look at slotdns status: %w",
-			app, who, h.since.Format(time.TimeOnly), store.ErrConflict)
+		return nil, fmt.Errorf("%s %q refused: a %s by %s is running its checks since %s; wait for it and look at slotdns status: %w",
+			kind, app, h.kind, who, h.since.Format(time.TimeOnly), store.ErrConflict)
 	}
 	if g.running == nil {
 		g.running = map[string]gateHolder{}
 	}
-	g.running[app] = gateHolder{actor: actor, reason: reason, since: now}
+	g.running[app] = gateHolder{kind: kind, actor: actor, reason: reason, since: now}
 	return func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()

@@ -22,7 +22,13 @@ func (s *service) rollbackTo(ctx context.Context, app string, req RollbackReques
 	if err != nil {
 		return Change{}, fmt.Errorf("rollback %q --to %d: %w", app, req.To, err)
 	}
-	results, err := s.gateRollbackTo(ctx, ac, target, req)
+	// The slots the move is checked from; the commit below refuses if they
+	// changed while the checks ran.
+	stored, err := s.db.App(app)
+	if err != nil {
+		return Change{}, fmt.Errorf("rollback %q: %w", app, err)
+	}
+	results, err := s.gateRollbackTo(ctx, ac, target, stored, req)
 	if err != nil {
 		return Change{}, err
 	}
@@ -38,7 +44,7 @@ func (s *service) rollbackTo(ctx context.Context, app string, req RollbackReques
 		slots = append(slots, sc.Name)
 	}
 	ttl := s.drainTTL(ctx, app, slots...)
-	e, err := s.db.RollbackTo(app, req.To, store.Meta{Actor: req.Actor, Reason: reason, Checks: results, Forced: forced})
+	e, err := s.db.RollbackTo(app, req.To, stored.Slots, store.Meta{Actor: req.Actor, Reason: reason, Checks: results, Forced: forced})
 	if err != nil {
 		return Change{}, err
 	}
@@ -47,14 +53,10 @@ func (s *service) rollbackTo(ctx context.Context, app string, req RollbackReques
 
 // gateRollbackTo runs the app's "before" checks against the production
 // target that entry would restore, when it differs from the current one.
-func (s *service) gateRollbackTo(ctx context.Context, ac *AppConfig, entry store.Entry, req RollbackRequest) ([]store.CheckResult, error) {
+func (s *service) gateRollbackTo(ctx context.Context, ac *AppConfig, entry store.Entry, stored store.App, req RollbackRequest) ([]store.CheckResult, error) {
 	checks := checksOf(ac, "before")
 	if len(checks) == 0 {
 		return nil, nil
-	}
-	stored, err := s.db.App(ac.Name)
-	if err != nil {
-		return nil, fmt.Errorf("rollback %q: %w", ac.Name, err)
 	}
 	production := store.DefaultSwapWith
 	to, from := entry.After[production], stored.Slots[production]
@@ -65,7 +67,7 @@ func (s *service) gateRollbackTo(ctx context.Context, ac *AppConfig, entry store
 	if err != nil {
 		return nil, fmt.Errorf("rollback %q --to %d: target %q: %w", ac.Name, entry.Seq, to, err)
 	}
-	release, err := s.gates.enter(ac.Name, req.Actor, req.Reason, s.now())
+	release, err := s.gates.enter(ac.Name, "rollback", req.Actor, req.Reason, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -569,7 +569,7 @@ func (s *service) Swap(ctx context.Context, app string, req SwapRequest) (Change
 	ac, _ := s.appConfig(app)
 	release := func() {}
 	if len(checksOf(ac, "before")) > 0 {
-		if release, err = s.gates.enter(app, req.Actor, req.Reason, s.now()); err != nil {
+		if release, err = s.gates.enter(app, "swap", req.Actor, req.Reason, s.now()); err != nil {
 			return Change{}, err
 		}
 	}

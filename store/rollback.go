@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"strings"
 
 	"go.etcd.io/bbolt"
 )
@@ -11,12 +12,19 @@ import (
 // RollbackTo restores the slots as history entry seq left them (its After),
 // recording a new "rollback" entry, in one Update transaction as Swap does.
 // An entry that does not exist fails with ErrNotFound naming the range
-// there is; slots that already equal it fail with ErrNoChange.
-func (db *DB) RollbackTo(app string, seq uint64, meta Meta) (Entry, error) {
+// there is; slots that already equal it fail with ErrNoChange. A non-nil
+// expect must equal the app's slots, else ErrConflict: the caller checked
+// the move from those slots, and a change since then is not overwritten.
+func (db *DB) RollbackTo(app string, seq uint64, expect map[string]string, meta Meta) (Entry, error) {
 	return db.mutate(app, KindRollback, meta, func(tx *bbolt.Tx, slots map[string]string) error {
 		e, err := entryAt(tx, app, seq)
 		if err != nil {
 			return err
+		}
+		if expect != nil {
+			if changes := diffSlots(expect, slots); len(changes) > 0 {
+				return fmt.Errorf("%w: while the rollback was checked, %s", ErrConflict, strings.Join(changes, ", "))
+			}
 		}
 		if maps.Equal(slots, e.After) {
 			return fmt.Errorf("%w: the slots already are as entry %d (%s by %s) left them", ErrNoChange, e.Seq, e.Kind, actorName(e.Actor))

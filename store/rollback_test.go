@@ -9,7 +9,7 @@ import (
 func TestRollbackTo(t *testing.T) {
 	db := openTestDB(t)
 	seed(t, db)
-	if _, err := db.RollbackTo(testApp, 1, Meta{}); !errors.Is(err, ErrNotFound) {
+	if _, err := db.RollbackTo(testApp, 1, nil, Meta{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("RollbackTo without history: got %v, want ErrNotFound", err)
 	}
 	if _, err := db.Swap(SwapRequest{App: testApp}); err != nil { // #1: swapped
@@ -33,7 +33,7 @@ func TestRollbackTo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := db.RollbackTo(testApp, tt.seq, Meta{Actor: "bob", Reason: "to #1"})
+			e, err := db.RollbackTo(testApp, tt.seq, nil, Meta{Actor: "bob", Reason: "to #1"})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Errorf("got %v, want %v", err, tt.wantErr)
@@ -54,5 +54,34 @@ func TestRollbackTo(t *testing.T) {
 	}
 	if e, err := db.Entry(testApp, 1); err != nil || !maps.Equal(e.After, swapped) {
 		t.Errorf("Entry 1: got %+v (%v), want after %v", e, err, swapped)
+	}
+}
+
+// TestRollbackToExpect pins the conditional commit: a rollback checked from
+// one mapping is refused, with nothing written, once the slots moved on.
+func TestRollbackToExpect(t *testing.T) {
+	db := openTestDB(t)
+	seed(t, db)
+	if _, err := db.Swap(SwapRequest{App: testApp}); err != nil { // #1
+		t.Fatal(err)
+	}
+	checked, err := db.App(testApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Set(SetRequest{App: testApp, Slot: "staging", Target: "test3.example."}); err != nil { // #2, during the checks
+		t.Fatal(err)
+	}
+	before, _ := db.App(testApp)
+	if _, err := db.RollbackTo(testApp, 1, checked.Slots, Meta{Actor: "bob"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("RollbackTo after a change: got %v, want ErrConflict", err)
+	}
+	after, _ := db.App(testApp)
+	if after.Version != before.Version || !maps.Equal(after.Slots, before.Slots) {
+		t.Errorf("refused rollback changed the app: got %+v, want %+v", after, before)
+	}
+	current, _ := db.App(testApp)
+	if _, err := db.RollbackTo(testApp, 1, current.Slots, Meta{Actor: "bob"}); err != nil {
+		t.Errorf("RollbackTo from the current slots: got %v, want it applied", err)
 	}
 }
