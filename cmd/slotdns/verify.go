@@ -174,6 +174,19 @@ func joinOrNone(list []string) string {
 // CNAME owned by the name is compared.
 func (q question) ask(client *dns.Client, server string) verifyRow {
 	row := verifyRow{Name: q.name, Type: dns.TypeToString[q.qtype], Expected: q.expected}
+	r, err := q.exchange(client, server)
+	if err != nil {
+		row.Served = "error: " + err.Error()
+		return row
+	}
+	row.Served = served(r, q)
+	row.OK = row.Served == row.Expected
+	return row
+}
+
+// exchange asks server the question over UDP, and again over TCP when the
+// answer is truncated. A CNAME question is asked as A.
+func (q question) exchange(client *dns.Client, server string) (*dns.Msg, error) {
 	qtype := q.qtype
 	if qtype == dns.TypeCNAME {
 		qtype = dns.TypeA
@@ -186,13 +199,7 @@ func (q question) ask(client *dns.Client, server string) verifyRow {
 	if err == nil && r.Truncated {
 		r, _, err = (&dns.Client{Net: "tcp", Timeout: client.Timeout}).Exchange(m, server)
 	}
-	if err != nil {
-		row.Served = "error: " + err.Error()
-		return row
-	}
-	row.Served = served(r, q)
-	row.OK = row.Served == row.Expected
-	return row
+	return r, err
 }
 
 func served(r *dns.Msg, q question) string {

@@ -198,19 +198,7 @@ func askAll(servers []authServer, q question, previous string) []matrixCell {
 
 func askCell(server string, q question, previous string) matrixCell {
 	cell := matrixCell{Server: server}
-	qtype := q.qtype
-	if qtype == dns.TypeCNAME {
-		qtype = dns.TypeA
-	}
-	m := new(dns.Msg)
-	m.SetQuestion(q.name, qtype)
-	m.RecursionDesired = false
-	m.SetEdns0(1232, false)
-	client := &dns.Client{Net: "udp", Timeout: verifyAllTimeout}
-	r, _, err := client.Exchange(m, server)
-	if err == nil && r.Truncated {
-		r, _, err = (&dns.Client{Net: "tcp", Timeout: verifyAllTimeout}).Exchange(m, server)
-	}
+	r, err := q.exchange(&dns.Client{Net: "udp", Timeout: verifyAllTimeout}, server)
 	if err != nil {
 		cell.State, cell.Answer, cell.Error = "no answer", "-", err.Error()
 		return cell
