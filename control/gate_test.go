@@ -19,34 +19,13 @@ import (
 	"github.com/miekg/dns"
 )
 
-// gateConfig serves app site with production on 127.0.0.2 and staging on
+// gateConfig is testConfig with production on 127.0.0.2 and staging on
 // 127.0.0.3, with checks appended.
 func gateConfig(checks string) string {
-	return `listen  = ["127.0.0.1:0"]
-db      = "slotdns.db"
-control = "slotdns.sock"
-
-[[zone]]
-origin = "example.com."
-file   = "example.com.zone"
-
-[[zone]]
-origin = "deploy.test."
-file   = "deploy.test.zone"
-
-[[app]]
-name = "site"
-zone = "example.com."
-ttl  = 30
-
-[app.slots.production]
-names  = ["@", "www"]
-target = "127.0.0.2"
-
-[app.slots.staging]
-names  = ["stage"]
-target = "127.0.0.3"
-` + checks
+	return strings.NewReplacer(
+		`target = "blue.deploy.test."`, `target = "127.0.0.2"`,
+		`target = "green.deploy.test."`, `target = "127.0.0.3"`,
+	).Replace(testConfig) + checks
 }
 
 // gatePair starts the production (127.0.0.2) and staging (127.0.0.3)
@@ -84,6 +63,22 @@ func gatePair(t *testing.T, production, staging http.HandlerFunc, certName strin
 }
 
 func ok(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }
+
+// heldHandler answers "ok" only once release is closed; entered receives
+// when the first request arrives, so a test knows a check is running.
+func heldHandler() (h http.HandlerFunc, entered <-chan struct{}, release chan struct{}) {
+	arrived := make(chan struct{}, 1)
+	release = make(chan struct{})
+	h = func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-release
+		w.Write([]byte("ok"))
+	}
+	return h, arrived, release
+}
 
 func TestSwapGate(t *testing.T) {
 	failing := func(w http.ResponseWriter, r *http.Request) {
@@ -261,16 +256,7 @@ interval = "20ms"
 }
 
 func TestSwapRefusedDuringGate(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	slow := func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		w.Write([]byte("ok"))
-	}
+	slow, entered, release := heldHandler()
 	port := gatePair(t, ok, slow, "")
 	cfg := loadTestConfig(t, gateConfig(`
 [[app.check]]
@@ -311,16 +297,7 @@ timeout = "30s"
 }
 
 func TestSwapGateChangeDuringGate(t *testing.T) {
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	slow := func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		w.Write([]byte("ok"))
-	}
+	slow, entered, release := heldHandler()
 	port := gatePair(t, ok, slow, "")
 	cfg := loadTestConfig(t, gateConfig(`
 [[app.check]]
