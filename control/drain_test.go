@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -162,24 +161,9 @@ func TestDrainClockSwap(t *testing.T) {
 // waits out the 8s answers the previous process handed out.
 func TestDrainClockTTLLoweredAcrossRestart(t *testing.T) {
 	path := writeConfig(t, drainConfig("deploy.test.", 8, dualStackSlots))
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Start(cfg, discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(drainConfig("deploy.test.", 2, dualStackSlots)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err = LoadConfig(filepath.Clean(path))
-	if err != nil {
-		t.Fatal(err)
-	}
+	runBeforeRestart(t, path, nil)
+	writeFile(t, path, drainConfig("deploy.test.", 2, dualStackSlots))
+	cfg := loadConfigAt(t, filepath.Clean(path))
 	restarted := time.Now().Truncate(time.Second)
 	startServer(t, cfg)
 	c := NewClient(cfg.Control)

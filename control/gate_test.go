@@ -371,10 +371,7 @@ port = `+strconv.Itoa(port)+`
 	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "deploy.test.zone"), []byte(zone), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfigAt(t, path)
 	startServer(t, cfg)
 	c := NewClient(cfg.Control)
 	defer c.Close()

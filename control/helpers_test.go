@@ -75,16 +75,27 @@ func writeConfig(t testing.TB, config string) string {
 		"slotdns.toml":     config,
 	}
 	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(dir, name), text)
 	}
 	return filepath.Join(dir, "slotdns.toml")
 }
 
+func writeFile(t testing.TB, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func loadTestConfig(t testing.TB, config string) *Config {
 	t.Helper()
-	cfg, err := LoadConfig(writeConfig(t, config))
+	return loadConfigAt(t, writeConfig(t, config))
+}
+
+// loadConfigAt loads the config at path, as a restart reads it again.
+func loadConfigAt(t testing.TB, path string) *Config {
+	t.Helper()
+	cfg, err := LoadConfig(path)
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}
@@ -108,6 +119,23 @@ func startServer(t testing.TB, cfg *Config) *Server {
 		}
 	})
 	return s
+}
+
+// runBeforeRestart starts a server on the config at path, hands it to
+// during (when not nil) and shuts it down: the process a restart follows.
+func runBeforeRestart(t testing.TB, path string, during func(s *Server, cfg *Config)) {
+	t.Helper()
+	cfg := loadConfigAt(t, path)
+	s, err := Start(cfg, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during != nil {
+		during(s, cfg)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // query asks addr over UDP.

@@ -163,10 +163,7 @@ func TestServerNotifiesSecondaries(t *testing.T) {
 	sec := startFakeSecondary(t, map[string]string{testKey.Name: testSecret})
 	path := writeConfig(t, secondaryTestConfig(sec.addr))
 	writeKeys(t, filepath.Dir(path), testKeyFile, 0o600)
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfigAt(t, path)
 	s := startServer(t, cfg)
 	first, _ := s.DNS().Snapshot().Serial("example.com.")
 	if got := sec.waitSerial(t, first); !got.signed || !got.valid {

@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,34 +55,21 @@ func TestRestartServesChangedContentAtNewSerial(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeConfig(t, "")
-			cfg, err := LoadConfig(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := Start(cfg, discard())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := servedSerial(t, s); got != fileSerial {
-				t.Fatalf("first start of a fresh database: got serial %d, want the file's %d", got, fileSerial)
-			}
-			c := NewClient(cfg.Control)
-			if _, err := c.Swap(context.Background(), "site", SwapRequest{}); err != nil {
-				t.Fatal(err)
-			}
-			c.Close()
-			if err := s.Shutdown(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			runBeforeRestart(t, path, func(s *Server, cfg *Config) {
+				if got := servedSerial(t, s); got != fileSerial {
+					t.Fatalf("first start of a fresh database: got serial %d, want the file's %d", got, fileSerial)
+				}
+				c := NewClient(cfg.Control)
+				if _, err := c.Swap(context.Background(), "site", SwapRequest{}); err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+			})
 
 			dir := filepath.Dir(path)
 			writeFile(t, filepath.Join(dir, "example.com.zone"), tt.zone)
 			writeFile(t, path, tt.config)
-			cfg, err = LoadConfig(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s = startServer(t, cfg)
+			s := startServer(t, loadConfigAt(t, path))
 			if got := servedSerial(t, s); got != tt.want {
 				t.Errorf("serial after the restart: got %d, want %d", got, tt.want)
 			}
@@ -114,32 +100,20 @@ func TestRestartServesChangedContentAtNewSerial(t *testing.T) {
 // serves: the restart after it serves the same serial.
 func TestRestartAfterReload(t *testing.T) {
 	path := writeConfig(t, "")
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Start(cfg, discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(filepath.Dir(path), "example.com.zone"), testZone+"new     IN A    192.0.2.99\n")
-	res, err := s.Reload(context.Background())
-	if err != nil || len(res.Failed()) != 0 {
-		t.Fatalf("reload: got %+v, %v", res, err)
-	}
-	reloaded := servedSerial(t, s)
-	if reloaded != 2026010102 {
-		t.Fatalf("serial after the reload: got %d, want 2026010102", reloaded)
-	}
-	if err := s.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	var reloaded uint32
+	runBeforeRestart(t, path, func(s *Server, _ *Config) {
+		writeFile(t, filepath.Join(filepath.Dir(path), "example.com.zone"), testZone+"new     IN A    192.0.2.99\n")
+		res, err := s.Reload(context.Background())
+		if err != nil || len(res.Failed()) != 0 {
+			t.Fatalf("reload: got %+v, %v", res, err)
+		}
+		reloaded = servedSerial(t, s)
+		if reloaded != 2026010102 {
+			t.Fatalf("serial after the reload: got %d, want 2026010102", reloaded)
+		}
+	})
 
-	cfg, err = LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s = startServer(t, cfg)
+	s := startServer(t, loadConfigAt(t, path))
 	if got := servedSerial(t, s); got != reloaded {
 		t.Errorf("serial after the restart: got %d, want %d (the reload's)", got, reloaded)
 	}
@@ -153,22 +127,9 @@ func TestRestartAfterReload(t *testing.T) {
 // server started after it serves that serial without moving it again.
 func TestLocalSeedsLikeAServer(t *testing.T) {
 	path := writeConfig(t, "")
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Start(cfg, discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	runBeforeRestart(t, path, nil)
 	writeFile(t, filepath.Join(filepath.Dir(path), "example.com.zone"), testZone+"new     IN A    192.0.2.99\n")
-	cfg, err = LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfigAt(t, path)
 	l, err := OpenLocal(cfg, discard())
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +139,7 @@ func TestLocalSeedsLikeAServer(t *testing.T) {
 	if err != nil || st.Serial != 2026010102 {
 		t.Fatalf("status without a server: got serial %d, %v; want 2026010102", st.Serial, err)
 	}
-	s = startServer(t, cfg)
+	s := startServer(t, cfg)
 	if got := servedSerial(t, s); got != 2026010102 {
 		t.Errorf("serial served after it: got %d, want 2026010102", got)
 	}
@@ -218,10 +179,7 @@ func TestContentDigest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeConfig(t, tt.config)
 			writeFile(t, filepath.Join(filepath.Dir(path), "example.com.zone"), tt.zone)
-			cfg, err := LoadConfig(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := loadConfigAt(t, path)
 			zc, _ := cfg.Zone("example.com.")
 			got := mustDigest(t, zc.Zone, cfg.Apps)
 			if (got == base) != tt.same {
@@ -258,11 +216,4 @@ func servedSerial(t *testing.T, s *Server) uint32 {
 		t.Fatalf("SOA of example.com.: no answer (rcode %s)", dns.RcodeToString[r.Rcode])
 	}
 	return r.Answer[0].(*dns.SOA).Serial
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
