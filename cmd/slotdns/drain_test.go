@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,17 +95,10 @@ target = "198.51.100.4, 2001:db8::4"
 
 func writeDrainConfig(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
+	return writeConfigDir(t, map[string]string{
 		"drain.test.zone": drainZone,
 		"slotdns.toml":    fmt.Sprintf(drainTestConfig, freePort(t)),
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return filepath.Join(dir, "slotdns.toml")
+	})
 }
 
 // status counts down after a swap; swap --wait returns once the old answers

@@ -59,18 +59,29 @@ target = "green.deploy.test."
 // returns its path.
 func writeConfig(t *testing.T, listen string) string {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
+	return writeConfigDir(t, map[string]string{
 		"example.com.zone": testZone,
 		"deploy.test.zone": testDeployZone,
 		"slotdns.toml":     fmt.Sprintf(testConfig, listen),
-	}
+	})
+}
+
+// writeConfigDir writes files, by name, into a fresh folder and returns the
+// path of the slotdns.toml among them.
+func writeConfigDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
 	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(dir, name), text)
 	}
 	return filepath.Join(dir, "slotdns.toml")
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type result struct {
@@ -88,7 +99,7 @@ func runCLI(t *testing.T, args ...string) result {
 func TestExitCodes(t *testing.T) {
 	config := writeConfig(t, "127.0.0.1:5353")
 	broken := filepath.Join(filepath.Dir(config), "broken.toml")
-	os.WriteFile(broken, []byte("[[zone]]\norigin = \"example.com.\"\nfile = \"example.com.zone\"\nlisen = 1\n"), 0o644)
+	writeFile(t, broken, "[[zone]]\norigin = \"example.com.\"\nfile = \"example.com.zone\"\nlisen = 1\n")
 	tests := []struct {
 		name   string
 		args   []string

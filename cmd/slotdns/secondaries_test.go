@@ -73,9 +73,7 @@ func withSecondaries(t *testing.T, config string, addrs ...string) {
 	for _, a := range addrs {
 		add += "\n[[zone.secondary]]\naddress = \"" + a + "\"\n"
 	}
-	if err := os.WriteFile(config, []byte(strings.Replace(string(data), zone, add, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, config, strings.Replace(string(data), zone, add, 1))
 }
 
 // serveInBackground runs slotdns serve on config until the test ends, and
@@ -227,9 +225,7 @@ func TestReloadCommand(t *testing.T) {
 		{"broken", testZone + "new IN A nope\n", 1, "zone deploy.test. unchanged", "example.com.zone:7: "},
 	}
 	for _, tt := range tests {
-		if err := os.WriteFile(zoneFile, []byte(tt.zone), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, zoneFile, tt.zone)
 		got := runCLI(t, "reload")
 		if got.code != tt.code || !strings.Contains(got.stdout, tt.stdout) || !strings.Contains(got.stderr, tt.stderr) {
 			t.Errorf("%s: got exit %d\nstdout %q\nstderr %q\nwant exit %d, stdout with %q, stderr with %q", tt.name, got.code, got.stdout, got.stderr, tt.code, tt.stdout, tt.stderr)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 
@@ -57,15 +55,7 @@ func TestVerifyAllStaleSecondary(t *testing.T) {
 	secondary := staleSecondary(t)
 	listen := freePort(t)
 	config := writeConfig(t, listen)
-	text, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	withSecondary := strings.Replace(string(text), `file   = "example.com.zone"`,
-		fmt.Sprintf("file   = \"example.com.zone\"\n\n[[zone.secondary]]\naddress = %q", secondary), 1)
-	if err := os.WriteFile(config, []byte(withSecondary), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	withSecondaries(t, config, secondary)
 	t.Setenv("SLOTDNS_CONFIG", config)
 	serveInBackground(t, config)
 
