@@ -8,10 +8,10 @@ import (
 )
 
 // The fast path serves the common query — one question of class IN, no
-// other records but an optional plain OPT — from responses packed once per
-// snapshot, without building a dns.Msg. Everything else, and whatever the
-// fast path is unsure of, goes through respondSlow, which produces the same
-// bytes (handler_test.go checks that).
+// other records but an optional OPT of version 0 — from responses packed
+// once per snapshot, without building a dns.Msg. Everything else, and
+// whatever the fast path is unsure of, goes through respondSlow, which
+// produces the same bytes (handler_test.go checks that).
 
 // maxCachedResponses and maxCachedBytes bound the cache, so that queries
 // for random names cannot grow it: past either bound, misses are answered
@@ -131,9 +131,14 @@ func parseFast(req []byte, key *[maxKeyLen]byte) (fq fastQuery, n int, ok bool) 
 
 	var flags byte
 	if req[11] == 1 {
-		// An OPT owned by the root, version 0, no options, and nothing after.
-		if len(req) != off+11 || req[off] != 0 || binary.BigEndian.Uint16(req[off+1:]) != dns.TypeOPT ||
-			req[off+6] != 0 || req[off+9]|req[off+10] != 0 {
+		// An OPT owned by the root, version 0, whose options fill its
+		// RDATA exactly, and nothing after.
+		if off+11 > len(req) || req[off] != 0 || binary.BigEndian.Uint16(req[off+1:]) != dns.TypeOPT ||
+			req[off+6] != 0 {
+			return fq, 0, false
+		}
+		options := req[off+11:]
+		if int(binary.BigEndian.Uint16(req[off+9:])) != len(options) || !ignoredOptions(options) {
 			return fq, 0, false
 		}
 		fq.edns = true
@@ -148,6 +153,69 @@ func parseFast(req []byte, key *[maxKeyLen]byte) (fq fastQuery, n int, ok bool) 
 	key[n] = flags
 	n++
 	return fq, n, true
+}
+
+// ignoredOptions reports whether an OPT's RDATA is a sequence of options,
+// each framed exactly, that the response does not depend on. slotdns
+// implements no option, so it ignores them (RFC 6891 section 6.1.2; for
+// cookies RFC 7873 section 5.2.1) and the answer is the one to the same
+// query with a bare OPT, which shares its cache key. Only well-formed
+// instances of the options resolvers commonly send are taken; the slow path
+// answers anything else, since its parser rejects some malformed framing and
+// content (a client subnet of an unknown family) with FORMERR.
+func ignoredOptions(rdata []byte) bool {
+	for len(rdata) > 0 {
+		if len(rdata) < 4 {
+			return false
+		}
+		code := binary.BigEndian.Uint16(rdata)
+		end := 4 + int(binary.BigEndian.Uint16(rdata[2:]))
+		if end > len(rdata) {
+			return false
+		}
+		data := rdata[4:end]
+		switch code {
+		case dns.EDNS0COOKIE:
+			// A client cookie alone, or with a server cookie (RFC 7873 section 4).
+			if len(data) != 8 && (len(data) < 16 || len(data) > 40) {
+				return false
+			}
+		case dns.EDNS0PADDING:
+		case dns.EDNS0NSID:
+			if len(data) != 0 { // a request is empty (RFC 5001 section 2.3)
+				return false
+			}
+		case dns.EDNS0SUBNET:
+			if !wellFormedSubnet(data) {
+				return false
+			}
+		default:
+			return false
+		}
+		rdata = rdata[end:]
+	}
+	return true
+}
+
+// wellFormedSubnet reports whether data is a client-subnet option as a
+// query carries it (RFC 7871 section 6): an IPv4 or IPv6 family, a source
+// prefix within the address, scope 0, and exactly the address bytes the
+// prefix covers.
+func wellFormedSubnet(data []byte) bool {
+	if len(data) < 4 || data[3] != 0 {
+		return false
+	}
+	bits := 0
+	switch binary.BigEndian.Uint16(data) {
+	case 1:
+		bits = 32
+	case 2:
+		bits = 128
+	default:
+		return false
+	}
+	prefix := int(data[2])
+	return prefix <= bits && len(data) == 4+(prefix+7)/8
 }
 
 // fill computes the response for a cache key through the slow path's
