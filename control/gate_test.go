@@ -195,10 +195,7 @@ port     = `+strconv.Itoa(port)+`
 window   = "5s"
 interval = "20ms"
 `))
-	s := startServer(t, cfg)
-	addr := s.DNSAddrs()[0].String()
-	c := NewClient(cfg.Control)
-	defer c.Close()
+	s, addr, c := startWithClient(t, cfg)
 
 	// The deployment breaks once it serves production.
 	s.svc.gates.afterCommit = func() { swapped.Store(true) }
@@ -239,10 +236,7 @@ port     = `+strconv.Itoa(port)+`
 window   = "10s"
 interval = "20ms"
 `))
-	s := startServer(t, cfg)
-	addr := s.DNSAddrs()[0].String()
-	c := NewClient(cfg.Control)
-	defer c.Close()
+	_, addr, c := startWithClient(t, cfg)
 	if _, err := c.Swap(context.Background(), "site", SwapRequest{Actor: "ann", NoWaitChecks: true}); err != nil {
 		t.Fatalf("swap: %v", err)
 	}
@@ -265,10 +259,7 @@ http    = "/healthz"
 port    = `+strconv.Itoa(port)+`
 timeout = "30s"
 `))
-	s := startServer(t, cfg)
-	addr := s.DNSAddrs()[0].String()
-	c := NewClient(cfg.Control)
-	defer c.Close()
+	_, addr, c := startWithClient(t, cfg)
 
 	first := make(chan error, 1)
 	go func() {

@@ -121,6 +121,16 @@ func startServer(t testing.TB, cfg *Config) *Server {
 	return s
 }
 
+// startWithClient starts a server on cfg and returns it, the address its
+// DNS answers on, and a client of its control socket closed at the end.
+func startWithClient(t testing.TB, cfg *Config) (*Server, string, *Client) {
+	t.Helper()
+	s := startServer(t, cfg)
+	c := NewClient(cfg.Control)
+	t.Cleanup(func() { c.Close() })
+	return s, s.DNSAddrs()[0].String(), c
+}
+
 // runBeforeRestart starts a server on the config at path, hands it to
 // during (when not nil) and shuts it down: the process a restart follows.
 func runBeforeRestart(t testing.TB, path string, during func(s *Server, cfg *Config)) {

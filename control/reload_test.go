@@ -17,10 +17,7 @@ import (
 // keeps serving what it served.
 func TestReload(t *testing.T) {
 	cfg := loadTestConfig(t, "")
-	s := startServer(t, cfg)
-	addr := s.DNSAddrs()[0].String()
-	c := NewClient(cfg.Control)
-	defer c.Close()
+	s, addr, c := startWithClient(t, cfg)
 	ctx := context.Background()
 	file := filepath.Join(filepath.Dir(cfg.Path), "example.com.zone")
 	serial := func() uint32 {

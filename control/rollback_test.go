@@ -12,10 +12,7 @@ import (
 
 func TestRollbackTo(t *testing.T) {
 	cfg := loadTestConfig(t, "")
-	s := startServer(t, cfg)
-	addr := s.DNSAddrs()[0].String()
-	c := NewClient(cfg.Control)
-	defer c.Close()
+	_, addr, c := startWithClient(t, cfg)
 	ctx := context.Background()
 
 	if _, err := c.Swap(ctx, "site", SwapRequest{}); err != nil { // #1: www on green

@@ -18,10 +18,7 @@ import (
 
 func TestServerSwapServedAtOnce(t *testing.T) {
 	cfg := loadTestConfig(t, "")
-	s := startServer(t, cfg)
-	addr := s.DNSAddrs()[0].String()
-	c := NewClient(cfg.Control)
-	defer c.Close()
+	_, addr, c := startWithClient(t, cfg)
 	ctx := context.Background()
 
 	if got, want := answerText(query(t, addr, "www.example.com.", dns.TypeCNAME)), "CNAME blue.deploy.test."; got != want {
@@ -263,10 +260,7 @@ target = "192.0.2.11, 2001:db8::11"
 names  = ["shop-qa.example.com."]
 target = "blue.deploy.test."
 `)
-	s := startServer(t, cfg)
-	addr := s.DNSAddrs()[0].String()
-	c := NewClient(cfg.Control)
-	defer c.Close()
+	_, addr, c := startWithClient(t, cfg)
 	ctx := context.Background()
 
 	apps, err := c.Apps(ctx)
