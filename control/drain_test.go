@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,19 +14,9 @@ import (
 // drainConfig is a config with one app in zone whose slots are given as
 // TOML lines, with the app's TTL.
 func drainConfig(zone string, ttl int, slots string) string {
-	return fmt.Sprintf(`listen  = ["127.0.0.1:0"]
-db      = "slotdns.db"
-control = "slotdns.sock"
-
-[[zone]]
-origin = "example.com."
-file   = "example.com.zone"
-
-[[zone]]
-origin = "deploy.test."
-file   = "deploy.test.zone"
-
-[[app]]
+	// testConfig's server and zones, without its app.
+	head, _, _ := strings.Cut(testConfig, "[[app]]")
+	return head + fmt.Sprintf(`[[app]]
 name = "app"
 zone = %q
 ttl  = %d
