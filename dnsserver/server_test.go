@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -372,12 +373,7 @@ func TestStartFailsWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	free, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	freeAddr := free.LocalAddr().String()
-	free.Close()
+	freeAddr := freeUDPAndTCP(t)
 
 	s := New(Config{Listen: []string{freeAddr, taken.LocalAddr().String()}})
 	err = s.Start()
@@ -509,20 +505,31 @@ func TestPanicAnsweredWithServfail(t *testing.T) {
 // TestWildcardIPv4BesideIPv6 listens on both unspecified addresses with one
 // port, as an operator lists them: "[::]" must not take the IPv4 side too.
 func TestWildcardIPv4BesideIPv6(t *testing.T) {
-	probe := New(Config{Listen: []string{"0.0.0.0:0"}})
-	if err := probe.Start(); err != nil {
-		t.Fatal(err)
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 on this machine: %v", err)
+	} else {
+		ln.Close()
 	}
-	port := strconv.Itoa(probe.UDPAddrs()[0].(*net.UDPAddr).Port)
-	probe.Shutdown(context.Background())
-
-	s := New(Config{Listen: []string{"0.0.0.0:" + port, "[::]:" + port}})
-	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
-	if err := s.Start(); err != nil {
-		if _, v6 := net.Listen("tcp6", "[::1]:0"); v6 != nil {
-			t.Skipf("no IPv6 on this machine: %v", v6)
+	var s *Server
+	var port string
+	// Another process may take the probed port before the server does.
+	for attempt := 0; ; attempt++ {
+		probe := New(Config{Listen: []string{"0.0.0.0:0"}})
+		if err := probe.Start(); err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("listen on 0.0.0.0 and [::] port %s: %v", port, err)
+		port = strconv.Itoa(probe.UDPAddrs()[0].(*net.UDPAddr).Port)
+		probe.Shutdown(context.Background())
+
+		s = New(Config{Listen: []string{"0.0.0.0:" + port, "[::]:" + port}})
+		s.Publish(testSnapshot(t, "blue.cloudapp.test."))
+		err := s.Start()
+		if err == nil {
+			break
+		}
+		if attempt == 5 || !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatalf("listen on 0.0.0.0 and [::] port %s: %v", port, err)
+		}
 	}
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	for _, host := range []string{"127.0.0.1", "::1"} {
@@ -533,4 +540,26 @@ func TestWildcardIPv4BesideIPv6(t *testing.T) {
 			}
 		}
 	}
+}
+
+// freeUDPAndTCP returns a loopback address whose port was free for both UDP
+// and TCP a moment ago: a server starting on it needs both, and other tests
+// bind ports meanwhile.
+func freeUDPAndTCP(t *testing.T) string {
+	t.Helper()
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := pc.LocalAddr().String()
+		ln, err := net.Listen("tcp", addr)
+		pc.Close()
+		if err == nil {
+			ln.Close()
+			return addr
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP on 127.0.0.1")
+	return ""
 }
