@@ -122,14 +122,17 @@ func latest(times ...time.Time) time.Time {
 }
 
 // servedAnswers looks up every name of app's slots in snap as a resolver
-// would (A and AAAA; a CNAME comes with them) and returns a digest of the
-// answers without their TTLs, and the longest TTL a cache may keep any of
-// them for: the TTL of each record in the answer section (slot CNAMEs and
-// addresses, the apex alias's addresses, the records a CNAME chain leads to
-// in our zones), and for negative answers min(SOA TTL, SOA MINIMUM)
-// (RFC 2308). The SOA's serial is left out of the digest: it changes with
-// every change of the zone, while a cached negative answer means the same
-// whatever serial it carries.
+// would (A and AAAA) and returns a digest of what those names own in the
+// answers, without TTLs, and the longest TTL a cache may keep any of it for:
+// the TTL of each record owned by the name (slot CNAMEs and addresses, the
+// apex alias's addresses), and for a negative answer at the name min(SOA
+// TTL, SOA MINIMUM) (RFC 2308). Records a CNAME leads to belong to the
+// target's name: a cache keeps them on their own, and they stay true of the
+// old deployment, so they are not part of the slot's old answer; once the
+// CNAME expires, a resolver asks again and follows the new one. The SOA's
+// serial is left out of the digest: it changes with every change of the
+// zone, while a cached negative answer means the same whatever serial it
+// carries.
 func servedAnswers(snap *zones.Snapshot, app *AppConfig) (digest string, ttl uint32) {
 	var names []string
 	for _, slot := range app.Slots {
@@ -148,14 +151,19 @@ func servedAt(snap *zones.Snapshot, names []string) (digest string, ttl uint32) 
 			ans := snap.Lookup(name, qtype)
 			var b strings.Builder
 			b.WriteString(name + " " + dns.TypeToString[qtype] + " " + ans.Result.String() + "\n")
+			owned := false
 			for _, rr := range ans.Answer {
+				if !strings.EqualFold(rr.Header().Name, name) {
+					continue
+				}
+				owned = true
 				ttl = max(ttl, rr.Header().Ttl)
 				b.WriteString(withoutTTL(rr) + "\n")
 			}
 			for _, rr := range ans.Ns {
 				soa, ok := rr.(*dns.SOA)
-				if !ok {
-					continue
+				if !ok || owned {
+					continue // a negative answer at the end of a CNAME is the target's
 				}
 				ttl = max(ttl, min(soa.Hdr.Ttl, soa.Minttl))
 				b.WriteString("negative " + soa.Hdr.Name + "\n")
