@@ -30,7 +30,7 @@ blue A   198.51.100.10
 	if err != nil {
 		panic(err)
 	}
-	blue, _ := zones.ParseTarget("blue.yourwebapp.com")
+	blue, _ := zones.ParseTarget("blue.yourwebapp.com.")
 	green, _ := zones.ParseTarget("green-def.cloudapp.net.")
 	build := func(production, staging zones.Target, serial uint32) *zones.Snapshot {
 		s, err := zones.Build(zones.Input{Zones: []zones.ZoneInput{{Zone: zone, Serial: serial, Slots: []zones.Slot{

@@ -67,7 +67,7 @@ func exampleSnapshot(t testing.TB) *Snapshot {
 	cloud := parseZone(t, "cloudapp.test.", cloudZone, nil)
 	s, err := Build(Input{Zones: []ZoneInput{
 		{Zone: z, Serial: 7, Slots: []Slot{
-			{App: "site", Slot: "production", Names: []string{"example.org.", "www.example.org."}, Target: mustTarget(t, "prod.cloudapp.test"), TTL: 30},
+			{App: "site", Slot: "production", Names: []string{"example.org.", "www.example.org."}, Target: mustTarget(t, "prod.cloudapp.test."), TTL: 30},
 			{App: "site", Slot: "staging", Names: []string{"stage.example.org."}, Target: mustTarget(t, "stage-host.other.net."), TTL: 30},
 			{App: "site", Slot: "qa", Names: []string{"qa.example.org.", "deep.qa2.example.org."}, Target: mustTarget(t, "192.0.2.90, 2001:db8::90"), TTL: 20},
 		}},

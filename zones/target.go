@@ -18,8 +18,11 @@ type Target struct {
 	Addrs []netip.Addr // sorted, unique
 }
 
-// ParseTarget accepts "host.example." (a missing trailing dot is added) or
-// one or more IP addresses separated by commas or spaces.
+// ParseTarget accepts a fully qualified hostname, "host.example.", or one
+// or more IP addresses separated by commas or spaces. A hostname without
+// its trailing dot is refused rather than guessed at: "blue" could mean
+// "blue." or "blue.example.com.", and a zone file would read it relative
+// to the zone while a config or a command line has no zone to read it in.
 func ParseTarget(s string) (Target, error) {
 	fields := strings.FieldsFunc(s, func(r rune) bool {
 		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
@@ -48,6 +51,9 @@ func ParseTarget(s string) (Target, error) {
 		return Target{}, fmt.Errorf("target %q: a target is one hostname or a list of IP addresses, and %q is not an IP address", s, hosts[0])
 	}
 
+	if !strings.HasSuffix(hosts[0], ".") {
+		return Target{}, fmt.Errorf("target %q: a hostname needs its trailing dot, as in %q; slotdns does not add a zone to it", s, hosts[0]+".example.net.")
+	}
 	host, err := parseHost(hosts[0])
 	if err != nil {
 		return Target{}, fmt.Errorf("target %q: %w", s, err)

@@ -1,0 +1,200 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Client speaks the control API of a running server over its unix socket.
+type Client struct {
+	socket string
+	http   *http.Client
+	// long has no timeout of its own: a swap waits for its checks and a
+	// backup for the copy, bounded by the caller's context.
+	long *http.Client
+}
+
+// NewClient returns a client of the server listening on socket. It does
+// not connect until the first call; see Dial.
+func NewClient(socket string) *Client {
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConns:    2,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &Client{socket: socket, http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+		long: &http.Client{Transport: transport}}
+}
+
+// Dial returns a client of the server on socket, or an error wrapping
+// ErrNoServer when nothing answers there (no socket file, or nobody
+// listening on it).
+func Dial(socket string) (*Client, error) {
+	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
+	if err != nil {
+		if NoServer(err) {
+			return nil, &Error{Kind: KindNoServer, Message: fmt.Sprintf("no server answers on %s", socket)}
+		}
+		return nil, fmt.Errorf("control socket %s: %w", socket, err)
+	}
+	conn.Close()
+	return NewClient(socket), nil
+}
+
+// NoServer reports whether a dial error means that no server runs: the
+// socket file is missing, or nothing listens on it.
+func NoServer(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
+}
+
+func (c *Client) Apps(ctx context.Context) ([]AppStatus, error) {
+	var out []AppStatus
+	return out, c.do(ctx, c.http, http.MethodGet, "/v1/apps", nil, &out)
+}
+
+func (c *Client) App(ctx context.Context, app string) (AppStatus, error) {
+	var out AppStatus
+	return out, c.do(ctx, c.http, http.MethodGet, "/v1/apps/"+url.PathEscape(app), nil, &out)
+}
+
+func (c *Client) Swap(ctx context.Context, app string, req SwapRequest) (Change, error) {
+	var out Change
+	return out, c.do(ctx, c.long, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/swap", req, &out)
+}
+
+func (c *Client) Set(ctx context.Context, app, slot string, req SetRequest) (Change, error) {
+	var out Change
+	return out, c.do(ctx, c.http, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/slots/"+url.PathEscape(slot), req, &out)
+}
+
+func (c *Client) Rollback(ctx context.Context, app string, req RollbackRequest) (Change, error) {
+	var out Change
+	return out, c.do(ctx, c.long, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/rollback", req, &out)
+}
+
+func (c *Client) History(ctx context.Context, app string, limit int) ([]Entry, error) {
+	var out []Entry
+	path := "/v1/apps/" + url.PathEscape(app) + "/history"
+	if limit > 0 {
+		path += "?limit=" + strconv.Itoa(limit)
+	}
+	return out, c.do(ctx, c.http, http.MethodGet, path, nil, &out)
+}
+
+// Reload asks the server to re-read its zone files.
+func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
+	var out ReloadResult
+	return out, c.do(ctx, c.long, http.MethodPost, "/v1/reload", nil, &out)
+}
+
+// Backup writes a consistent copy of the server's database to w.
+func (c *Client) Backup(ctx context.Context, w io.Writer) error {
+	resp, err := c.send(ctx, c.long, http.MethodGet, "/v1/backup", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return c.replyError(resp)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("server on %s: backup cut short: %w", c.socket, err)
+	}
+	return nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
+
+// do sends a request and decodes the reply into out. A POST that reached
+// the server but got no whole reply has an unknown outcome: the change
+// may have committed before the server went away.
+func (c *Client) do(ctx context.Context, client *http.Client, method, path string, body, out any) error {
+	var sent bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) { sent = info.Err == nil }}
+	resp, err := c.send(httptrace.WithClientTrace(ctx, trace), client, method, path, body)
+	if err != nil {
+		if sent && method == http.MethodPost && ctx.Err() == nil {
+			return c.unknownOutcome(path, err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return c.replyError(resp)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err == nil {
+		err = json.Unmarshal(data, out)
+	}
+	if err != nil {
+		if method == http.MethodPost {
+			return c.unknownOutcome(path, err)
+		}
+		return fmt.Errorf("server on %s: read the reply to %s: %w", c.socket, path, err)
+	}
+	return nil
+}
+
+func (c *Client) send(ctx context.Context, client *http.Client, method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://slotdns"+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if NoServer(err) {
+			return nil, &Error{Kind: KindNoServer, Message: fmt.Sprintf("no server answers on %s", c.socket)}
+		}
+		return nil, fmt.Errorf("server on %s: %w", c.socket, err)
+	}
+	return resp, nil
+}
+
+func (c *Client) unknownOutcome(path string, err error) error {
+	return &Error{Kind: KindUnknownOutcome, Message: fmt.Sprintf(
+		"the server on %s received the request (%s) but gave no reply (%v): the change may or may not have been made; look at slotdns history before you try again",
+		c.socket, path, err)}
+}
+
+// replyError decodes an error reply.
+func (c *Client) replyError(resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var e Error
+	if json.Unmarshal(data, &e) != nil || e.Message == "" {
+		return &Error{Kind: KindInternal, Message: fmt.Sprintf("server on %s: %s", c.socket, resp.Status)}
+	}
+	if e.Kind == "" {
+		e.Kind = KindInternal
+	}
+	return &e
+}

@@ -1,0 +1,26 @@
+package api
+
+import (
+	"context"
+	"io"
+)
+
+// Controller is what the CLI asks of slotdns. Client serves it through a
+// running server's control socket; the control package serves it on the
+// database file when no server runs. Errors are *Error values, or wrap
+// one, so that callers branch on KindOf(err).
+type Controller interface {
+	Apps(ctx context.Context) ([]AppStatus, error)
+	App(ctx context.Context, app string) (AppStatus, error)
+	Swap(ctx context.Context, app string, req SwapRequest) (Change, error)
+	Set(ctx context.Context, app, slot string, req SetRequest) (Change, error)
+	Rollback(ctx context.Context, app string, req RollbackRequest) (Change, error)
+	History(ctx context.Context, app string, limit int) ([]Entry, error)
+	// Reload re-reads the zone files of a running server.
+	Reload(ctx context.Context) (ReloadResult, error)
+	// Backup writes a consistent copy of the database to w.
+	Backup(ctx context.Context, w io.Writer) error
+	Close() error
+}
+
+var _ Controller = (*Client)(nil)

@@ -1,0 +1,231 @@
+package api
+
+import "time"
+
+// Default slots of a swap.
+const (
+	DefaultSwapSlot = "staging"
+	DefaultSwapWith = "production"
+)
+
+// Kinds of history entries.
+const (
+	KindSwap     = "swap"
+	KindSet      = "set"
+	KindRollback = "rollback"
+)
+
+// ActorSlotdns is the actor of the changes slotdns makes by itself: an
+// automatic rollback after a failed "after" check.
+const ActorSlotdns = "slotdns"
+
+// SwapRequest is the body of POST /v1/apps/{app}/swap.
+type SwapRequest struct {
+	Slot   string `json:"slot,omitempty"` // default "staging"
+	With   string `json:"with,omitempty"` // default "production"
+	Reason string `json:"reason,omitempty"`
+	Expect string `json:"expect,omitempty"` // Slot's current target must be this
+	Actor  string `json:"actor,omitempty"`
+	// Force swaps although a "before" check failed; the history entry
+	// records it and the results.
+	Force bool `json:"force,omitempty"`
+	// NoWaitChecks returns once the swap is committed; the "after" checks
+	// then run in the server on their own.
+	NoWaitChecks bool `json:"no_wait_checks,omitempty"`
+}
+
+// SetRequest is the body of POST /v1/apps/{app}/slots/{slot}.
+type SetRequest struct {
+	Target string `json:"target"`
+	Reason string `json:"reason,omitempty"`
+	Expect string `json:"expect,omitempty"`
+	Actor  string `json:"actor,omitempty"`
+}
+
+// RollbackRequest is the body of POST /v1/apps/{app}/rollback.
+type RollbackRequest struct {
+	Reason string `json:"reason,omitempty"`
+	Actor  string `json:"actor,omitempty"`
+	// To restores the slots of history entry To (its After) instead of
+	// undoing the last change; Force passes its "before" checks.
+	To    uint64 `json:"to,omitempty"`
+	Force bool   `json:"force,omitempty"`
+}
+
+// Entry is one history record of an app; Seq counts from 1 without gaps.
+type Entry struct {
+	Seq     uint64            `json:"seq"`
+	Time    time.Time         `json:"time"`
+	Kind    string            `json:"kind"` // "swap", "set", "rollback"
+	Actor   string            `json:"actor"`
+	Reason  string            `json:"reason,omitempty"`
+	Before  map[string]string `json:"before"` // slot -> target, whole app
+	After   map[string]string `json:"after"`
+	Zone    string            `json:"zone"`
+	Serial  uint32            `json:"serial"`  // the zone serial after the change
+	Version uint64            `json:"version"` // the app version after the change
+	// DrainedAt is when the answers served before the change have expired
+	// from every cache that honours TTLs.
+	DrainedAt time.Time `json:"drained_at,omitzero"`
+	// Checks are the results of the checks run before (or, for an
+	// automatic rollback, after) the change; Forced marks a change made
+	// although a check failed.
+	Checks []CheckResult `json:"checks,omitempty"`
+	Forced bool          `json:"forced,omitempty"`
+}
+
+// CheckResult is the outcome of one health check run around a change.
+type CheckResult struct {
+	Name     string        `json:"name"` // as configured, e.g. "http /healthz"
+	Kind     string        `json:"kind"` // "http", "https" or "command"
+	When     string        `json:"when"` // "before" or "after"
+	Pass     bool          `json:"pass"`
+	Time     time.Time     `json:"time"`
+	Duration time.Duration `json:"duration_ns"`
+	// Detail says what was seen: "status 500", "no answer within 5s
+	// (timeout)", "exit status 1". Status and Body are filled for HTTP
+	// checks, Output for commands; each cut to its first 200 bytes.
+	Detail   string `json:"detail"`
+	Target   string `json:"target,omitempty"` // the addresses asked
+	Status   int    `json:"status,omitempty"`
+	Body     string `json:"body,omitempty"`
+	Output   string `json:"output,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
+}
+
+// Change is the reply to a swap, set or rollback: the history entry it
+// wrote, and when every cache has expired the answer served before it.
+type Change struct {
+	App string `json:"app"`
+	Entry
+	TTL       uint32    `json:"ttl"`        // the longest TTL served for the changed names before the change
+	DrainedAt time.Time `json:"drained_at"` // when the answers served before it have left caches
+	// Secondaries is filled by the CLI, which asks them, not the server.
+	Secondaries []SecondaryResult `json:"secondaries"`
+	// AfterChecks are the last results of the "after" checks of a swap
+	// that waited for them. RolledBack is the automatic rollback they
+	// caused; Superseded is a later change that ended their window early.
+	AfterChecks []CheckResult `json:"after_checks,omitempty"`
+	RolledBack  *Entry        `json:"rolled_back,omitempty"`
+	Superseded  *Entry        `json:"superseded,omitempty"`
+}
+
+// AppStatus is one app as served.
+type AppStatus struct {
+	Name    string       `json:"name"`
+	Zone    string       `json:"zone"`
+	Serial  uint32       `json:"serial"`
+	Version uint64       `json:"version"`
+	TTL     uint32       `json:"ttl"`
+	Updated time.Time    `json:"updated"`
+	Slots   []SlotStatus `json:"slots"`
+	// Stored is false for an app the database does not hold yet (no
+	// server has started with it): the config's targets are shown.
+	Stored     bool   `json:"stored"`
+	LastChange *Entry `json:"last_change,omitempty"`
+	// DrainedAt is when every answer served before the current ones has
+	// expired from caches that honour TTLs; Draining is true until then.
+	DrainedAt time.Time `json:"drained_at,omitzero"`
+	Draining  bool      `json:"draining"`
+	// Secondaries of the app's zone, each asked for its serial over DNS.
+	Secondaries []SecondaryStatus `json:"secondaries"`
+	// Checks are the app's last check results; LastAutoRollback is the
+	// last rollback slotdns made by itself after a failed check.
+	Checks           []CheckResult `json:"checks,omitempty"`
+	LastAutoRollback *Entry        `json:"last_auto_rollback,omitempty"`
+}
+
+// SlotStatus is one slot of an app.
+type SlotStatus struct {
+	Slot         string       `json:"slot"`
+	Names        []string     `json:"names"`
+	Target       string       `json:"target"`
+	TTL          uint32       `json:"ttl"`
+	ConfigTarget string       `json:"config_target"`
+	Differs      bool         `json:"differs_from_config"`
+	Alias        *AliasStatus `json:"alias,omitempty"`
+}
+
+// AliasStatus is the apex alias of a slot whose target is a hostname at
+// the zone apex: the addresses served for it.
+type AliasStatus struct {
+	Name     string    `json:"name"`   // the apex
+	Target   string    `json:"target"` // the hostname
+	InZone   bool      `json:"in_zone"`
+	Addrs    []string  `json:"addrs"`
+	TTL      uint32    `json:"ttl"`
+	Resolved time.Time `json:"resolved,omitzero"` // zero for targets in our zones
+	Stale    bool      `json:"stale"`             // resolution is past its TTL
+}
+
+// SecondaryStatus is one secondary of a zone as status shows it.
+type SecondaryStatus struct {
+	Address    string        `json:"address"`
+	Key        string        `json:"key,omitempty"` // the TSIG key's name
+	Serial     uint32        `json:"serial"`        // the serial it serves, asked over DNS
+	Lag        int64         `json:"lag"`           // our serial minus its serial (RFC 1982)
+	Error      string        `json:"error,omitempty"`
+	LastNotify *NotifyStatus `json:"last_notify,omitempty"` // nil without a server, or before the first NOTIFY
+}
+
+// NotifyStatus is the last NOTIFY sent to a secondary and its answer.
+type NotifyStatus struct {
+	Time     time.Time `json:"time"`
+	Serial   uint32    `json:"serial"`
+	Answer   string    `json:"answer"` // the rcode ("NOERROR", "NOTAUTH"...) or the error
+	Acked    bool      `json:"acked"`  // a response came; retries stopped
+	Attempts int       `json:"attempts"`
+}
+
+// SecondaryResult is what a secondary served after a change: the serial
+// it answered last and, when it reached the change's serial, how long that
+// took.
+type SecondaryResult struct {
+	Address  string    `json:"address"`
+	Serial   uint32    `json:"serial"`             // the serial it served last; 0 when it never answered
+	OK       bool      `json:"ok"`                 // it serves the change's serial (or a later one)
+	AfterMS  int64     `json:"after_ms"`           // from the start of the wait to OK, or to giving up
+	ServedAt time.Time `json:"served_at,omitzero"` // when it was first seen serving it
+	Error    string    `json:"error,omitempty"`    // the last query's failure, when it never answered
+}
+
+// ReloadResult is what a reload did to each zone, and the changes of the
+// config file it could not apply without a restart.
+type ReloadResult struct {
+	Zones []ZoneReload `json:"zones"`
+	// NeedRestart lists the config changes found, one phrase each
+	// ("listen: [127.0.0.1:1053] -> [0.0.0.0:53]"), that take effect
+	// only when the server starts again.
+	NeedRestart []string `json:"need_restart"`
+}
+
+// Failed lists the zones whose file could not be loaded.
+func (r ReloadResult) Failed() []ZoneReload {
+	var out []ZoneReload
+	for _, z := range r.Zones {
+		if z.Result == ReloadError {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+// Reload results of one zone.
+const (
+	ReloadChanged   = "changed"   // new serial, journaled and NOTIFYed
+	ReloadUnchanged = "unchanged" // nothing happened
+	ReloadError     = "error"     // the file does not load; the zone keeps serving what it served
+)
+
+// ZoneReload is one zone of a reload.
+type ZoneReload struct {
+	Zone       string `json:"zone"`
+	File       string `json:"file"`
+	Result     string `json:"result"`
+	Serial     uint32 `json:"serial"`      // the serial served after the reload
+	FileSerial uint32 `json:"file_serial"` // the serial written in the file, 0 on error
+	Removed    int    `json:"removed"`     // records the file no longer serves
+	Added      int    `json:"added"`       // records it newly serves
+	Error      string `json:"error,omitempty"`
+}
