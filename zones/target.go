@@ -51,12 +51,12 @@ func ParseTarget(s string) (Target, error) {
 		return Target{}, fmt.Errorf("target %q: a target is one hostname or a list of IP addresses, and %q is not an IP address", s, hosts[0])
 	}
 
-	if !strings.HasSuffix(hosts[0], ".") {
-		return Target{}, fmt.Errorf("target %q: a hostname needs its trailing dot, as in %q; slotdns does not add a zone to it", s, hosts[0]+".example.net.")
-	}
 	host, err := parseHost(hosts[0])
 	if err != nil {
 		return Target{}, fmt.Errorf("target %q: %w", s, err)
+	}
+	if !strings.HasSuffix(hosts[0], ".") {
+		return Target{}, fmt.Errorf("target %q: a hostname needs its trailing dot: write %q if that is the whole name (slotdns never adds a zone to it)", s, hosts[0]+".")
 	}
 	return Target{Host: host}, nil
 }
