@@ -7,14 +7,22 @@
 //
 // ParseFile reads a zone once; Build combines zones with the current slot
 // state into a Snapshot. The lookup tree of a *Zone is prepared by its first
-// Build and shared by every later one, so a Build after a swap only lays the
-// slots over it: a hostname target is a CNAME (with the slot's TTL), an
-// address list is A/AAAA, and a hostname at the apex, where a CNAME cannot
-// be, is an alias served as the target's A/AAAA. An alias target in one of
-// the snapshot's zones is resolved there; any other comes from
-// Input.Aliases, and Snapshot.AliasTargets names those the control plane
-// should resolve. An alias with no addresses makes A, AAAA and ANY at the
-// apex fail (ServerFailure) while its other types still answer.
+// Build and shared by every later one; a snapshot's view of a zone is that
+// tree under a small overlay of the slots: a hostname target is a CNAME
+// (with the slot's TTL), an address list is A/AAAA, and a hostname at the
+// apex, where a CNAME cannot be, is an alias served as the target's A/AAAA.
+// An alias target in one of the snapshot's zones is resolved there; any
+// other comes from Input.Aliases, and Snapshot.AliasTargets names those the
+// control plane should resolve. An alias with no addresses makes A, AAAA
+// and ANY at the apex fail (ServerFailure) while its other types still
+// answer.
+//
+// A change costs what it changes: Snapshot.With builds only the zones it
+// is given, and the zones whose precomputed answers read one of them (an
+// apex alias or a slot CNAME into it) or an alias whose addresses changed;
+// Snapshot.Built names them. Every other zone's view is shared with the
+// snapshot before, so a swap in one of 1,000 zones, or in a zone of a
+// million names, builds one overlay.
 //
 // # Answers
 //
@@ -41,10 +49,20 @@
 // records and apex alias addresses as plain CNAME, A and AAAA. The file's
 // records are sorted once per *Zone, on the first call; each snapshot
 // merges its slot records into them on its first call, so a Build does not
-// pay for transfers. Diff gives the removed and added records of two such
-// lists, for IXFR (RFC 1995).
+// pay for transfers. Snapshot.SlotRecords gives what the slots add (and
+// the SOA): two snapshots of a zone file differ only there, so the IXFR
+// delta of a swap is the Diff (RFC 1995) of their SlotRecords. A reload
+// diffs the whole Records. Zone.ContentDigest identifies what a file
+// serves, so that a change made while nothing served it is noticed.
 //
-// Everything an existing name answers is computed by Build, so Lookup for
-// it returns slices of the snapshot without allocating; only wildcard
-// synthesis and CNAME chains for uncommon types build answers per query.
+// Everything an existing name answers is computed when its view is built,
+// so Lookup for it returns slices of the snapshot without allocating; only
+// wildcard synthesis, CNAME chains of the file that lead into another of
+// our zones, loop or pass a name no view owns, and chains for uncommon
+// types build answers per query.
+//
+// The files: parse.go reads master files; target.go the slot targets;
+// static.go prepares a zone file once; snapshot.go has the snapshot and
+// With; build.go lays the slots over a zone; lookup.go answers; records.go
+// lists records for transfers and diffs them.
 package zones

@@ -84,7 +84,7 @@ func (s *Snapshot) lookup(qname string, qtype uint16, depth int) Answer {
 			}
 		}
 	}
-	n := z.nodes[qname]
+	n := z.node(qname)
 	if n == nil {
 		return s.missing(z, qname, qtype, depth)
 	}
@@ -92,16 +92,28 @@ func (s *Snapshot) lookup(qname string, qtype uint16, depth int) Answer {
 		return z.referral(n.cut)
 	}
 	if n.cname != nil && qtype != dns.TypeCNAME && qtype != dns.TypeANY {
-		if pre, ok := z.chased[qname]; ok {
-			if ans, ok := pre[qtype]; ok {
-				if ans.Result == NoData && ans.Ns == nil {
-					ans.Ns = z.negSOA // prepared once per zone, without the serial
-				}
-				return ans
-			}
+		if ans, ok := z.precomputed(qname, qtype); ok {
+			return ans
 		}
 	}
 	return s.answerAt(z, n, qname, qtype, depth)
+}
+
+// precomputed gives the answer of the CNAME chain at qname computed when
+// the view was built: the view's own, else the zone file's fixed one.
+func (z *zoneView) precomputed(qname string, qtype uint16) (Answer, bool) {
+	pre, ok := z.chased[qname]
+	if !ok && z.staticChased {
+		pre, ok = z.static.chased[qname]
+	}
+	if !ok {
+		return Answer{}, false
+	}
+	ans, ok := pre[qtype]
+	if ok && ans.Result == NoData && ans.Ns == nil {
+		ans.Ns = z.negSOA // the file's chains are prepared once, without the serial
+	}
+	return ans, ok
 }
 
 // zoneFor finds the zone with the longest origin that qname lies in.
@@ -123,14 +135,14 @@ func (s *Snapshot) zoneFor(qname string) *zoneView {
 // below a delegation, a synthesis from the wildcard of its closest
 // encloser (RFC 4592 3.3.1), else NXDOMAIN.
 func (s *Snapshot) missing(z *zoneView, qname string, qtype uint16, depth int) Answer {
-	ce := z.nodes[z.origin]
+	ce := z.node(z.origin)
 	for off := 0; ; {
 		next, end := dns.NextLabel(qname, off)
 		if end {
 			break
 		}
 		name := qname[next:]
-		if n := z.nodes[name]; n != nil {
+		if n := z.node(name); n != nil {
 			ce = n
 			break
 		}
@@ -142,7 +154,7 @@ func (s *Snapshot) missing(z *zoneView, qname string, qtype uint16, depth int) A
 	if ce.cut != nil {
 		return z.referral(ce.cut)
 	}
-	w := z.nodes[ce.wildcard]
+	w := z.node(ce.wildcard)
 	if w == nil {
 		return Answer{Result: NameError, Zone: z.origin, Ns: z.negSOA}
 	}
@@ -227,7 +239,7 @@ func (s *Snapshot) chainEnd(name string) string {
 		if z == nil {
 			return name
 		}
-		n := z.nodes[name]
+		n := z.node(name)
 		if n == nil || n.cname == nil || n.cut != nil {
 			return name
 		}

@@ -158,22 +158,14 @@ func (st *staticZone) sortedStatic() []sortedRR {
 // included), after the SOA.
 func (zv *zoneView) allRecords() []dns.RR {
 	static := zv.static.sortedStatic()
-	var slotted []dns.RR
-	for name := range zv.slotNames {
-		if n := zv.nodes[name]; n != nil {
-			for _, t := range []uint16{dns.TypeCNAME, dns.TypeA, dns.TypeAAAA} {
-				slotted = append(slotted, n.sets[t].rrs...)
-			}
-		}
-	}
-	dynamic := withKeys(slotted)
+	dynamic := withKeys(zv.slotted())
 	slices.SortFunc(dynamic, compareCanonical)
 
 	// Few slot records go into many file records: find each one's place
 	// by binary search and copy the file's records in between.
 	rrs := zv.static.sortedRRs
 	out := make([]dns.RR, 0, 1+len(static)+len(dynamic))
-	out = append(out, zv.nodes[zv.origin].sets[dns.TypeSOA].rrs[0])
+	out = append(out, zv.soa())
 	pos := 0
 	for i, d := range dynamic {
 		at, found := slices.BinarySearchFunc(static[pos:], d, compareCanonical)
@@ -185,6 +177,46 @@ func (zv *zoneView) allRecords() []dns.RR {
 		out = append(out, d.rr)
 	}
 	return append(out, rrs[pos:]...)
+}
+
+// slotted gives the records the view's slot names own: CNAME, A and
+// AAAA, apex alias addresses included.
+func (zv *zoneView) slotted() []dns.RR {
+	var out []dns.RR
+	for name := range zv.slotNames {
+		if n := zv.node(name); n != nil {
+			for _, t := range []uint16{dns.TypeCNAME, dns.TypeA, dns.TypeAAAA} {
+				out = append(out, n.sets[t].rrs...)
+			}
+		}
+	}
+	return out
+}
+
+func (zv *zoneView) soa() dns.RR { return zv.node(zv.origin).sets[dns.TypeSOA].rrs[0] }
+
+// SlotRecords returns what zone origin serves beyond its file's records:
+// the SOA with the served serial first, then the records of the slot
+// names (CNAME, A, AAAA, the apex alias's addresses) in canonical order.
+// Two snapshots of one zone file differ only there, so that the IXFR
+// delta of a swap is the Diff of their SlotRecords, however large the
+// zone. ok is false when the snapshot has no such zone.
+func (s *Snapshot) SlotRecords(origin string) (records []dns.RR, ok bool) {
+	zv := s.zones[strings.ToLower(dns.Fqdn(origin))]
+	if zv == nil {
+		return nil, false
+	}
+	keyed := withKeys(zv.slotted())
+	slices.SortFunc(keyed, compareCanonical)
+	out := make([]dns.RR, 0, 1+len(keyed))
+	out = append(out, zv.soa())
+	for i, k := range keyed {
+		if i > 0 && compareCanonical(keyed[i-1], k) == 0 {
+			continue
+		}
+		out = append(out, k.rr)
+	}
+	return out, true
 }
 
 // Diff returns the records in old but not in new, and in new but not in old

@@ -6,8 +6,6 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
-	"strings"
-	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -28,6 +26,8 @@ type Alias struct {
 	TTL   uint32 // the smallest TTL the resolver gave
 }
 
+func (a Alias) equal(b Alias) bool { return a.TTL == b.TTL && slices.Equal(a.Addrs, b.Addrs) }
+
 // ZoneInput is one zone's part of a snapshot.
 type ZoneInput struct {
 	Zone   *Zone
@@ -44,10 +44,56 @@ type Input struct {
 }
 
 // Snapshot is an immutable, fully computed view of every zone served.
-// It is safe for concurrent use; nothing in it changes after Build.
+// It is safe for concurrent use; nothing in it changes after it is made.
 type Snapshot struct {
 	zones        map[string]*zoneView // by origin
+	aliases      map[string]Alias
 	aliasTargets []string
+	built        []string        // the zones this snapshot built anew, sorted
+	parents      map[string]bool // the zones that have a child zone in the snapshot
+	// readers are the zones whose views read other zones (deps), and
+	// aliasUsers those whose views read Aliases (external): the only ones
+	// a change elsewhere can reach.
+	readers, aliasUsers []string
+}
+
+// zoneView is one zone as one snapshot serves it: the zone file's
+// prepared nodes, shared by every view of the file, under the nodes this
+// view adds or changes (the apex with its SOA, the slot names and the
+// empty non-terminals above them, NS and MX owners whose additional
+// section a slot feeds). A view that no change touches is shared by the
+// snapshots that follow.
+type zoneView struct {
+	origin string
+	serial uint32
+	static *staticZone
+	input  ZoneInput
+	own    map[string]*node
+	negSOA []dns.RR // the SOA for negative answers, TTL min(TTL, MINIMUM)
+	// chased holds, per CNAME owner whose chain this view computed, the
+	// whole answer for the common qtypes, so that Lookup need not follow
+	// the chain. When staticChased, the file's fixed chains answer from
+	// static.chased for owners not in chased.
+	chased       map[string]map[uint16]Answer
+	staticChased bool
+	// slotNames are the names this view's slots own, the only ones whose
+	// records differ from the file's.
+	slotNames map[string]bool
+	// deps are the other zones whose data the precomputed answers of this
+	// view hold (a slot CNAME chased there, an apex alias resolved from
+	// there); external are the alias targets it looked up in the
+	// snapshot's Aliases. A change of either rebuilds the view.
+	deps     map[string]bool
+	external []string
+	recordsState
+}
+
+// node gives the node at name as this view serves it, nil when none.
+func (z *zoneView) node(name string) *node {
+	if n, ok := z.own[name]; ok {
+		return n
+	}
+	return z.static.nodes[name]
 }
 
 // ConflictError reports a slot name that also owns records in the zone
@@ -65,692 +111,200 @@ func (e *ConflictError) Error() string {
 		e.File, e.Line, e.Name, e.App, e.Slot)
 }
 
-// rrset is the records of one type at one name, with what goes in the
-// additional section beside them (addresses of in-zone NS and MX targets).
-type rrset struct {
-	rrs   []dns.RR
-	extra []dns.RR
-}
-
-// node is one owner name of a zone. Nodes prepared from a zone file are
-// shared by every snapshot built from it; a Build copies a node before it
-// changes it.
-type node struct {
-	name     string
-	sets     map[uint16]rrset
-	cname    []dns.RR // the CNAME RRset when the name is an alias
-	target   string   // the CNAME target, lowercase
-	cut      *node    // the delegation at or above this name; nil when authoritative
-	wildcard string   // "*." + name: where synthesis below this name comes from
-	any      []dns.RR // the RFC 8482 answer to ANY
-	noAddrs  bool     // an apex alias with no addresses: A, AAAA and ANY fail
-}
-
-// empty reports an empty non-terminal: a name that exists only because
-// names below it do.
-func (n *node) empty() bool { return len(n.sets) == 0 }
-
-func (n *node) clone() *node {
-	c := *n
-	c.sets = maps.Clone(n.sets)
-	if c.sets == nil {
-		c.sets = make(map[uint16]rrset)
-	}
-	return &c
-}
-
-// zoneView is one zone as one snapshot serves it.
-type zoneView struct {
-	origin string
-	serial uint32
-	nodes  map[string]*node
-	negSOA []dns.RR // the SOA for negative answers, TTL min(TTL, MINIMUM)
-	// chased holds, per CNAME owner whose target lies in the snapshot,
-	// the whole answer for the common qtypes, so that Lookup need not
-	// follow the chain.
-	chased map[string]map[uint16]Answer
-	static *staticZone
-	// slotNames are the names this snapshot's slots own in the zone, the
-	// only ones whose records differ from the file's.
-	slotNames map[string]bool
-	recordsState
-}
-
-// staticZone is what a Zone's records give, prepared once per *Zone.
-type staticZone struct {
-	origin string
-	soa    *dns.SOA
-	nodes  map[string]*node
-	cnames []*node // every node with a CNAME
-	// referrers maps an in-zone NS or MX target to the names whose NS or
-	// MX sets point at it, whose additional section it feeds.
-	referrers map[string][]string
-	places    map[string]map[uint16]place // first place of each owner and type
-	// chased holds the answers of CNAME chains that only pass names of
-	// the file which no slot can own; chaseEnds maps the last name of
-	// each such chain to the owners whose answers used it. NoData answers
-	// lack the negative SOA, which carries each snapshot's serial.
-	chased    map[string]map[uint16]Answer
-	chaseEnds map[string][]string
-	staticSorted
-}
-
-var staticMu sync.Mutex
-
-// prepared returns the static part of z, computing it on first use.
-func prepared(z *Zone) (*staticZone, error) {
-	staticMu.Lock()
-	defer staticMu.Unlock()
-	if z.static != nil {
-		return z.static, nil
-	}
-	st, err := prepare(z)
-	if err != nil {
-		return nil, err
-	}
-	z.static = st
-	return st, nil
-}
-
-func prepare(z *Zone) (*staticZone, error) {
-	origin := strings.ToLower(dns.Fqdn(z.Origin))
-	st := &staticZone{
-		origin:    origin,
-		nodes:     make(map[string]*node),
-		referrers: make(map[string][]string),
-		places:    make(map[string]map[uint16]place),
-	}
-	get := func(name string) *node {
-		n := st.nodes[name]
-		if n == nil {
-			n = &node{name: name, sets: make(map[uint16]rrset), wildcard: "*." + name}
-			st.nodes[name] = n
-		}
-		return n
-	}
-	get(origin)
-	for i, rr := range z.Records {
-		hdr := rr.Header()
-		name := strings.ToLower(hdr.Name)
-		if hdr.Class != dns.ClassINET || !dns.IsSubDomain(origin, name) {
-			continue // ParseFile refuses these; a hand-made Zone may not
-		}
-		n := get(name)
-		set := n.sets[hdr.Rrtype]
-		if slices.ContainsFunc(set.rrs, func(have dns.RR) bool { return dns.IsDuplicate(have, rr) }) {
-			continue
-		}
-		if rr.Header().Name != name {
-			rr = dns.Copy(rr)
-			rr.Header().Name = name
-		}
-		set.rrs = append(set.rrs, rr)
-		n.sets[hdr.Rrtype] = set
-		if st.places[name] == nil {
-			st.places[name] = make(map[uint16]place)
-		}
-		if _, ok := st.places[name][hdr.Rrtype]; !ok {
-			pl := place{file: z.File, line: z.Lines[name]}
-			if i < len(z.places) {
-				pl = z.places[i]
-			}
-			st.places[name][hdr.Rrtype] = pl
-		}
-		if hdr.Rrtype == dns.TypeSOA && name == origin && st.soa == nil {
-			st.soa = rr.(*dns.SOA)
-		}
-	}
-	if z.SOA != nil {
-		st.soa = z.SOA
-	}
-	if st.soa == nil {
-		return nil, fmt.Errorf("zone %s (%s): no SOA record at the apex", origin, z.File)
-	}
-
-	// Empty non-terminals: every name between an owner and the apex.
-	for name := range maps.Clone(st.nodes) {
-		for p := parent(name); p != "" && p != origin && dns.IsSubDomain(origin, p); p = parent(p) {
-			get(p)
-		}
-	}
-
-	for _, n := range st.nodes {
-		if set, ok := n.sets[dns.TypeCNAME]; ok {
-			n.cname = set.rrs[:1]
-			n.target = strings.ToLower(set.rrs[0].(*dns.CNAME).Target)
-			st.cnames = append(st.cnames, n)
-		}
-		// The delegation a name lies in is its topmost non-apex
-		// ancestor-or-self with NS records: below it all is the child's.
-		for p := n.name; p != origin && p != ""; p = parent(p) {
-			if a := st.nodes[p]; a != nil {
-				if _, ok := a.sets[dns.TypeNS]; ok {
-					n.cut = a
-				}
-			}
-		}
-	}
-	for _, n := range st.nodes {
-		for _, t := range []uint16{dns.TypeNS, dns.TypeMX} {
-			set, ok := n.sets[t]
-			if !ok {
-				continue
-			}
-			for _, target := range referredNames(set.rrs) {
-				if dns.IsSubDomain(origin, target) {
-					st.referrers[target] = append(st.referrers[target], n.name)
-				}
-			}
-			set.extra = additional(st.nodes, origin, set.rrs)
-			n.sets[t] = set
-		}
-		n.any = anyAnswer(n)
-	}
-	st.precomputeChase()
-	return st, nil
-}
-
-// precomputeChase fills st.chased for the CNAME chains that every
-// snapshot of the zone answers alike.
-func (st *staticZone) precomputeChase() {
-	st.chased = make(map[string]map[uint16]Answer)
-	st.chaseEnds = make(map[string][]string)
-	zv := &zoneView{origin: st.origin, nodes: st.nodes, chased: map[string]map[uint16]Answer{}}
-	alone := &Snapshot{zones: map[string]*zoneView{st.origin: zv}}
-	for _, n := range st.cnames {
-		end, ok := st.fixedChain(n)
-		if !ok {
-			continue
-		}
-		qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
-		for t := range end.sets {
-			if !slices.Contains(qtypes, t) {
-				qtypes = append(qtypes, t)
-			}
-		}
-		answers := make(map[uint16]Answer, len(qtypes))
-		for _, t := range qtypes {
-			answers[t] = alone.chase(zv, n, n.cname, t, 0)
-		}
-		st.chased[n.name] = answers
-		st.chaseEnds[end.name] = append(st.chaseEnds[end.name], n.name)
-	}
-}
-
-// fixedChain follows the CNAMEs from n while they stay on names of this
-// zone that hold records, are not the apex and are not delegated: names no
-// slot can take. It gives the last node and whether the chain was fixed.
-func (st *staticZone) fixedChain(n *node) (*node, bool) {
-	if n.cut != nil {
-		return nil, false
-	}
-	cur := n
-	for range maxChase {
-		if cur.cname == nil {
-			return cur, true
-		}
-		next := st.nodes[cur.target]
-		if next == nil || next.empty() || next.cut != nil || next.name == st.origin {
-			return nil, false
-		}
-		cur = next
-	}
-	return nil, false // a loop, or too long: every snapshot chases it
-}
-
-// parent gives the name one label up, "" above the root.
-func parent(name string) string {
-	if name == "." || name == "" {
-		return ""
-	}
-	i, end := dns.NextLabel(name, 0)
-	if end {
-		return "."
-	}
-	return name[i:]
-}
-
-// referredNames gives the lowercase targets of NS and MX records.
-func referredNames(rrs []dns.RR) []string {
-	var names []string
-	for _, rr := range rrs {
-		var t string
-		switch rr := rr.(type) {
-		case *dns.NS:
-			t = rr.Ns
-		case *dns.MX:
-			t = rr.Mx
-		default:
-			continue
-		}
-		t = strings.ToLower(t)
-		if !slices.Contains(names, t) {
-			names = append(names, t)
-		}
-	}
-	return names
-}
-
-// additional gives the in-zone addresses of the NS or MX targets in rrs,
-// glue below a delegation included.
-func additional(nodes map[string]*node, origin string, rrs []dns.RR) []dns.RR {
-	var extra []dns.RR
-	for _, t := range referredNames(rrs) {
-		if !dns.IsSubDomain(origin, t) {
-			continue
-		}
-		if n := nodes[t]; n != nil {
-			extra = append(extra, n.sets[dns.TypeA].rrs...)
-			extra = append(extra, n.sets[dns.TypeAAAA].rrs...)
-		}
-	}
-	return extra
-}
-
-// anyAnswer is the answer to ANY at n (RFC 8482 4.2): one synthesized
-// HINFO "RFC8482" "" with the lowest TTL of the name's records, rather than
-// every RRset. A CNAME owner answers ANY with its CNAME instead.
-func anyAnswer(n *node) []dns.RR {
-	if n.empty() {
-		return nil
-	}
-	ttl := uint32(0)
-	first := true
-	for _, set := range n.sets {
-		for _, rr := range set.rrs {
-			if t := rr.Header().Ttl; first || t < ttl {
-				ttl, first = t, false
-			}
-		}
-	}
-	return []dns.RR{&dns.HINFO{
-		Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl},
-		Cpu: "RFC8482",
-	}}
-}
-
-// builder carries one Build.
-type builder struct {
-	in      Input
-	snap    *Snapshot
-	owned   map[*node]bool             // nodes this Build copied and may change
-	slotted map[string]map[string]bool // zone -> slot names, for additional sections
-	aliases []*apexAlias
-	wanted  map[string]bool // external alias targets looked up
-	order   []*zoneView     // the zones in the order of Input.Zones
-}
-
-// apexAlias is a hostname target at a zone apex, served as addresses.
-type apexAlias struct {
-	zone    *zoneView
-	slot    Slot
-	started bool // resolving or resolved: a loop of aliases stops here
-}
-
-// Build computes a snapshot. It fails when a slot name also owns records in
-// the zone file (a *ConflictError naming the file and line), or when a slot
-// name lies outside its zone (or in a child zone of the snapshot), in a
-// delegation, or in two slots, and when a slot has no target; every such
-// error is reported, joined with errors.Join.
+// Build computes a snapshot of in's zones. It fails when a slot name also
+// owns records in the zone file (a *ConflictError naming the file and
+// line), or when a slot name lies outside its zone (or in a child zone of
+// the snapshot), in a delegation, or in two slots, and when a slot has no
+// target; every such error is reported, joined with errors.Join.
 //
-// Build runs on every swap: the static part of each *Zone is prepared by
-// its first Build and reused, so later ones only lay the slots over it.
+// The static part of each *Zone is prepared by its first Build and
+// shared by every later snapshot, so later ones only lay the slots over
+// it; see With for a snapshot that changes some zones of another.
 func Build(in Input) (*Snapshot, error) {
-	b := &builder{
-		in:      in,
-		snap:    &Snapshot{zones: make(map[string]*zoneView, len(in.Zones))},
-		owned:   make(map[*node]bool),
-		slotted: make(map[string]map[string]bool),
-		wanted:  make(map[string]bool),
+	if in.Aliases == nil {
+		in.Aliases = map[string]Alias{}
 	}
+	return (&Snapshot{}).With(in)
+}
+
+// With returns a snapshot that serves in.Zones as given (replacing those
+// of s with the same origin, adding the others) and every other zone as s
+// does, with in.Aliases as the resolved alias addresses when it is not nil
+// (else those of s). A change costs what it changes: only the zones given
+// are built anew, plus the zones of s whose precomputed answers read a
+// rebuilt zone or an alias whose addresses changed; every other zone is
+// shared with s, lookup tree and transfer records included. Errors are
+// Build's. s is left as it was.
+func (s *Snapshot) With(in Input) (*Snapshot, error) {
+	next := &Snapshot{zones: maps.Clone(s.zones), aliases: s.aliases, parents: s.parents}
+	if next.zones == nil {
+		next.zones = make(map[string]*zoneView, len(in.Zones))
+	}
+	if in.Aliases != nil {
+		next.aliases = in.Aliases
+	}
+	inputs := make(map[string]ZoneInput, len(in.Zones))
+	order := make([]string, 0, len(in.Zones))
+	newOrigin := false
 	for _, zi := range in.Zones {
-		if err := b.addZone(zi); err != nil {
-			return nil, err
+		if zi.Zone == nil {
+			return nil, errors.New("build snapshot: zone input without a zone")
+		}
+		st, err := prepared(zi.Zone)
+		if err != nil {
+			return nil, fmt.Errorf("build snapshot: %w", err)
+		}
+		if _, dup := inputs[st.origin]; dup {
+			return nil, fmt.Errorf("build snapshot: zone %s given twice", st.origin)
+		}
+		inputs[st.origin] = zi
+		order = append(order, st.origin)
+		if _, ok := s.zones[st.origin]; !ok {
+			newOrigin = true
 		}
 	}
-	var errs []error
-	for i, zi := range in.Zones {
-		for _, sl := range zi.Slots {
-			errs = append(errs, b.overlay(b.order[i], sl)...)
+	rebuild := s.reach(inputs, next.aliases, newOrigin)
+	if newOrigin {
+		next.parents = parentZones(slices.Concat(slices.Collect(maps.Keys(s.zones)), order))
+	}
+	for _, origin := range slices.Sorted(maps.Keys(rebuild)) {
+		if _, given := inputs[origin]; !given {
+			inputs[origin] = s.zones[origin].input
+			order = append(order, origin)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := newBuilder(next).build(inputs, order); err != nil {
 		return nil, err
 	}
-	for _, a := range b.aliases {
-		b.resolveAlias(a, 0)
-	}
-	refreshed := make([]map[string]bool, len(b.order))
-	for i, zv := range b.order {
-		refreshed[i] = b.refreshAdditional(zv)
-	}
-	for i, zv := range b.order {
-		b.precomputeChase(zv, refreshed[i])
-	}
-	for t := range b.wanted {
-		b.snap.aliasTargets = append(b.snap.aliasTargets, t)
-	}
-	slices.Sort(b.snap.aliasTargets)
-	return b.snap, nil
+	next.index(s, rebuild)
+	return next, nil
 }
 
-func (b *builder) addZone(zi ZoneInput) error {
-	if zi.Zone == nil {
-		return errors.New("build snapshot: zone input without a zone")
+// reach gives the zones a change rebuilds: the zones given, those whose
+// alias addresses changed, and every zone that reads a rebuilt one; every
+// zone when the change adds one, since that changes which zone each name
+// belongs to.
+func (s *Snapshot) reach(given map[string]ZoneInput, aliases map[string]Alias, newOrigin bool) map[string]bool {
+	rebuild := make(map[string]bool, len(given))
+	for origin := range given {
+		rebuild[origin] = true
 	}
-	st, err := prepared(zi.Zone)
-	if err != nil {
-		return fmt.Errorf("build snapshot: %w", err)
-	}
-	if _, dup := b.snap.zones[st.origin]; dup {
-		return fmt.Errorf("build snapshot: zone %s given twice", st.origin)
-	}
-	zv := &zoneView{
-		origin: st.origin,
-		serial: zi.Serial,
-		nodes:  maps.Clone(st.nodes),
-		chased: make(map[string]map[uint16]Answer),
-		static: st,
-	}
-	soa := dns.Copy(st.soa).(*dns.SOA)
-	soa.Hdr.Name = st.origin
-	soa.Serial = zi.Serial
-	neg := dns.Copy(soa).(*dns.SOA)
-	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
-	zv.negSOA = []dns.RR{neg}
-
-	apex := b.own(zv, st.origin)
-	apex.sets[dns.TypeSOA] = rrset{rrs: []dns.RR{soa}}
-	b.snap.zones[st.origin] = zv
-	b.order = append(b.order, zv)
-	return nil
-}
-
-// own returns the node at name as this Build's own copy, creating it (and
-// the empty non-terminals above it) when the name does not exist.
-func (b *builder) own(zv *zoneView, name string) *node {
-	n := zv.nodes[name]
-	switch {
-	case n == nil:
-		n = &node{name: name, sets: make(map[uint16]rrset), wildcard: "*." + name}
-		if name != zv.origin {
-			p := parent(name)
-			up := zv.nodes[p]
-			if up == nil {
-				up = b.own(zv, p) // an empty non-terminal
-			}
-			n.cut = up.cut
-		}
-	case b.owned[n]:
-		return n
-	default:
-		n = n.clone()
-	}
-	b.owned[n] = true
-	zv.nodes[name] = n
-	return n
-}
-
-// overlay adds one slot's names to its zone.
-func (b *builder) overlay(zv *zoneView, sl Slot) []error {
-	if !sl.Target.IsHost() && len(sl.Target.Addrs) == 0 {
-		return []error{fmt.Errorf("app %q slot %q: no target; give a hostname or IP addresses", sl.App, sl.Slot)}
-	}
-	var errs []error
-	st := zv.static
-	for _, raw := range sl.Names {
-		name := strings.ToLower(dns.Fqdn(raw))
-		if !dns.IsSubDomain(zv.origin, name) {
-			errs = append(errs, fmt.Errorf("app %q slot %q: name %s is outside zone %s", sl.App, sl.Slot, name, zv.origin))
-			continue
-		}
-		if other := b.snap.zoneFor(name); other != zv {
-			errs = append(errs, fmt.Errorf("app %q slot %q: name %s lies in zone %s, not in zone %s; give it to that zone", sl.App, sl.Slot, name, other.origin, zv.origin))
-			continue
-		}
-		if b.slotted[zv.origin] == nil {
-			b.slotted[zv.origin] = make(map[string]bool)
-			zv.slotNames = b.slotted[zv.origin]
-		}
-		if b.slotted[zv.origin][name] {
-			errs = append(errs, fmt.Errorf("app %q slot %q: name %s is already a slot name", sl.App, sl.Slot, name))
-			continue
-		}
-		b.slotted[zv.origin][name] = true
-
-		if err := b.conflict(st, name, sl); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if sn := st.nodes[name]; sn != nil && sn.cut != nil {
-			errs = append(errs, fmt.Errorf("app %q slot %q: name %s lies in the delegation %s, which zone %s does not serve", sl.App, sl.Slot, name, sn.cut.name, zv.origin))
-			continue
-		}
-		if cut := b.closest(zv, name).cut; cut != nil {
-			errs = append(errs, fmt.Errorf("app %q slot %q: name %s lies in the delegation %s, which zone %s does not serve", sl.App, sl.Slot, name, cut.name, zv.origin))
-			continue
-		}
-
-		n := b.own(zv, name)
-		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: sl.TTL}
-		switch {
-		case sl.Target.IsHost() && name == zv.origin:
-			b.aliases = append(b.aliases, &apexAlias{zone: zv, slot: sl})
-		case sl.Target.IsHost():
-			hdr.Rrtype = dns.TypeCNAME
-			n.cname = []dns.RR{&dns.CNAME{Hdr: hdr, Target: sl.Target.Host}}
-			n.target = sl.Target.Host
-			n.sets[dns.TypeCNAME] = rrset{rrs: n.cname}
-		default:
-			setAddrs(n, sl.Target.Addrs, sl.TTL)
-		}
-		n.any = anyAnswer(n)
-	}
-	return errs
-}
-
-// closest gives the node of name or of its nearest existing ancestor.
-func (b *builder) closest(zv *zoneView, name string) *node {
-	for p := name; p != ""; p = parent(p) {
-		if n := zv.nodes[p]; n != nil {
-			return n
+	if newOrigin {
+		for origin := range s.zones {
+			rebuild[origin] = true
 		}
 	}
-	return zv.nodes[zv.origin]
-}
-
-// conflict reports a slot name that owns zone-file records; at the apex
-// only addresses and CNAME conflict, since SOA, NS, MX... stay the file's.
-func (b *builder) conflict(st *staticZone, name string, sl Slot) error {
-	n := st.nodes[name]
-	if n == nil || n.empty() {
-		return nil
-	}
-	clash := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}
-	var at *place
-	for t, pl := range st.places[name] {
-		if name == st.origin && !slices.Contains(clash, t) {
-			continue
-		}
-		if at == nil || pl.file == at.file && pl.line < at.line {
-			at = &pl
+	for _, origin := range s.aliasUsers {
+		if s.aliasesChanged(s.zones[origin], aliases) {
+			rebuild[origin] = true
 		}
 	}
-	if at == nil {
-		return nil
-	}
-	return &ConflictError{File: at.file, Line: at.line, Name: name, App: sl.App, Slot: sl.Slot}
-}
-
-// setAddrs gives n the A and AAAA records of addrs.
-func setAddrs(n *node, addrs []netip.Addr, ttl uint32) {
-	var a, aaaa []dns.RR
-	for _, ip := range addrs {
-		if ip.Is4() {
-			a = append(a, &dns.A{Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: ip.AsSlice()})
-		} else {
-			aaaa = append(aaaa, &dns.AAAA{Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: ip.AsSlice()})
-		}
-	}
-	delete(n.sets, dns.TypeA)
-	delete(n.sets, dns.TypeAAAA)
-	if len(a) > 0 {
-		n.sets[dns.TypeA] = rrset{rrs: a}
-	}
-	if len(aaaa) > 0 {
-		n.sets[dns.TypeAAAA] = rrset{rrs: aaaa}
-	}
-}
-
-// resolveAlias gives an apex alias the addresses of its target: from the
-// snapshot when the target lies in one of its zones (another apex alias
-// there resolved first), else from Input.Aliases.
-func (b *builder) resolveAlias(a *apexAlias, depth int) {
-	if a.started {
-		return
-	}
-	a.started = true
-
-	target := a.slot.Target.Host
-	n := b.own(a.zone, a.zone.origin)
-	n.noAddrs = true
-	if depth > maxChase {
-		return
-	}
-
-	var addrs []netip.Addr
-	ttl := a.slot.TTL
-	if b.snap.zoneFor(target) == nil {
-		addrs, ttl = b.external(target, ttl)
-	} else {
-		// The chain may end at another apex alias: resolve that first.
-		end := b.snap.chainEnd(target)
-		for _, other := range b.aliases {
-			if other != a && other.zone.origin == end {
-				b.resolveAlias(other, depth+1)
-			}
-		}
-		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			ans := b.snap.Lookup(target, qtype)
-			if ans.Result == Delegation || ans.Result == NotAuth {
+	for grew := true; grew; {
+		grew = false
+		for _, origin := range s.readers {
+			if rebuild[origin] {
 				continue
 			}
-			for _, rr := range ans.Answer {
-				ttl = min(ttl, rr.Header().Ttl)
-				switch rr := rr.(type) {
-				case *dns.A:
-					if ip, ok := netip.AddrFromSlice(rr.A); ok {
-						addrs = append(addrs, ip.Unmap())
-					}
-				case *dns.AAAA:
-					if ip, ok := netip.AddrFromSlice(rr.AAAA); ok {
-						addrs = append(addrs, ip)
-					}
+			for dep := range s.zones[origin].deps {
+				if rebuild[dep] {
+					rebuild[origin], grew = true, true
+					break
 				}
 			}
 		}
-		if len(addrs) == 0 && b.snap.zoneFor(end) == nil {
-			// An in-zone CNAME chain that leaves our zones.
-			addrs, ttl = b.external(end, ttl)
-		}
 	}
-	if len(addrs) == 0 {
-		return
-	}
-	n.noAddrs = false
-	setAddrs(n, addrs, ttl)
-	n.any = anyAnswer(n)
+	return rebuild
 }
 
-// external looks target up in Input.Aliases.
-func (b *builder) external(target string, ttl uint32) ([]netip.Addr, uint32) {
-	b.wanted[target] = true
-	al, ok := b.in.Aliases[target]
-	if !ok || len(al.Addrs) == 0 {
-		return nil, ttl
-	}
-	return al.Addrs, min(ttl, al.TTL)
-}
-
-// refreshAdditional recomputes the additional section of NS and MX sets
-// whose targets are slot names of the zone, and gives their owners.
-func (b *builder) refreshAdditional(zv *zoneView) map[string]bool {
-	owners := make(map[string]bool)
-	for name := range b.slotted[zv.origin] {
-		for _, o := range zv.static.referrers[name] {
-			owners[o] = true
+// index records what the views of s, rebuilt by the change that made it
+// from prev, read: Built, the readers, the alias users and their targets.
+func (s *Snapshot) index(prev *Snapshot, rebuild map[string]bool) {
+	s.built = slices.Sorted(maps.Keys(rebuild))
+	rebuilt := func(origin string) bool { return rebuild[origin] }
+	s.readers = slices.DeleteFunc(slices.Clone(prev.readers), rebuilt)
+	s.aliasUsers = slices.DeleteFunc(slices.Clone(prev.aliasUsers), rebuilt)
+	for _, origin := range s.built {
+		zv := s.zones[origin]
+		if len(zv.deps) > 0 {
+			s.readers = append(s.readers, origin)
+		}
+		if len(zv.external) > 0 {
+			s.aliasUsers = append(s.aliasUsers, origin)
 		}
 	}
-	for o := range owners {
-		n := b.own(zv, o)
-		for _, t := range []uint16{dns.TypeNS, dns.TypeMX} {
-			if set, ok := n.sets[t]; ok {
-				set.extra = additional(zv.nodes, zv.origin, set.rrs)
-				n.sets[t] = set
+	seen := map[string]bool{}
+	for _, origin := range s.aliasUsers {
+		for _, t := range s.zones[origin].external {
+			if !seen[t] {
+				seen[t] = true
+				s.aliasTargets = append(s.aliasTargets, t)
 			}
 		}
 	}
-	return owners
+	slices.Sort(s.aliasTargets)
 }
 
-// precomputeChase computes the whole answer of every CNAME owner whose
-// target lies in the snapshot, for A, AAAA and the types found at the end
-// of the chain. Chains fixed by the file come ready from the zone's static
-// part unless this snapshot changed what they lead to.
-func (b *builder) precomputeChase(zv *zoneView, refreshed map[string]bool) {
-	st := zv.static
-	reuse := true
-	for origin := range b.snap.zones {
-		if origin != zv.origin && dns.IsSubDomain(zv.origin, origin) {
-			reuse = false // a child zone here may hold names the file has
-		}
+// parentZones gives the origins that have another of origins below them.
+func parentZones(origins []string) map[string]bool {
+	zones := make(map[string]bool, len(origins))
+	for _, o := range origins {
+		zones[o] = true
 	}
-	stale := make(map[string]bool)
-	if reuse {
-		for end := range refreshed {
-			for _, owner := range st.chaseEnds[end] {
-				stale[owner] = true
+	out := map[string]bool{}
+	for _, o := range origins {
+		for p := parent(o); p != ""; p = parent(p) {
+			if zones[p] {
+				out[p] = true
 			}
 		}
-		zv.chased = maps.Clone(st.chased)
-		for owner := range stale {
-			delete(zv.chased, owner)
-		}
 	}
-
-	var cnames []*node
-	for _, n := range st.cnames {
-		if _, done := zv.chased[n.name]; done {
-			continue
-		}
-		if cur := zv.nodes[n.name]; cur != nil && cur.cname != nil {
-			cnames = append(cnames, cur)
-		}
-	}
-	for name := range b.slotted[zv.origin] {
-		if n := zv.nodes[name]; n != nil && n.cname != nil {
-			cnames = append(cnames, n)
-		}
-	}
-	for _, n := range cnames {
-		if n.cut != nil || b.snap.zoneFor(n.target) == nil {
-			continue
-		}
-		qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
-		end := b.snap.chainEnd(n.target)
-		if ez := b.snap.zoneFor(end); ez != nil {
-			if en := ez.nodes[end]; en != nil {
-				for t := range en.sets {
-					if !slices.Contains(qtypes, t) {
-						qtypes = append(qtypes, t)
-					}
-				}
-			}
-		}
-		answers := make(map[uint16]Answer, len(qtypes))
-		for _, t := range qtypes {
-			answers[t] = b.snap.chase(zv, n, n.cname, t, 0)
-		}
-		zv.chased[n.name] = answers
-	}
+	return out
 }
+
+// aliasesChanged reports whether an alias target zv looked up has other
+// addresses in aliases than in s.
+func (s *Snapshot) aliasesChanged(zv *zoneView, aliases map[string]Alias) bool {
+	for _, t := range zv.external {
+		was, had := s.aliases[t]
+		now, has := aliases[t]
+		if had != has || !was.equal(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// Built lists the zones this snapshot built anew (all of them for Build;
+// for With, the zones given and those that read them), sorted. Every
+// other zone serves exactly what it served in the snapshot before.
+func (s *Snapshot) Built() []string { return s.built }
+
+// ZoneInput returns what the zone with origin was built from. Its slices
+// are the snapshot's: copy before changing them.
+func (s *Snapshot) ZoneInput(origin string) (ZoneInput, bool) {
+	zv, ok := s.zones[origin]
+	if !ok {
+		return ZoneInput{}, false
+	}
+	return zv.input, true
+}
+
+// Aliases returns the resolved alias addresses the snapshot was built
+// with; the map must not be modified.
+func (s *Snapshot) Aliases() map[string]Alias { return s.aliases }
+
+// AliasUsers lists the zones whose apex serves the addresses of target, an
+// alias target outside the snapshot's zones, sorted.
+func (s *Snapshot) AliasUsers(target string) []string {
+	var out []string
+	for _, origin := range s.aliasUsers {
+		if slices.Contains(s.zones[origin].external, target) {
+			out = append(out, origin)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Origins lists the zones of the snapshot, sorted.
+func (s *Snapshot) Origins() []string { return slices.Sorted(maps.Keys(s.zones)) }

@@ -1,0 +1,381 @@
+package zones
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// builder builds the views of one snapshot that a change rebuilds; the
+// snapshot's other views are complete and are read as they are.
+type builder struct {
+	snap    *Snapshot
+	views   []*zoneView // the views being built, in input order
+	aliases []*apexAlias
+}
+
+// apexAlias is a hostname target at a zone apex, served as addresses.
+type apexAlias struct {
+	zone    *zoneView
+	slot    Slot
+	started bool // resolving or resolved: a loop of aliases stops here
+}
+
+func newBuilder(snap *Snapshot) *builder { return &builder{snap: snap} }
+
+// build makes a new view of each zone of inputs, in order, and puts them
+// in the snapshot: first every view with its SOA (so that each knows the
+// others' origins), then the slot overlays, the apex aliases, the
+// additional sections the slots feed, and last the CNAME chains.
+func (b *builder) build(inputs map[string]ZoneInput, order []string) error {
+	for _, origin := range order {
+		b.addZone(inputs[origin])
+	}
+	var errs []error
+	for _, zv := range b.views {
+		for _, sl := range zv.input.Slots {
+			errs = append(errs, b.overlay(zv, sl)...)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, a := range b.aliases {
+		b.resolveAlias(a, 0)
+	}
+	refreshed := make([]map[string]bool, len(b.views))
+	for i, zv := range b.views {
+		refreshed[i] = b.refreshAdditional(zv)
+	}
+	for i, zv := range b.views {
+		b.precomputeChase(zv, refreshed[i])
+	}
+	return nil
+}
+
+// addZone starts the view of zi: the file's nodes with the apex's SOA at
+// the served serial.
+func (b *builder) addZone(zi ZoneInput) {
+	st := zi.Zone.static // prepared by With
+	zv := &zoneView{
+		origin:    st.origin,
+		serial:    zi.Serial,
+		static:    st,
+		input:     zi,
+		own:       make(map[string]*node),
+		chased:    make(map[string]map[uint16]Answer),
+		slotNames: make(map[string]bool),
+		deps:      make(map[string]bool),
+	}
+	soa := dns.Copy(st.soa).(*dns.SOA)
+	soa.Hdr.Name = st.origin
+	soa.Serial = zi.Serial
+	neg := dns.Copy(soa).(*dns.SOA)
+	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+	zv.negSOA = []dns.RR{neg}
+
+	apex := b.own(zv, st.origin)
+	apex.sets[dns.TypeSOA] = rrset{rrs: []dns.RR{soa}}
+	b.snap.zones[st.origin] = zv
+	b.views = append(b.views, zv)
+}
+
+// own returns the node at name as zv's own copy, creating it (and the
+// empty non-terminals above it) when the name does not exist.
+func (b *builder) own(zv *zoneView, name string) *node {
+	if n, ok := zv.own[name]; ok {
+		return n
+	}
+	n := zv.static.nodes[name]
+	if n == nil {
+		n = &node{name: name, sets: make(map[uint16]rrset), wildcard: "*." + name}
+		if name != zv.origin {
+			up := zv.node(parent(name))
+			if up == nil {
+				up = b.own(zv, parent(name)) // an empty non-terminal
+			}
+			n.cut = up.cut
+		}
+	} else {
+		n = n.clone()
+	}
+	zv.own[name] = n
+	return n
+}
+
+// overlay adds one slot's names to its zone.
+func (b *builder) overlay(zv *zoneView, sl Slot) []error {
+	if !sl.Target.IsHost() && len(sl.Target.Addrs) == 0 {
+		return []error{fmt.Errorf("app %q slot %q: no target; give a hostname or IP addresses", sl.App, sl.Slot)}
+	}
+	var errs []error
+	st := zv.static
+	for _, raw := range sl.Names {
+		name := strings.ToLower(dns.Fqdn(raw))
+		if !dns.IsSubDomain(zv.origin, name) {
+			errs = append(errs, fmt.Errorf("app %q slot %q: name %s is outside zone %s", sl.App, sl.Slot, name, zv.origin))
+			continue
+		}
+		if other := b.snap.zoneFor(name); other != zv {
+			errs = append(errs, fmt.Errorf("app %q slot %q: name %s lies in zone %s, not in zone %s; give it to that zone", sl.App, sl.Slot, name, other.origin, zv.origin))
+			continue
+		}
+		if zv.slotNames[name] {
+			errs = append(errs, fmt.Errorf("app %q slot %q: name %s is already a slot name", sl.App, sl.Slot, name))
+			continue
+		}
+		zv.slotNames[name] = true
+
+		if err := conflict(st, name, sl); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if cut := b.closest(zv, name).cut; cut != nil {
+			errs = append(errs, fmt.Errorf("app %q slot %q: name %s lies in the delegation %s, which zone %s does not serve", sl.App, sl.Slot, name, cut.name, zv.origin))
+			continue
+		}
+
+		n := b.own(zv, name)
+		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: sl.TTL}
+		switch {
+		case sl.Target.IsHost() && name == zv.origin:
+			b.aliases = append(b.aliases, &apexAlias{zone: zv, slot: sl})
+		case sl.Target.IsHost():
+			hdr.Rrtype = dns.TypeCNAME
+			n.cname = []dns.RR{&dns.CNAME{Hdr: hdr, Target: sl.Target.Host}}
+			n.target = sl.Target.Host
+			n.sets[dns.TypeCNAME] = rrset{rrs: n.cname}
+		default:
+			setAddrs(n, sl.Target.Addrs, sl.TTL)
+		}
+		n.any = anyAnswer(n)
+	}
+	return errs
+}
+
+// closest gives the node of name or of its nearest existing ancestor.
+func (b *builder) closest(zv *zoneView, name string) *node {
+	for p := name; p != ""; p = parent(p) {
+		if n := zv.node(p); n != nil {
+			return n
+		}
+	}
+	return zv.node(zv.origin)
+}
+
+// conflict reports a slot name that owns zone-file records; at the apex
+// only addresses and CNAME conflict, since SOA, NS, MX... stay the file's.
+func conflict(st *staticZone, name string, sl Slot) error {
+	n := st.nodes[name]
+	if n == nil || n.empty() {
+		return nil
+	}
+	clash := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}
+	var at *place
+	for t, pl := range st.places[name] {
+		if name == st.origin && !slices.Contains(clash, t) {
+			continue
+		}
+		if at == nil || pl.file == at.file && pl.line < at.line {
+			at = &pl
+		}
+	}
+	if at == nil {
+		return nil
+	}
+	return &ConflictError{File: at.file, Line: at.line, Name: name, App: sl.App, Slot: sl.Slot}
+}
+
+// setAddrs gives n the A and AAAA records of addrs.
+func setAddrs(n *node, addrs []netip.Addr, ttl uint32) {
+	var a, aaaa []dns.RR
+	for _, ip := range addrs {
+		if ip.Is4() {
+			a = append(a, &dns.A{Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: ip.AsSlice()})
+		} else {
+			aaaa = append(aaaa, &dns.AAAA{Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: ip.AsSlice()})
+		}
+	}
+	delete(n.sets, dns.TypeA)
+	delete(n.sets, dns.TypeAAAA)
+	if len(a) > 0 {
+		n.sets[dns.TypeA] = rrset{rrs: a}
+	}
+	if len(aaaa) > 0 {
+		n.sets[dns.TypeAAAA] = rrset{rrs: aaaa}
+	}
+}
+
+// resolveAlias gives an apex alias the addresses of its target: from the
+// snapshot when the target lies in one of its zones (another apex alias
+// there resolved first), else from the snapshot's Aliases.
+func (b *builder) resolveAlias(a *apexAlias, depth int) {
+	if a.started {
+		return
+	}
+	a.started = true
+
+	target := a.slot.Target.Host
+	n := b.own(a.zone, a.zone.origin)
+	n.noAddrs = true
+	if depth > maxChase {
+		return
+	}
+
+	var addrs []netip.Addr
+	ttl := a.slot.TTL
+	if b.snap.zoneFor(target) == nil {
+		addrs, ttl = b.external(a.zone, target, ttl)
+	} else {
+		// The chain may end at another apex alias: resolve that first.
+		end := b.snap.chainEnd(target)
+		for _, other := range b.aliases {
+			if other != a && other.zone.origin == end {
+				b.resolveAlias(other, depth+1)
+			}
+		}
+		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			ans := b.snap.Lookup(target, qtype)
+			b.noteDeps(a.zone, target, ans)
+			if ans.Result == Delegation || ans.Result == NotAuth {
+				continue
+			}
+			for _, rr := range ans.Answer {
+				ttl = min(ttl, rr.Header().Ttl)
+				switch rr := rr.(type) {
+				case *dns.A:
+					if ip, ok := netip.AddrFromSlice(rr.A); ok {
+						addrs = append(addrs, ip.Unmap())
+					}
+				case *dns.AAAA:
+					if ip, ok := netip.AddrFromSlice(rr.AAAA); ok {
+						addrs = append(addrs, ip)
+					}
+				}
+			}
+		}
+		if len(addrs) == 0 && b.snap.zoneFor(end) == nil {
+			// An in-zone CNAME chain that leaves our zones.
+			addrs, ttl = b.external(a.zone, end, ttl)
+		}
+	}
+	if len(addrs) == 0 {
+		return
+	}
+	n.noAddrs = false
+	setAddrs(n, addrs, ttl)
+	n.any = anyAnswer(n)
+}
+
+// external looks target up in the snapshot's Aliases for zv's apex.
+func (b *builder) external(zv *zoneView, target string, ttl uint32) ([]netip.Addr, uint32) {
+	if !slices.Contains(zv.external, target) {
+		zv.external = append(zv.external, target)
+	}
+	al, ok := b.snap.aliases[target]
+	if !ok || len(al.Addrs) == 0 {
+		return nil, ttl
+	}
+	return al.Addrs, min(ttl, al.TTL)
+}
+
+// noteDeps records in zv the other zones that ans, the answer to a
+// lookup of name made for zv's precomputed data, was read from: the
+// owners and targets of its records, the zone of its negative SOA, and
+// the zone of name itself.
+func (b *builder) noteDeps(zv *zoneView, name string, ans Answer) {
+	add := func(n string) {
+		if z := b.snap.zoneFor(strings.ToLower(n)); z != nil && z != zv {
+			zv.deps[z.origin] = true
+		}
+	}
+	add(name)
+	for _, rr := range ans.Answer {
+		add(rr.Header().Name)
+		if c, ok := rr.(*dns.CNAME); ok {
+			add(c.Target)
+		}
+	}
+	for _, rr := range ans.Ns {
+		add(rr.Header().Name)
+	}
+}
+
+// refreshAdditional recomputes the additional section of NS and MX sets
+// whose targets are slot names of the zone, and gives their owners.
+func (b *builder) refreshAdditional(zv *zoneView) map[string]bool {
+	owners := make(map[string]bool)
+	for name := range zv.slotNames {
+		for _, o := range zv.static.referrers[name] {
+			owners[o] = true
+		}
+	}
+	for o := range owners {
+		n := b.own(zv, o)
+		for _, t := range []uint16{dns.TypeNS, dns.TypeMX} {
+			if set, ok := n.sets[t]; ok {
+				set.extra = additional(zv.node, zv.origin, set.rrs)
+				n.sets[t] = set
+			}
+		}
+	}
+	return owners
+}
+
+// precomputeChase computes the whole answer of the CNAME owners whose
+// chain this view changes or leaves the file's names for another of our
+// zones, for A, AAAA and the types found at the end of the chain: the
+// slot CNAMEs, the file's CNAMEs whose chain first reaches a name this
+// view owns, and the file's fixed chains whose end got a new additional
+// section. The file's other fixed chains answer from the static part,
+// unless a child zone of this one may hold names of its file; every
+// other chain is followed per query.
+func (b *builder) precomputeChase(zv *zoneView, refreshed map[string]bool) {
+	st := zv.static
+	// A child zone here may hold names the file has.
+	zv.staticChased = !b.snap.parents[zv.origin]
+	owners := map[string]bool{}
+	if zv.staticChased {
+		for end := range refreshed {
+			for _, owner := range st.chaseEnds[end] {
+				owners[owner] = true
+			}
+		}
+	}
+	for name := range zv.own {
+		for _, owner := range st.via[name] {
+			owners[owner] = true
+		}
+	}
+	for name := range zv.slotNames {
+		owners[name] = true
+	}
+	for owner := range owners {
+		n := zv.node(owner)
+		if n == nil || n.cname == nil || n.cut != nil || b.snap.zoneFor(n.target) == nil {
+			continue
+		}
+		qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
+		end := b.snap.chainEnd(n.target)
+		if ez := b.snap.zoneFor(end); ez != nil {
+			if en := ez.node(end); en != nil {
+				for t := range en.sets {
+					if !slices.Contains(qtypes, t) {
+						qtypes = append(qtypes, t)
+					}
+				}
+			}
+		}
+		answers := make(map[uint16]Answer, len(qtypes))
+		for _, t := range qtypes {
+			ans := b.snap.chase(zv, n, n.cname, t, 0)
+			b.noteDeps(zv, n.target, ans)
+			answers[t] = ans
+		}
+		zv.chased[owner] = answers
+	}
+}
