@@ -16,6 +16,7 @@ type AliasRecord struct {
 	Addrs    []string  `json:"addrs"`  // sorted text addresses
 	TTL      uint32    `json:"ttl"`
 	Resolved time.Time `json:"resolved"` // when they were last confirmed
+	Rev      Rev       `json:"-"`        // the record's revision, as read
 }
 
 // SaveAlias stores rec. When its addresses differ from the stored ones (or

@@ -17,6 +17,7 @@ type App struct {
 	Version uint64            `json:"version"` // bumped by every mutation
 	Slots   map[string]string `json:"slots"`   // slot -> canonical target text
 	Updated time.Time         `json:"updated"`
+	Rev     Rev               `json:"-"` // the record's revision, as read
 }
 
 // SeedApp records app in zone and, for every slot not yet in the store,

@@ -20,6 +20,8 @@ var bucketDrain = []byte("drain")
 // it: the answers of the previous process count as retired when the new
 // one publishes different answers.
 type DrainState struct {
+	App string `json:"-"` // the app (the key)
+	Rev Rev    `json:"-"` // the record's revision, as read
 	// Digest identifies the answers served (records without their TTLs).
 	Digest string `json:"digest"`
 	// TTL is the longest TTL served with those answers right now.

@@ -12,6 +12,7 @@ import (
 
 // Entry is one history record; Seq counts from 1 per app, without gaps.
 type Entry struct {
+	App    string            `json:"-"` // the app whose history it is (the key)
 	Seq    uint64            `json:"seq"`
 	Time   time.Time         `json:"time"`
 	Kind   string            `json:"kind"` // "swap", "set", "rollback"

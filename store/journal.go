@@ -31,6 +31,7 @@ const DefaultJournalLimit = 1000
 // went from serial From to serial To, as zone-file text. Removed starts with
 // the SOA of From, Added with the SOA of To.
 type Delta struct {
+	Zone    string   `json:"-"` // the zone whose journal it is (the key)
 	From    uint32   `json:"from"`
 	To      uint32   `json:"to"`
 	Removed []string `json:"removed"`
