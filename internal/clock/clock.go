@@ -154,3 +154,28 @@ func (t *fakeTimer) Stop() bool {
 	}
 	return false
 }
+
+// AutoAdvance moves f on by step whenever a timer waits on it, until stop
+// is called: for a test whose code under test sleeps on f in a goroutine
+// the test does not drive itself.
+func (f *Fake) AutoAdvance(step time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if f.BlockUntil(1, 10*time.Millisecond) {
+				f.Advance(step)
+			}
+		}
+	}()
+	return sync.OnceFunc(func() {
+		close(done)
+		<-finished
+	})
+}

@@ -1,9 +1,11 @@
 package testkit
 
 import (
+	"bytes"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,4 +56,36 @@ func ReadFile(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// Secret is the base64 TSIG secret of the tests' key, "xfr-key".
+const Secret = "K2tf3TRjvQkVCmJF3/Z9vA1pPmU8hkWmSNbpBfOhXXE="
+
+// WriteKeyFile writes the key file of the tests, in tsig-keygen's format,
+// with xfr-key and Secret, readable by its owner alone.
+func WriteKeyFile(t testing.TB, path string) {
+	t.Helper()
+	WriteFile(t, path, "key \"xfr-key\" {\n\talgorithm hmac-sha256;\n\tsecret \""+Secret+"\";\n};\n")
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Buffer is a bytes.Buffer that a process or goroutine writes (a log)
+// while the test reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
