@@ -101,7 +101,8 @@ type Change struct {
 	Entry
 	TTL       uint32    `json:"ttl"`        // the longest TTL served for the changed names before the change
 	DrainedAt time.Time `json:"drained_at"` // when the answers served before it have left caches
-	// Secondaries is filled by the CLI, which asks them, not the server.
+	// Secondaries are those of the zone: the server names them, and the
+	// CLI asks each whether it serves the new serial yet.
 	Secondaries []SecondaryResult `json:"secondaries"`
 	// AfterChecks are the last results of the "after" checks of a swap
 	// that waited for them. RolledBack is the automatic rollback they

@@ -25,7 +25,7 @@ func errorsOf(err error) []string {
 		return nil
 	}
 	var out []string
-	for _, e := range flatten(err) {
+	for _, e := range Problems(err) {
 		out = append(out, e.Error())
 	}
 	return out

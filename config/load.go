@@ -28,6 +28,44 @@ func Load(path string) (*Config, error) {
 	return parse(path, data)
 }
 
+// LoadTop reads the keys of the config file at path that come before its
+// first table: where the server listens, its socket and database, its
+// resolver and logging; not the zones and apps. It is what a command that
+// only talks to a running server needs (the server read the rest), and it
+// costs the same for a config of a thousand zones as for the demo's. When
+// the file does not cut cleanly before a table, it is read whole, as Load
+// reads it.
+func LoadTop(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if top, ok := beforeFirstTable(data); ok {
+		if cfg, err := parse(path, top); err == nil {
+			return cfg, nil
+		}
+	}
+	return parse(path, data)
+}
+
+// beforeFirstTable gives data up to its first line that starts a table
+// ("[zone]" or "[[app]]"), and whether there is one. A line that only
+// looks like a table header, inside a multi-line value, cuts the value
+// short; the cut then does not parse and the caller reads it all.
+func beforeFirstTable(data []byte) ([]byte, bool) {
+	for off := 0; off < len(data); {
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
+			end = len(data) - off
+		}
+		if line := bytes.TrimSpace(data[off : off+end]); len(line) > 0 && line[0] == '[' {
+			return data[:off], true
+		}
+		off += end + 1
+	}
+	return nil, false
+}
+
 // parse does the work of Load on data read from path.
 func parse(path string, data []byte) (*Config, error) {
 	p := &parser{path: path, lines: scanKeyLines(data), bad: map[string]bool{}, reported: map[string]bool{}}

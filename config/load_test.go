@@ -256,3 +256,21 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadTop(t *testing.T) {
+	t.Parallel()
+	path := testkit.Site(t, testkit.Edit(t, testkit.SiteConfig, `control = "slotdns.sock"`, "control = \"other.sock\"\nresolver = \"127.0.0.1:5399\""))
+	cfg, err := LoadTop(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(cfg.Control) != "other.sock" || cfg.Resolver != "127.0.0.1:5399" || len(cfg.Zones) != 0 || len(cfg.Apps) != 0 {
+		t.Errorf("LoadTop: got control %s, resolver %s, %d zones, %d apps; want the top keys alone", cfg.Control, cfg.Resolver, len(cfg.Zones), len(cfg.Apps))
+	}
+	// A top-level value that spans lines like a table header is read with
+	// the whole file.
+	path = testkit.Site(t, "listen = [\n[\"x\"]\n]\n"+testkit.SiteConfig[strings.Index(testkit.SiteConfig, "db"):])
+	if _, err := LoadTop(path); err == nil || !strings.Contains(err.Error(), "slotdns.toml:") {
+		t.Errorf("LoadTop of a listen of the wrong shape: got %v, want Load's error with its line", err)
+	}
+}

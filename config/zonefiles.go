@@ -58,7 +58,7 @@ func (c *Config) Check(loaded map[string]*zones.Zone) error {
 		return nil
 	}
 	var errs []error
-	for _, e := range flatten(err) {
+	for _, e := range Problems(err) {
 		var conflict *zones.ConflictError
 		if !errors.As(e, &conflict) {
 			errs = append(errs, e)
@@ -107,15 +107,20 @@ func (c *Config) input(loaded map[string]*zones.Zone) zones.Input {
 	return in
 }
 
-// flatten lists the single errors inside joined ones.
-func flatten(err error) []error {
+// Problems lists the single problems inside an error of Load, LoadZones,
+// Check, LoadKeys or CheckPaths (which join every problem they find), in
+// their order; none for a nil error.
+func Problems(err error) []error {
+	if err == nil {
+		return nil
+	}
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {
 		return []error{err}
 	}
 	var out []error
 	for _, e := range joined.Unwrap() {
-		out = append(out, flatten(e)...)
+		out = append(out, Problems(e)...)
 	}
 	return out
 }

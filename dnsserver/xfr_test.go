@@ -1,16 +1,16 @@
 package dnsserver
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/testkit"
 
 	"github.com/miekg/dns"
 )
@@ -504,26 +504,8 @@ func TestRefusalLimiter(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink the server's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRefusalsLoggedOncePerSource(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.Buffer
 	s := startServer(t, nil, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Transfer: &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}}, Keys: testKeys()}})
 	s.state.Store(xfrState(t, testZone(t, 7, 3)))

@@ -18,6 +18,7 @@ import (
 // then the apex A gets SERVFAIL while every other name keeps answering; once
 // the resolver is back, so are the addresses.
 func TestApexAliasThroughResolver(t *testing.T) {
+	t.Parallel()
 	cloud := newDemo(t, nil)
 	zoneTTL := regexp.MustCompile(`(?m)^\$TTL\s+\d+`)
 	zoneFile := filepath.Join(cloud.dir, "zones", "cloudapp.test.zone")

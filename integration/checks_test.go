@@ -2,13 +2,13 @@ package integration
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // TestSwapChecks runs the demo with production on 127.0.0.2 and staging on
@@ -16,6 +16,7 @@ import (
 // fails /live, so a gate on /live refuses the swap and a gate on /ready
 // lets it through, after which the "after" check on /live rolls it back.
 func TestSwapChecks(t *testing.T) {
+	t.Parallel()
 	port := startDeployments(t)
 	checks := func(before, after string) func(string) string {
 		return func(config string) string {
@@ -72,20 +73,10 @@ func TestSwapChecks(t *testing.T) {
 }
 
 // startDeployments serves production on 127.0.0.2 and staging on
-// 127.0.0.3, on one port, and returns it.
+// 127.0.0.3, on one port, and returns it; staging fails /live.
 func startDeployments(t *testing.T) int {
 	t.Helper()
-	prod, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(prod.Addr().String())
-	stage, err := net.Listen("tcp", "127.0.0.3:"+port)
-	if err != nil {
-		prod.Close()
-		t.Fatal(err)
-	}
-	handlers := []http.HandlerFunc{
+	return testkit.Deployments(t,
 		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("production ok")) },
 		func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/live" {
@@ -93,15 +84,5 @@ func startDeployments(t *testing.T) int {
 				return
 			}
 			w.Write([]byte("staging ready"))
-		},
-	}
-	for i, l := range []net.Listener{prod, stage} {
-		srv := httptest.NewUnstartedServer(handlers[i])
-		srv.Listener.Close()
-		srv.Listener = l
-		srv.Start()
-		t.Cleanup(srv.Close)
-	}
-	n, _ := strconv.Atoi(port)
-	return n
+		}, "")
 }

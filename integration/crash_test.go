@@ -13,6 +13,7 @@ import (
 // state, history is contiguous, and it holds every acknowledged swap (and at
 // most the one in flight besides).
 func TestKillDuringSwaps(t *testing.T) {
+	t.Parallel()
 	in := newDemo(t, nil)
 	in.start()
 

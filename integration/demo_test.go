@@ -15,6 +15,7 @@ import (
 // TestDemo walks the demo as a user does: dig the names, swap, swap back,
 // roll back, set staging, read status/history/verify, restart.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	in := newDemo(t, nil)
 	in.start()
 
@@ -105,8 +106,8 @@ func TestDemo(t *testing.T) {
 	other.stop()
 
 	// --expect makes a swap conditional: a retried pipeline cannot swap twice.
-	if r := in.slotdns("swap", "--expect", prodTarget, "yourwebapp"); r.code != 1 {
-		t.Errorf("swap --expect with the wrong target: got exit %d, want 1\n%v", r.code, r)
+	if r := in.slotdns("swap", "--expect", prodTarget, "yourwebapp"); r.code != 3 {
+		t.Errorf("swap --expect with the wrong target: got exit %d, want 3 (a conflict)\n%v", r.code, r)
 	}
 	in.mustSlotdns("swap", "--expect", test3Target, "yourwebapp")
 	in.wantServed("after swap --expect", test3Target, stageTarget, s0+5)
@@ -114,6 +115,7 @@ func TestDemo(t *testing.T) {
 
 // TestExitCodes pins 0 ok, 1 failed, 2 usage.
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	in := newDemo(t, nil)
 	in.start()
 	tests := []struct {
@@ -151,6 +153,7 @@ func TestExitCodes(t *testing.T) {
 // a change made with the server down is applied at start; rollback refuses
 // when the app changed since its last history entry.
 func TestRestart(t *testing.T) {
+	t.Parallel()
 	in := newDemo(t, nil)
 	in.start()
 	in.mustSlotdns("swap", "yourwebapp")
@@ -181,8 +184,8 @@ func TestRestart(t *testing.T) {
 		t.Errorf("qa A after adding the slot: got %v, want %v", got, want)
 	}
 	r = in.slotdns("rollback", "yourwebapp")
-	if r.code != 1 || !strings.Contains(r.stderr, "qa") {
-		t.Errorf("rollback after a slot was added: got exit %d, want 1 and a reason naming slot qa\n%v", r.code, r)
+	if r.code != 3 || !strings.Contains(r.stderr, "qa") {
+		t.Errorf("rollback after a slot was added: got exit %d, want 3 (a conflict) and a reason naming slot qa\n%v", r.code, r)
 	}
 	in.wantServed("after refused rollback", prodTarget, stageTarget, before.serial+2)
 }
@@ -190,6 +193,7 @@ func TestRestart(t *testing.T) {
 // TestCheck: `slotdns check` accepts the demo and names file:line for a
 // broken config or zone file; serve refuses to start on either.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	good := newDemo(t, nil)
 	if r := good.slotdns("check"); r.code != 0 {
 		t.Errorf("check on the demo: got exit %d, want 0\n%v", r.code, r)

@@ -50,6 +50,7 @@ func wwwThroughUnbound(t *testing.T, port int) string {
 // resolver asked right then (one question, no polling) has dropped the
 // old answer.
 func TestDrainWaitThroughUnbound(t *testing.T) {
+	t.Parallel()
 	unbound := requireTool(t, "unbound", "apt-get install unbound")
 	in := newDemo(t, withTTL(2))
 	withShortTTLs(in, "2")
@@ -70,6 +71,7 @@ func TestDrainWaitThroughUnbound(t *testing.T) {
 // A TTL lowered from 8s to 2s by a restart just before the swap: the clock
 // still waits out the 8s answers unbound cached before it.
 func TestDrainTTLLoweredBeforeSwap(t *testing.T) {
+	t.Parallel()
 	unbound := requireTool(t, "unbound", "apt-get install unbound")
 	in := newDemo(t, withTTL(8))
 	withShortTTLs(in, "8")

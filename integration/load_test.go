@@ -18,6 +18,7 @@ import (
 // www, stage and the apex give exactly the mapping of that serial: never
 // half a swap, never production and staging on one target.
 func TestSwapUnderLoad(t *testing.T) {
+	t.Parallel()
 	in := newDemo(t, nil)
 	in.start()
 	s0 := in.serial()

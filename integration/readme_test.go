@@ -28,8 +28,9 @@ type readmeCommand struct {
 
 // TestReadme runs the README's walk-through, as written, against a server on
 // a copy of the demo config, so that the page cannot drift from the code.
-// The one change: dig asks the test's port instead of 5353.
+// The one change: dig asks the test's port instead of 1053.
 func TestReadme(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "dig", "apt-get install bind9-dnsutils")
 	commands := readmeCommands(t, filepath.Join(repoRoot, "README.md"))
 
@@ -43,7 +44,7 @@ func TestReadme(t *testing.T) {
 	in.start()
 
 	for _, c := range commands {
-		line := strings.ReplaceAll(c.cmd, "-p 5353", "-p "+strconv.Itoa(in.port))
+		line := strings.ReplaceAll(c.cmd, "-p 1053", "-p "+strconv.Itoa(in.port))
 		cmd := exec.Command("bash", "-c", line)
 		cmd.Dir = in.dir
 		out, err := cmd.CombinedOutput()

@@ -14,12 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotdns/slotdns/internal/testkit"
+
 	"github.com/miekg/dns"
 )
 
 // The secondaries' configs come from README.md: each block marked
 // "<!-- secondary_test nsd -->" or "... knot -->" is the key and zone part,
-// written for a primary at 127.0.0.1@5353. The tests put their own server
+// written for a primary at 127.0.0.1@1053. The tests put their own server
 // part (port, files in a temporary folder) before it and change only the
 // primary's port and the secret, so the README's snippets are the ones that
 // run here.
@@ -109,7 +111,7 @@ type secondary struct {
 	dir  string
 	port int
 	proc *process
-	out  *lockedBuffer // what every start printed
+	out  *testkit.Buffer // what every start printed
 	// serverExtra is added to the server part of the config, e.g. NSD's
 	// "xfrd-reload-timeout: 0".
 	serverExtra string
@@ -127,7 +129,7 @@ func newSecondary(t testing.TB, kind string) *secondary {
 		bin:  requireTool(t, name, "apt-get install nsd knot"),
 		dir:  t.TempDir(),
 		port: freePort(t),
-		out:  &lockedBuffer{},
+		out:  &testkit.Buffer{},
 	}
 	t.Cleanup(func() {
 		if s.proc != nil && s.proc.running() {
@@ -169,7 +171,7 @@ func (s *secondary) logs() string { return s.out.String() + s.log() }
 func (s *secondary) configure(primaryPort int, key tsigKey) {
 	s.t.Helper()
 	snippet := readmeSnippet(s.t, s.kind)
-	snippet = strings.ReplaceAll(snippet, "127.0.0.1@5353", "127.0.0.1@"+strconv.Itoa(primaryPort))
+	snippet = strings.ReplaceAll(snippet, "127.0.0.1@1053", "127.0.0.1@"+strconv.Itoa(primaryPort))
 	secret := regexp.MustCompile(`(?m)^(\s*secret:\s*)"[^"]*"`)
 	if key.name == "" {
 		snippet = unsigned(s.kind, snippet)

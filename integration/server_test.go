@@ -12,10 +12,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/testkit"
 
 	"github.com/miekg/dns"
 )
@@ -35,7 +36,7 @@ type instance struct {
 	config string // path of slotdns.toml
 	port   int    // DNS port of the last start, UDP and TCP
 	proc   *process
-	out    *lockedBuffer // what every start of the server printed
+	out    *testkit.Buffer // what every start of the server printed
 }
 
 // newDemo copies the repository's slotdns.toml and zones/*.zone into a fresh
@@ -58,7 +59,7 @@ func newDemo(t testing.TB, edit func(config string) string) *instance {
 	if edit != nil {
 		config = edit(config)
 	}
-	in := &instance{t: t, dir: dir, config: filepath.Join(dir, "slotdns.toml"), out: &lockedBuffer{}}
+	in := &instance{t: t, dir: dir, config: filepath.Join(dir, "slotdns.toml"), out: &testkit.Buffer{}}
 	in.writeConfig(config)
 	t.Cleanup(func() {
 		if in.proc != nil && in.proc.running() {
@@ -251,13 +252,13 @@ func execCLI(dir string, args ...string) (cliResult, error) {
 // process is a started program whose output is kept for failure messages.
 type process struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testkit.Buffer
 	done chan struct{}
 	err  error // the Wait result, set before done closes
 }
 
 // startProcess runs name in dir, its output going to out.
-func startProcess(t testing.TB, dir string, out *lockedBuffer, name string, args ...string) *process {
+func startProcess(t testing.TB, dir string, out *testkit.Buffer, name string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -306,23 +307,6 @@ func (p *process) exitErr() error {
 
 func (p *process) pid() int       { return p.cmd.Process.Pid }
 func (p *process) output() string { return p.out.String() }
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // freePort finds a port free for both UDP and TCP on 127.0.0.1. Another
 // program may still take it before the server binds; start retries then.

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // TestUnbound puts a real recursive resolver in front of slotdns: unbound
@@ -16,6 +18,7 @@ import (
 // resolves www and stage through the delegation, and once the slot TTL has
 // passed after a swap it returns the new targets.
 func TestUnbound(t *testing.T) {
+	t.Parallel()
 	unbound := requireTool(t, "unbound", "apt-get install unbound")
 	in := newDemo(t, withTTL(1))
 	in.start()
@@ -105,7 +108,7 @@ stub-zone:
 	if out, err := exec.Command(filepath.Join(filepath.Dir(unbound), "unbound-checkconf"), conf).CombinedOutput(); err != nil {
 		t.Fatalf("unbound-checkconf %s: %v\n%s", conf, err, out)
 	}
-	p := startProcess(t, dir, &lockedBuffer{}, unbound, "-d", "-c", conf)
+	p := startProcess(t, dir, &testkit.Buffer{}, unbound, "-d", "-c", conf)
 	t.Cleanup(func() {
 		p.signal(syscall.SIGTERM)
 		if !p.wait(stopTimeout) {

@@ -94,6 +94,7 @@ func secondaryLine(addr string) *regexp.Regexp {
 // 20 swaps in a row, --wait-secondaries with a secondary up and down,
 // status, and a stopped secondary catching up when it starts again.
 func TestSecondaries(t *testing.T) {
+	t.Parallel()
 	d := newXFRDemo(t, 0)
 	in := d.in
 	s0 := in.serial()
@@ -219,6 +220,7 @@ func checkSwapJSON(t *testing.T, out string, wantOK map[string]bool, serial uint
 // that missed 5 swaps ask for an IXFR the journal cannot answer, get the
 // whole zone instead, and serve the last serial.
 func TestSecondaryJournalTruncated(t *testing.T) {
+	t.Parallel()
 	d := newXFRDemo(t, 2)
 	in := d.in
 	s0 := in.serial()
@@ -256,6 +258,7 @@ func TestSecondaryJournalTruncated(t *testing.T) {
 // the key or with a wrong one is refused, dig with it gets the zone. A
 // secondary whose key no longer matches keeps its old serial.
 func TestSecondaryTSIG(t *testing.T) {
+	t.Parallel()
 	key := newTSIGKey(t, "xfr-key")
 	wrong := newTSIGKey(t, "xfr-key")
 	nsd, knot := newSecondary(t, "nsd"), newSecondary(t, "knot")
@@ -331,6 +334,7 @@ func TestSecondaryTSIG(t *testing.T) {
 // bump the serial only when the content changed, and the secondaries get
 // the change.
 func TestSecondaryReload(t *testing.T) {
+	t.Parallel()
 	d := newXFRDemo(t, 0)
 	in := d.in
 	s0 := in.serial()

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
@@ -121,6 +122,9 @@ func (p *Pipeline) changeApp(name, kind string, meta Meta, rule func(store.View,
 	}
 	s := newStep(p.now())
 	if err := p.checkApex(ac, slots, meta.Alias, s); err != nil {
+		if _, ok := err.(*UnknownAliasError); ok {
+			return Result{}, err
+		}
 		return Result{}, fmt.Errorf("%s %q: %w", kind, name, err)
 	}
 	next := app
@@ -129,11 +133,11 @@ func (p *Pipeline) changeApp(name, kind string, meta Meta, rule func(store.View,
 	s.apps[name] = next
 	zone.Serial = NextSerial(zone.Serial, 0)
 	s.zones[zone.Origin] = zone
-	s.entries = []store.Entry{{
-		App: name, Seq: last + 1, Time: s.at, Kind: kind, Actor: meta.Actor, Reason: meta.Reason,
+	s.entries = []store.Entry{{App: name, Entry: api.Entry{
+		Seq: last + 1, Time: s.at, Kind: kind, Actor: meta.Actor, Reason: meta.Reason,
 		Before: app.Slots, After: slots, Zone: zone.Origin, Version: next.Version,
 		Checks: meta.Checks, Forced: meta.Forced,
-	}}
+	}}}
 	_, ttl := ServedAt(p.current.Load(), appNames(ac, changedSlots(app.Slots, slots)...))
 	out, err := p.commit(s)
 	if err != nil {
@@ -168,10 +172,25 @@ func (p *Pipeline) checkApex(ac *config.App, slots map[string]string, fresh *sto
 		return nil
 	}
 	if _, ok := servedAliases(p.aliases, s.at, p.cfg.AliasMaxStale)[t.Host]; !ok {
-		return fmt.Errorf("%w: the zone apex %s would serve %s, whose addresses are unknown; check the name and the resolver", ErrInvalid, ac.Zone, t.Host)
+		return &UnknownAliasError{Target: t.Host, Zone: ac.Zone}
 	}
 	return nil
 }
+
+// UnknownAliasError refuses a change that would put at a zone apex a
+// hostname outside our zones whose addresses are not known (never
+// resolved, or not within alias_max_stale): the apex would answer
+// SERVFAIL. The caller resolves the target, outside the write lock, and
+// makes the change again with the resolution in Meta.Alias.
+type UnknownAliasError struct {
+	Target, Zone string
+}
+
+func (e *UnknownAliasError) Error() string {
+	return fmt.Sprintf("the zone apex %s would serve %s, whose addresses are unknown; check the name and the resolver", e.Zone, e.Target)
+}
+
+func (e *UnknownAliasError) Unwrap() error { return ErrInvalid }
 
 // changedSlots lists the slots whose targets differ between two states.
 func changedSlots(before, after map[string]string) []string {

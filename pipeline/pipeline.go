@@ -89,6 +89,17 @@ func (p *Pipeline) Config() *config.Config { return p.cfg }
 // declare; only a read-only pipeline opens with any.
 func (p *Pipeline) Orphans() []Orphan { return p.orphans }
 
+// App returns the app's state as last committed (or, read-only, as a
+// start would seed it); ok is false for an app the config does not
+// declare.
+func (p *Pipeline) App(name string) (store.App, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a, ok := p.apps[name]
+	a.Slots = maps.Clone(a.Slots)
+	return a, ok
+}
+
 // DrainState returns the app's drain state as last committed.
 func (p *Pipeline) DrainState(app string) store.DrainState {
 	p.mu.Lock()

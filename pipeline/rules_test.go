@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
@@ -31,7 +32,7 @@ func slots(kv ...string) map[string]string {
 func TestSlotRules(t *testing.T) {
 	t.Parallel()
 	start := slots("production", blue, "staging", green, "qa", green)
-	swap := &store.Entry{Seq: 4, Kind: "swap", Actor: "alice", Before: slots("production", green, "staging", blue, "qa", green), After: start}
+	swap := &store.Entry{Entry: api.Entry{Seq: 4, Kind: "swap", Actor: "alice", Before: slots("production", green, "staging", blue, "qa", green), After: start}}
 	for _, tc := range []struct {
 		name    string
 		rule    func() (map[string]string, error)
@@ -64,13 +65,15 @@ func TestSlotRules(t *testing.T) {
 		{"rollback after another change", func() (map[string]string, error) {
 			return RollbackSlots(slots("production", blue, "staging", test3, "qa", green), swap)
 		}, nil, store.ErrConflict, `since entry 4 (swap by alice), staging changed from "green.deploy.test." to "test3.deploy.test."`},
-		{"rollback to an entry", func() (map[string]string, error) { return RollbackToSlots(start, store.Entry{Seq: 2, After: swap.Before}, start) },
+		{"rollback to an entry", func() (map[string]string, error) {
+			return RollbackToSlots(start, store.Entry{Entry: api.Entry{Seq: 2, After: swap.Before}}, start)
+		},
 			swap.Before, nil, ""},
 		{"rollback to the current slots", func() (map[string]string, error) {
-			return RollbackToSlots(start, store.Entry{Seq: 2, Kind: "set", After: start}, nil)
+			return RollbackToSlots(start, store.Entry{Entry: api.Entry{Seq: 2, Kind: "set", After: start}}, nil)
 		}, nil, ErrNoChange, "already are as entry 2 (set by unknown) left them"},
 		{"rollback to, changed while checked", func() (map[string]string, error) {
-			return RollbackToSlots(start, store.Entry{Seq: 2, After: swap.Before}, slots("production", blue, "staging", test3, "qa", green))
+			return RollbackToSlots(start, store.Entry{Entry: api.Entry{Seq: 2, After: swap.Before}}, slots("production", blue, "staging", test3, "qa", green))
 		}, nil, store.ErrConflict, `while the rollback was checked, staging changed from "test3.deploy.test." to "green.deploy.test."`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slotdns/slotdns/api"
 )
 
 // openNew opens a new database under t.TempDir, closed at cleanup.
@@ -95,7 +97,7 @@ func TestApplyRefusesStaleConditions(t *testing.T) {
 			_, err := db.Apply(&Batch{
 				If:      []Cond{tc.cond},
 				Zones:   []Zone{{Origin: "example.com.", Serial: 9}},
-				History: []Entry{{App: "site", Seq: 1, Kind: "swap"}},
+				History: []Entry{{App: "site", Entry: api.Entry{Seq: 1, Kind: "swap"}}},
 			})
 			var ce *ConflictError
 			if !errors.As(err, &ce) || !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), tc.want) {
@@ -114,7 +116,7 @@ func TestHistoryAndEntries(t *testing.T) {
 	t.Parallel()
 	db := openNew(t, Options{})
 	for seq := uint64(1); seq <= 5; seq++ {
-		mustApply(t, db, &Batch{History: []Entry{{App: "site", Seq: seq, Kind: "swap", Reason: strings.Repeat("r", int(seq))}}})
+		mustApply(t, db, &Batch{History: []Entry{{App: "site", Entry: api.Entry{Seq: seq, Kind: "swap", Reason: strings.Repeat("r", int(seq))}}}})
 	}
 	last3 := read(t, db, func(v View) ([]Entry, error) { return v.History("site", 3) })
 	if len(last3) != 3 || last3[0].Seq != 3 || last3[2].Seq != 5 || last3[0].App != "site" {
@@ -177,7 +179,7 @@ func TestDeleteApp(t *testing.T) {
 	rev := mustApply(t, db, &Batch{
 		Apps:    []App{siteApp},
 		Drains:  []DrainState{{App: "site", Digest: "x", TTL: 30}},
-		History: []Entry{{App: "site", Seq: 1, Kind: "swap"}},
+		History: []Entry{{App: "site", Entry: api.Entry{Seq: 1, Kind: "swap"}}},
 	})
 	renamed := siteApp
 	renamed.Name = "shop"
@@ -185,7 +187,7 @@ func TestDeleteApp(t *testing.T) {
 		If:         []Cond{{Key: AppKey("site"), Rev: rev}, {Key: AppKey("shop")}},
 		DeleteApps: []string{"site"},
 		Apps:       []App{renamed},
-		History:    []Entry{{App: "shop", Seq: 1, Kind: "swap"}},
+		History:    []Entry{{App: "shop", Entry: api.Entry{Seq: 1, Kind: "swap"}}},
 	})
 	err := db.Read(func(v View) error { _, err := v.App("site"); return err })
 	if !errors.Is(err, ErrNotFound) {
@@ -222,7 +224,7 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			for seq := uint64(1); seq <= 200; seq++ {
-				if _, err := db.Apply(&Batch{History: []Entry{{App: "site", Seq: seq, Kind: "swap", Reason: strings.Repeat("x", 300)}}}); err != nil {
+				if _, err := db.Apply(&Batch{History: []Entry{{App: "site", Entry: api.Entry{Seq: seq, Kind: "swap", Reason: strings.Repeat("x", 300)}}}}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -259,7 +261,7 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 func TestBackupIsADatabase(t *testing.T) {
 	t.Parallel()
 	db := openNew(t, Options{})
-	mustApply(t, db, &Batch{Apps: []App{siteApp}, History: []Entry{{App: "site", Seq: 1, Kind: "swap", Time: time.Unix(1, 0).UTC()}}})
+	mustApply(t, db, &Batch{Apps: []App{siteApp}, History: []Entry{{App: "site", Entry: api.Entry{Seq: 1, Kind: "swap", Time: time.Unix(1, 0).UTC()}}}})
 	var buf bytes.Buffer
 	if err := db.Backup(&buf); err != nil {
 		t.Fatal(err)
@@ -283,7 +285,7 @@ func TestStatsCountCommits(t *testing.T) {
 	t.Parallel()
 	db := openNew(t, Options{})
 	before := db.Stats()
-	mustApply(t, db, &Batch{Apps: []App{siteApp}, Zones: []Zone{{Origin: "example.com.", Serial: 1}}, History: []Entry{{App: "site", Seq: 1}}})
+	mustApply(t, db, &Batch{Apps: []App{siteApp}, Zones: []Zone{{Origin: "example.com.", Serial: 1}}, History: []Entry{{App: "site", Entry: api.Entry{Seq: 1}}}})
 	_ = db.Read(func(View) error { return nil })
 	after := db.Stats()
 	if after.Commits-before.Commits != 1 || after.Reads-before.Reads != 1 {

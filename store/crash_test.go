@@ -10,67 +10,83 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/slotdns/slotdns/api"
 )
 
-// crashChildEnv, when set to a database path, turns TestCrashMidSwap into
-// the child that swaps in a loop until it is killed.
+// crashChildEnv, when set to a database path, turns TestCrashMidApply into
+// the child that applies changes in a loop until it is killed.
 const crashChildEnv = "SLOTDNS_STORE_CRASH_CHILD_DB"
 
-// TestCrashMidSwap kills a process with SIGKILL while it swaps in a loop,
-// several times, and checks that each reopen finds one committed state:
-// history contiguous, the slots equal to the last entry's After and the
-// journal one delta per swap up to the current serial.
-func TestCrashMidSwap(t *testing.T) {
+const crashZone, crashSerial = "example.com.", 100
+
+// TestCrashMidApply kills a process with SIGKILL while it commits changes
+// as the pipeline does (app, zone serial, history entry and journal delta
+// in one batch), several times, and checks that each reopen finds one
+// whole state: history contiguous, the app as its last entry left it, the
+// serial that entry's, and a journal delta per change up to it.
+func TestCrashMidApply(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
-		swapUntilKilled(path)
+		applyUntilKilled(path)
 		return
 	}
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
 	path := filepath.Join(t.TempDir(), "slotdns.db")
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed(t, db)
-	db.Close()
-
-	const kills = 3
-	for round := range kills {
-		swapped := runAndKill(t, path, 20+round*17)
-
-		db, err := Open(path, Options{})
+	for round := range 3 {
+		committed := runAndKill(t, path, 20+round*17)
+		db, err := Open(path, Options{JournalLimit: 1 << 20})
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)
 		}
-		history, err := db.History(testApp, 0)
+		var app App
+		var zone Zone
+		var history []Entry
+		var deltas []Delta
+		var ok bool
+		err = db.Read(func(v View) error {
+			var err error
+			if app, err = v.App("site"); err != nil {
+				return err
+			}
+			if zone, err = v.Zone(crashZone); err != nil {
+				return err
+			}
+			if history, err = v.History("site", 0); err != nil {
+				return err
+			}
+			deltas, ok, err = v.Journal(crashZone, crashSerial)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(history) < swapped {
-			t.Errorf("round %d: history has %d entries, but the child reported %d committed swaps", round, len(history), swapped)
+		if len(history) < committed {
+			t.Errorf("round %d: history has %d entries, but the child reported %d commits", round, len(history), committed)
 		}
-		checkHistory(t, history, len(history))
 		last := history[len(history)-1]
-		app, _ := db.App(testApp)
-		if !maps.Equal(app.Slots, last.After) || app.Version != last.Version {
-			t.Errorf("round %d: app %+v, want the last entry's after %v and version %d", round, app, last.After, last.Version)
+		for i, e := range history {
+			if e.Seq != uint64(i+1) || e.Version != uint64(i+1) || e.Serial != crashSerial+uint32(i+1) {
+				t.Fatalf("round %d: entry %d: %+v", round, i, e)
+			}
 		}
-		if serial, _ := db.ZoneSerial(testZone); serial != last.Serial || serial != testSerial+uint32(len(history)) {
-			t.Errorf("round %d: serial %d, want %d (last entry) = %d + %d swaps", round, serial, last.Serial, testSerial, len(history))
+		if !maps.Equal(app.Slots, last.After) || app.Version != last.Version || zone.Serial != last.Serial {
+			t.Errorf("round %d: app %+v at serial %d, want the last entry's %v, version %d, serial %d", round, app, zone.Serial, last.After, last.Version, last.Serial)
 		}
-		checkJournal(t, db, history)
+		if !ok || len(deltas) != len(history) {
+			t.Errorf("round %d: journal of %d deltas (ok %v), want one per change: %d", round, len(deltas), ok, len(history))
+		}
 		db.Close()
 	}
 }
 
 // runAndKill starts the child on path, waits until it has reported at
-// least minSwaps committed swaps, kills it with SIGKILL mid-loop and
-// returns how many swaps it reported.
-func runAndKill(t *testing.T, path string, minSwaps int) int {
+// least min commits, kills it with SIGKILL and returns how many it
+// reported.
+func runAndKill(t *testing.T, path string, min int) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashMidSwap$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashMidApply$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -90,21 +106,20 @@ func runAndKill(t *testing.T, path string, minSwaps int) int {
 			}
 		}
 	}()
-
 	deadline := time.After(30 * time.Second)
-	swapped := 0
-	for swapped < minSwaps {
+	committed := 0
+	for committed < min {
 		select {
 		case n, ok := <-reported:
 			if !ok {
 				cmd.Wait()
-				t.Fatalf("child exited after %d swaps", swapped)
+				t.Fatalf("child exited after %d commits", committed)
 			}
-			swapped = n
+			committed = n
 		case <-deadline:
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatalf("child reported only %d swaps in 30s", swapped)
+			t.Fatalf("child reported only %d commits in 30s", committed)
 		}
 	}
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no deferred cleanup runs
@@ -115,43 +130,56 @@ func runAndKill(t *testing.T, path string, minSwaps int) int {
 		}
 	}()
 	cmd.Wait()
-	return swapped
+	return committed
 }
 
-// swapUntilKilled is the child: it swaps, printing the count after each
-// commit, until killed. It gives up after a minute so a lost parent cannot
-// leave it running.
-func swapUntilKilled(path string) {
-	db, err := Open(path, Options{Timeout: 10 * time.Second})
-	if err != nil {
+// applyUntilKilled is the child: it swaps the app's slots, as a read and
+// a conditional batch, printing the count after each commit, until it is
+// killed. It gives up after a minute so a lost parent cannot leave it
+// running.
+func applyUntilKilled(path string) {
+	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	db.SetJournal(stateJournaler, 1<<20)
+	db, err := Open(path, Options{Timeout: 10 * time.Second, JournalLimit: 1 << 20})
+	if err != nil {
+		fail(err)
+	}
 	stop := time.Now().Add(time.Minute)
 	for n := 1; time.Now().Before(stop); n++ {
-		if _, err := db.Swap(SwapRequest{App: testApp, Meta: Meta{Actor: "crash-test"}}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+		var app App
+		var zone Zone
+		var last Entry
+		err := db.Read(func(v View) error {
+			var err error
+			if app, err = v.App("site"); err != nil {
+				app = App{Name: "site", Zone: crashZone, Slots: map[string]string{"production": "blue.", "staging": "green."}}
+			}
+			if zone, err = v.Zone(crashZone); err != nil {
+				zone = Zone{Origin: crashZone, Serial: crashSerial}
+			}
+			last, _, err = v.LastEntry("site")
+			return err
+		})
+		if err != nil {
+			fail(err)
+		}
+		next := app
+		next.Slots = map[string]string{"production": app.Slots["staging"], "staging": app.Slots["production"]}
+		next.Version++
+		serial := zone.Serial + 1
+		b := &Batch{
+			If:      []Cond{{Key: AppKey("site"), Rev: app.Rev}, {Key: ZoneKey(crashZone), Rev: zone.Rev}},
+			Apps:    []App{next},
+			Zones:   []Zone{{Origin: crashZone, Serial: serial}},
+			History: []Entry{{App: "site", Entry: api.Entry{Seq: last.Seq + 1, Kind: "swap", Before: app.Slots, After: next.Slots, Zone: crashZone, Serial: serial, Version: next.Version}}},
+			Journal: []Delta{{Zone: crashZone, From: zone.Serial, To: serial, Removed: []string{"old"}, Added: []string{"new"}}},
+		}
+		if _, err := db.Apply(b); err != nil {
+			fail(err)
 		}
 		fmt.Println(n)
 	}
 	os.Exit(1)
-}
-
-// checkJournal checks that the journal holds one delta per swap of
-// history, each showing the slots of its history entry.
-func checkJournal(t *testing.T, db *DB, history []Entry) {
-	t.Helper()
-	deltas, ok, err := db.Journal(testZone, testSerial)
-	if err != nil || !ok || len(deltas) != len(history) {
-		t.Fatalf("Journal(%d): got %d deltas, %v, %v; want %d", testSerial, len(deltas), ok, err, len(history))
-	}
-	for i, d := range deltas {
-		e := history[i]
-		after := "app yourwebapp production=" + e.After["production"] + " staging=" + e.After["staging"]
-		if d.From != e.Serial-1 || d.To != e.Serial || len(d.Added) != 2 || d.Added[1] != after {
-			t.Errorf("delta %d: got %+v, want %d -> %d adding %q", i, d, e.Serial-1, e.Serial, after)
-		}
-	}
 }

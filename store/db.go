@@ -48,19 +48,11 @@ const schemaVersion = 1
 
 const defaultLockTimeout = time.Second
 
-// Errors of the mutations being replaced by the change pipeline.
-var (
-	ErrSameTarget = errors.New("slots have the same target") // a swap of two slots with one target
-	ErrNoChange   = fmt.Errorf("%w: nothing to change", ErrConflict)
-)
-
 // DB is an open slotdns database on a bbolt file. It implements Store.
 type DB struct {
-	bolt    *bbolt.DB
-	path    string
-	limit   int            // journal deltas kept per zone
-	journal journalPointer // what SetJournal installed; nil: changes cut the journal
-	unservedZones
+	bolt           *bbolt.DB
+	path           string
+	limit          int // journal deltas kept per zone
 	reads, commits atomic.Uint64
 }
 
@@ -131,8 +123,10 @@ func Open(path string, opts Options) (*DB, error) {
 // openBolt opens the file, turning a panic of bbolt on a mangled first
 // page into an error.
 func openBolt(path string, timeout time.Duration, readOnly bool) (bdb *bbolt.DB, err error) {
+	before := openFiles()
 	defer func() {
 		if r := recover(); r != nil {
+			unlockLeaked(path, before)
 			err = fmt.Errorf("%w: %v", bolterrors.ErrInvalid, r)
 		}
 	}()

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os/signal"
+	"syscall"
+
+	"github.com/slotdns/slotdns/control"
+
+	"github.com/urfave/cli/v2"
+)
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "answer DNS for the configured zones and serve the control socket",
+		UsageText: `slotdns serve [--config slotdns.toml]
+
+   slotdns serve
+   SLOTDNS_CONFIG=/etc/slotdns/slotdns.toml slotdns serve`,
+		Description: `Loads the config, keys and zone files and opens the database, refusing to
+start on any problem (slotdns check lists them all), and answers DNS on every
+listen address over UDP and TCP. It refuses a database that holds apps, slots
+or zones the config does not declare: see slotdns rename and forget. The CLI
+talks to it over the control socket. SIGINT or SIGTERM stop it gracefully;
+the swapped state is served as it was left after a restart. SIGHUP re-reads
+the zone files, as slotdns reload does.`,
+		Action: serve,
+	}
+}
+
+func serve(c *cli.Context) error {
+	if err := wantArgs(c, 0, 0); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	logger := cfg.NewLogger(c.App.ErrWriter)
+	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return control.Run(ctx, cfg, logger)
+}

@@ -1,0 +1,176 @@
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/slotdns/slotdns/api"
+)
+
+// maxBody bounds a request body; every request is a few hundred bytes.
+const maxBody = 64 << 10
+
+// newHandler serves the control API of c on the routes api documents. A
+// change replies once its snapshot is published.
+func newHandler(c api.Controller, logger *slog.Logger) http.Handler {
+	h := &handler{c: c, log: logger}
+	mux := http.NewServeMux()
+	routes := []struct {
+		method, path string
+		serve        http.HandlerFunc
+	}{
+		{"GET", "/v1/apps", h.apps},
+		{"GET", "/v1/apps/{app}", h.app},
+		{"POST", "/v1/apps/{app}/swap", h.swap},
+		{"POST", "/v1/apps/{app}/slots/{slot}", h.set},
+		{"POST", "/v1/apps/{app}/rollback", h.rollback},
+		{"GET", "/v1/apps/{app}/history", h.history},
+		{"POST", "/v1/reload", h.reload},
+		{"GET", "/v1/backup", h.backup},
+	}
+	for _, r := range routes {
+		mux.HandleFunc(r.method+" "+r.path, r.serve)
+		// The same path with another method answers 405 in JSON.
+		mux.HandleFunc(r.path, func(w http.ResponseWriter, req *http.Request) {
+			h.fail(w, &api.Error{Kind: api.KindInvalid, Message: fmt.Sprintf("%s %s: method not allowed; use %s", req.Method, req.URL.Path, r.method)}, http.StatusMethodNotAllowed)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, &api.Error{Kind: api.KindNotFound, Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)}, http.StatusNotFound)
+	})
+	return mux
+}
+
+type handler struct {
+	c   api.Controller
+	log *slog.Logger
+}
+
+func (h *handler) apps(w http.ResponseWriter, r *http.Request) {
+	apps, err := h.c.Apps(r.Context())
+	h.result(w, apps, err)
+}
+
+func (h *handler) app(w http.ResponseWriter, r *http.Request) {
+	app, err := h.c.App(r.Context(), r.PathValue("app"))
+	h.result(w, app, err)
+}
+
+func (h *handler) swap(w http.ResponseWriter, r *http.Request) {
+	change(h, w, r, func(req api.SwapRequest) (api.Change, error) { return h.c.Swap(r.Context(), r.PathValue("app"), req) })
+}
+
+func (h *handler) set(w http.ResponseWriter, r *http.Request) {
+	change(h, w, r, func(req api.SetRequest) (api.Change, error) {
+		return h.c.Set(r.Context(), r.PathValue("app"), r.PathValue("slot"), req)
+	})
+}
+
+func (h *handler) rollback(w http.ResponseWriter, r *http.Request) {
+	change(h, w, r, func(req api.RollbackRequest) (api.Change, error) {
+		return h.c.Rollback(r.Context(), r.PathValue("app"), req)
+	})
+}
+
+// change decodes the request of a change and replies with what run made
+// of it. A change may wait for its checks, which may outlast the write
+// timeout.
+func change[Req any](h *handler, w http.ResponseWriter, r *http.Request, run func(Req) (api.Change, error)) {
+	var req Req
+	if !h.decode(w, r, &req) {
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	ch, err := run(req)
+	h.result(w, ch, err)
+}
+
+func (h *handler) history(w http.ResponseWriter, r *http.Request) {
+	limit := 0
+	if text := r.URL.Query().Get("limit"); text != "" {
+		n, err := strconv.Atoi(text)
+		if err != nil || n < 0 {
+			h.result(w, nil, invalidf("limit %q: want a number, 0 for all", text))
+			return
+		}
+		limit = n
+	}
+	entries, err := h.c.History(r.Context(), r.PathValue("app"), limit)
+	h.result(w, entries, err)
+}
+
+func (h *handler) reload(w http.ResponseWriter, r *http.Request) {
+	if !h.decode(w, r, &struct{}{}) {
+		return
+	}
+	res, err := h.c.Reload(r.Context())
+	h.result(w, res, err)
+}
+
+// backup streams a consistent copy of the database.
+func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if err := h.c.Backup(r.Context(), w); err != nil {
+		// Once bytes went out the status is sent; the client sees the
+		// copy cut short.
+		h.log.Error("Backup failed", "err", err)
+	}
+}
+
+// decode reads one JSON object; unknown fields and trailing data are
+// errors, and an empty body is an empty object. It answers the error
+// itself and reports whether to go on.
+func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	switch {
+	case errors.Is(err, io.EOF):
+		return true
+	case err != nil:
+		h.result(w, nil, invalidf("request body: %v", err))
+		return false
+	case dec.More():
+		h.result(w, nil, invalidf("request body: more than one JSON value"))
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		h.result(w, nil, invalidf("request body: data after the JSON object"))
+		return false
+	}
+	return true
+}
+
+func (h *handler) result(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		e := apiError(err).(*api.Error)
+		h.fail(w, e, httpStatus(e.Kind))
+		return
+	}
+	h.reply(w, http.StatusOK, v)
+}
+
+func (h *handler) fail(w http.ResponseWriter, e *api.Error, status int) {
+	if status == http.StatusInternalServerError {
+		h.log.Error("Control request failed", "err", e)
+	}
+	h.reply(w, status, e)
+}
+
+func (h *handler) reply(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		h.log.Debug("Control reply not sent", "err", err)
+	}
+}

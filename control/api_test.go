@@ -1,0 +1,58 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/slotdns/slotdns/api"
+)
+
+// raw sends a request to the control socket without the api client.
+func (st *site) raw(method, path, body string) (int, api.Error) {
+	st.t.Helper()
+	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", st.cfg.Control)
+	}}}
+	req, _ := http.NewRequest(method, "http://slotdns"+path, strings.NewReader(body))
+	resp, err := c.Do(req)
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var e api.Error
+	json.Unmarshal(data, &e)
+	return resp.StatusCode, e
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	st := startSite(t, "", Options{})
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		kind, msg          string
+	}{
+		{"GET", "/v1/apps/shop", "", 404, "not_found", `app "shop" not found; the config declares "site"`},
+		{"DELETE", "/v1/apps/site", "", 405, "invalid", "method not allowed; use GET"},
+		{"GET", "/v2/nothing", "", 404, "not_found", "no route GET /v2/nothing"},
+		{"POST", "/v1/apps/site/swap", `{"slot": 1}`, 400, "invalid", "request body"},
+		{"POST", "/v1/apps/site/swap", `{"colour": "red"}`, 400, "invalid", `unknown field "colour"`},
+		{"POST", "/v1/apps/site/swap", `{} {}`, 400, "invalid", "more than one JSON value"},
+		{"POST", "/v1/apps/site/swap", `{"expect": "blue.deploy.test."}`, 409, "conflict", `staging is "green.deploy.test.", expected "blue.deploy.test."`},
+		{"POST", "/v1/apps/site/slots/staging", `{"target": "blue"}`, 400, "invalid", "a hostname needs its trailing dot"},
+		{"POST", "/v1/apps/site/slots/qa", `{"target": "192.0.2.1"}`, 404, "not_found", `slot "qa" not found`},
+		{"POST", "/v1/apps/site/rollback", `{}`, 409, "conflict", "nothing to roll back"},
+		{"GET", "/v1/apps/site/history?limit=x", "", 400, "invalid", `limit "x"`},
+	} {
+		status, e := st.raw(tc.method, tc.path, tc.body)
+		if status != tc.status || e.Kind != tc.kind || !strings.Contains(e.Message, tc.msg) {
+			t.Errorf("%s %s %s: got %d %s %q, want %d %s saying %q", tc.method, tc.path, tc.body, status, e.Kind, e.Message, tc.status, tc.kind, tc.msg)
+		}
+	}
+}

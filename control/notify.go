@@ -1,0 +1,220 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/internal/clock"
+
+	"github.com/miekg/dns"
+)
+
+// notifyTiming is how NOTIFY is retried (RFC 1996 §3.6: until answered).
+type notifyTiming struct {
+	attempt time.Duration // how long one attempt waits for the answer
+	first   time.Duration // the wait after the first unanswered attempt; doubled after each
+	max     time.Duration // the longest wait between attempts
+	giveUp  time.Duration // stop retrying one serial after this long
+}
+
+var defaultNotifyTiming = notifyTiming{attempt: 2 * time.Second, first: time.Second, max: time.Minute, giveUp: 10 * time.Minute}
+
+// notifier tells the secondaries of every zone of each change. There is one
+// goroutine per (zone, secondary); a change only wakes it, and it sends the
+// SOA served at the time of sending, so changes that come faster than a
+// secondary answers coalesce into one NOTIFY of the latest serial.
+type notifier struct {
+	log     *slog.Logger
+	timing  notifyTiming
+	clock   clock.Clock
+	soa     func(zone string) (*dns.SOA, bool) // the SOA served now
+	targets map[string][]*notifyTarget         // by zone
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type notifyTarget struct {
+	zone, addr string
+	key        config.Key    // Name "" when unsigned
+	wake       chan struct{} // capacity 1: a pending wake-up is never lost nor doubled
+
+	mu   sync.Mutex
+	last *api.NotifyStatus
+}
+
+func newNotifier(cfg *config.Config, keys map[string]config.Key, logger *slog.Logger, timing notifyTiming, clk clock.Clock, soa func(string) (*dns.SOA, bool)) *notifier {
+	n := &notifier{log: logger, timing: timing, clock: clk, soa: soa, targets: map[string][]*notifyTarget{}}
+	for _, zc := range cfg.Zones {
+		for _, sec := range zc.Secondaries {
+			t := &notifyTarget{zone: zc.Origin, addr: sec.Address, wake: make(chan struct{}, 1)}
+			if sec.Key != "" {
+				t.key = keys[sec.Key]
+			}
+			n.targets[zc.Origin] = append(n.targets[zc.Origin], t)
+		}
+	}
+	return n
+}
+
+// start runs the senders and NOTIFYs every secondary once: a serial may
+// have moved while no server ran.
+func (n *notifier) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	for _, list := range n.targets {
+		for _, t := range list {
+			n.wg.Go(func() { n.run(ctx, t) })
+			wake(t)
+		}
+	}
+}
+
+// stop ends every sender and waits for them.
+func (n *notifier) stop() {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.wg.Wait()
+}
+
+// changed wakes the senders of the zones. It never blocks.
+func (n *notifier) changed(zones []string) {
+	for _, zone := range zones {
+		for _, t := range n.targets[zone] {
+			wake(t)
+		}
+	}
+}
+
+func wake(t *notifyTarget) {
+	select {
+	case t.wake <- struct{}{}:
+	default: // already woken; it will send the latest serial
+	}
+}
+
+// lastNotify returns the last NOTIFY to addr for zone, nil before the
+// first.
+func (n *notifier) lastNotify(zone, addr string) *api.NotifyStatus {
+	for _, t := range n.targets[zone] {
+		if t.addr == addr {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			if t.last == nil {
+				return nil
+			}
+			st := *t.last
+			return &st
+		}
+	}
+	return nil
+}
+
+func (n *notifier) run(ctx context.Context, t *notifyTarget) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.wake:
+		}
+		if n.delivered(t) {
+			continue
+		}
+		n.deliver(ctx, t)
+	}
+}
+
+// deliver sends NOTIFY of the current serial until the secondary answers,
+// starting over with the then current serial whenever a change wakes it.
+func (n *notifier) deliver(ctx context.Context, t *notifyTarget) {
+	start := n.clock.Now()
+	wait := n.timing.first
+	for attempt := 1; ; attempt++ {
+		soa, ok := n.soa(t.zone)
+		if !ok {
+			return
+		}
+		answer, err := n.send(ctx, t, soa)
+		if ctx.Err() != nil {
+			return
+		}
+		st := &api.NotifyStatus{Time: n.clock.Now(), Serial: soa.Serial, Attempts: attempt}
+		if err != nil {
+			st.Answer = err.Error()
+		} else {
+			st.Answer, st.Acked = dns.RcodeToString[answer.Rcode], true
+		}
+		t.mu.Lock()
+		t.last = st
+		t.mu.Unlock()
+		switch {
+		case st.Acked && answer.Rcode == dns.RcodeSuccess:
+			n.log.Debug("NOTIFY answered", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "attempts", attempt)
+			return
+		case st.Acked:
+			// An error answer is an answer: repeating cannot change it.
+			n.log.Warn("Secondary refused NOTIFY; check its config and key", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "rcode", st.Answer)
+			return
+		case n.clock.Now().Sub(start) >= n.timing.giveUp:
+			n.log.Warn("Secondary did not answer NOTIFY; giving up until the next change", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "attempts", attempt, "err", err)
+			return
+		case attempt == 1:
+			n.log.Info("Secondary did not answer NOTIFY; retrying", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "err", err)
+		}
+		timer := n.clock.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-t.wake:
+			// A newer change: send its serial now, with a fresh schedule.
+			timer.Stop()
+			start, wait, attempt = n.clock.Now(), n.timing.first, 0
+		case <-timer.C():
+			wait = min(2*wait, n.timing.max)
+		}
+	}
+}
+
+// delivered reports whether the secondary already acknowledged the serial
+// served now, so that a wake-up that came during a send is not repeated.
+func (n *notifier) delivered(t *notifyTarget) bool {
+	soa, ok := n.soa(t.zone)
+	if !ok {
+		return true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.last != nil && t.last.Acked && t.last.Serial == soa.Serial
+}
+
+var errNotNotify = errors.New("the answer is not a NOTIFY response")
+
+// send sends one NOTIFY (RFC 1996 §3.7) of soa over UDP, signed when the
+// secondary has a key, and waits for the response.
+func (n *notifier) send(ctx context.Context, t *notifyTarget, soa *dns.SOA) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetNotify(t.zone)
+	m.Authoritative = true
+	m.Answer = []dns.RR{soa}
+	c := &dns.Client{Net: "udp", Timeout: n.timing.attempt}
+	if t.key.Name != "" {
+		c.TsigSecret = map[string]string{t.key.Name: t.key.Secret}
+		m.SetTsig(t.key.Name, t.key.Algorithm, 300, time.Now().Unix())
+	}
+	r, _, err := c.ExchangeContext(ctx, m, t.addr)
+	if err != nil {
+		return nil, fmt.Errorf("notify %s: %w", t.addr, err)
+	}
+	if r.Id != m.Id || r.Opcode != dns.OpcodeNotify || !r.Response {
+		return nil, fmt.Errorf("notify %s: %w", t.addr, errNotNotify)
+	}
+	return r, nil
+}

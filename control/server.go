@@ -1,0 +1,272 @@
+package control
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/dnsserver"
+	"github.com/slotdns/slotdns/internal/clock"
+	"github.com/slotdns/slotdns/pipeline"
+	"github.com/slotdns/slotdns/store"
+	"github.com/slotdns/slotdns/zones"
+
+	"github.com/miekg/dns"
+)
+
+// Server is a running slotdns: the store, the change pipeline, the DNS
+// server answering from the snapshot the pipeline published last, NOTIFY
+// to the secondaries, apex alias resolution, and the control API on the
+// unix socket.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	clock clock.Clock
+	keys  map[string]config.Key
+	db    *store.DB
+	p     *pipeline.Pipeline
+	svc   *service
+	dns   *dnsserver.Server
+
+	notifier     *notifier
+	aliases      *aliasRefresher
+	stopAliases  context.CancelFunc
+	http         *http.Server
+	controlLn    net.Listener
+	serveDone    chan struct{}
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Options tune Start; the zero value is what serve runs with.
+type Options struct {
+	Clock clock.Clock // nil: the system clock
+	// TLSRoots replaces the system's roots for HTTPS checks (tests).
+	TLSRoots *x509.CertPool
+	notify   notifyTiming // zero: defaultNotifyTiming
+}
+
+// Start checks the paths, reads the keys and zone files, opens the store,
+// records the config in it and publishes the first snapshot through the
+// change pipeline, then opens every DNS listener and the control socket;
+// only then does it log that it serves. On any error everything opened
+// so far is closed again: nothing half-starts.
+func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real
+	}
+	if opts.notify == (notifyTiming{}) {
+		opts.notify = defaultNotifyTiming
+	}
+	s := &Server{cfg: cfg, log: logger, clock: opts.Clock, serveDone: make(chan struct{})}
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
+
+	if err := cfg.CheckPaths(); err != nil {
+		return nil, err
+	}
+	if s.keys, err = cfg.LoadKeys(); err != nil {
+		return nil, err
+	}
+	files, err := cfg.LoadZones()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Check(files); err != nil {
+		return nil, err
+	}
+	if s.db, err = store.Open(cfg.DB, store.Options{JournalLimit: cfg.JournalLimit}); err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, fmt.Errorf("%w; is another slotdns serving it?", err)
+		}
+		return nil, err
+	}
+	cleanup = append(cleanup, func() { s.db.Close() })
+
+	transfer, err := transferConfig(cfg, s.keys, s.db, logger)
+	if err != nil {
+		return nil, err
+	}
+	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer})
+	s.notifier = newNotifier(cfg, s.keys, logger, opts.notify, s.clock, s.servedSOA)
+	sink := &serverSink{dns: s.dns, notifier: s.notifier, watch: func(*zones.Snapshot) {}}
+	// The first snapshot is published before any listener opens, so the
+	// first query already gets the stored state.
+	s.p, err = pipeline.Open(s.db, cfg, files, pipeline.Options{Clock: s.clock, Logger: logger, Sink: sink})
+	if err != nil {
+		return nil, err
+	}
+	aliasCtx, stopAliases := context.WithCancel(context.Background())
+	s.aliases, s.stopAliases = newAliasRefresher(aliasCtx, s.p, cfg, logger, s.clock), stopAliases
+	cleanup = append(cleanup, func() { stopAliases(); s.aliases.wait() })
+	sink.watch = func(snap *zones.Snapshot) { s.aliases.watch(aliasTargets(cfg, snap)) }
+	sink.watch(s.p.Snapshot())
+
+	if err := s.dns.Start(); err != nil {
+		return nil, err
+	}
+	cleanup = append(cleanup, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.dns.Shutdown(ctx)
+	})
+	s.notifier.start()
+	cleanup = append(cleanup, s.notifier.stop)
+
+	if s.controlLn, err = listenControl(cfg.Control); err != nil {
+		return nil, err
+	}
+	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots}
+	s.http = &http.Server{
+		Handler:           newHandler(s.svc, logger),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		defer close(s.serveDone)
+		if err := s.http.Serve(s.controlLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("Control API stopped", "socket", cfg.Control, "err", err)
+		}
+	}()
+
+	var origins []string
+	for _, z := range cfg.Zones {
+		origins = append(origins, z.Origin)
+	}
+	logger.Info("Serving", "listen", addrStrings(s.dns.UDPAddrs()), "zones", origins, "control", cfg.Control, "db", cfg.DB)
+	return s, nil
+}
+
+// serverSink hands what the pipeline commits to the DNS server, the
+// secondaries' NOTIFY and the alias refresher.
+type serverSink struct {
+	dns      *dnsserver.Server
+	notifier *notifier
+	// watch is the alias refresher's, once it exists (before any
+	// change). Like every sink method it runs under the pipeline's lock:
+	// it reads the snapshot alone.
+	watch func(*zones.Snapshot)
+}
+
+func (k *serverSink) Publish(snap *zones.Snapshot) {
+	k.dns.Publish(snap)
+	k.watch(snap)
+}
+
+func (k *serverSink) Changed(zones []string) { k.notifier.changed(zones) }
+
+// serverRuntime is the runtime of the service in a server.
+type serverRuntime struct{ s *Server }
+
+func (r serverRuntime) lastNotify(zone, addr string) *api.NotifyStatus {
+	return r.s.notifier.lastNotify(zone, addr)
+}
+func (serverRuntime) serving() bool { return true }
+func (r serverRuntime) reload(ctx context.Context) (api.ReloadResult, error) {
+	return r.s.Reload(ctx)
+}
+
+func addrStrings(addrs []net.Addr) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
+}
+
+// DNSAddrs returns the bound UDP addresses (real ports when ":0" was asked).
+func (s *Server) DNSAddrs() []net.Addr { return s.dns.UDPAddrs() }
+
+// Snapshot returns the snapshot served now.
+func (s *Server) Snapshot() *zones.Snapshot { return s.p.Snapshot() }
+
+// DB returns the open store, for tests that count its transactions.
+func (s *Server) DB() *store.DB { return s.db }
+
+// servedSOA returns the SOA the server serves for zone now.
+func (s *Server) servedSOA(zone string) (*dns.SOA, bool) {
+	ans := s.p.Snapshot().Lookup(zone, dns.TypeSOA)
+	if len(ans.Answer) == 0 {
+		return nil, false
+	}
+	soa, ok := ans.Answer[0].(*dns.SOA)
+	return soa, ok
+}
+
+// Shutdown stops the control API (the "after" windows of swaps end
+// without rolling back), then the DNS server, the alias refresh and the
+// NOTIFY senders, then closes the store. It is safe to call more than
+// once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		var errs []error
+		s.svc.gates.stop()
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("control API: %w", err))
+			s.http.Close()
+		}
+		<-s.serveDone
+		if err := os.Remove(s.cfg.Control); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove control socket: %w", err))
+		}
+		if err := s.dns.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("dns: %w", err))
+		}
+		s.stopAliases()
+		s.aliases.wait()
+		s.notifier.stop()
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		s.shutdownErr = errors.Join(errs...)
+		s.log.Info("Stopped")
+	})
+	return s.shutdownErr
+}
+
+// Run starts a server on cfg and serves until ctx ends, then shuts it down
+// gracefully. SIGHUP re-reads the zone files, as slotdns reload does.
+func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	s, err := Start(cfg, logger, Options{})
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-hup:
+			logger.Info("SIGHUP: reloading the zone files")
+			s.Reload(ctx) // it logs each zone
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.Shutdown(shutdownCtx)
+}
