@@ -28,14 +28,18 @@ fuzz:
 	  done; \
 	done
 
-# Go benchmarks of the lookup and the handler; then, where dnsperf, nsd and
-# knotd are installed, slotdns beside NSD and Knot under dnsperf; the time
-# from a swap to the first answer with the new target, from slotdns and
-# (where nsd and knotd are installed) from NSD and Knot as its secondaries;
-# and an AXFR of a zone of 100,000 names.
+# Go benchmarks of the lookup, the snapshot and the handler; then, where
+# dnsperf, nsd and knotd are installed, slotdns beside NSD and Knot under
+# dnsperf; a swap in the server with 1,000 zones and apps and with a zone of
+# 1,000,000 names (generated at run time), and the slotdns swap command
+# against both; the time from a swap to the first answer with the new
+# target, from slotdns and (where nsd and knotd are installed) from NSD and
+# Knot as its secondaries; and an AXFR of a zone of 100,000 names.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./zones ./dnsserver
 	SHARED=$(SHARED) integration/bench/sidebyside.sh $(BIN)
+	$(GO) test -run '^$$' -bench Swap -benchtime 200x ./pipeline
+	$(GO) test -run '^$$' -bench CLISwap -benchtime 50x ./integration
 	$(GO) test -run '^$$' -bench SwapToAnswer -benchtime 200x ./integration
 	$(GO) test -run '^$$' -bench SwapToSecondaries -benchtime 20x ./integration
 	$(GO) test -run '^$$' -bench AXFR100k -benchtime 10x ./integration

@@ -2,7 +2,6 @@ package dnsserver
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -93,6 +92,7 @@ func ask(t testing.TB, network, addr string, req *dns.Msg) *dns.Msg {
 }
 
 func TestServeUDPAndTCP(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{Listen: loopbacks(t)})
 	tests := []struct {
 		name   string
@@ -139,6 +139,7 @@ func TestServeUDPAndTCP(t *testing.T) {
 }
 
 func TestListenAddrs(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil, Config{Listen: loopbacks(t)})
 	udp, tcp := s.UDPAddrs(), s.TCPAddrs()
 	if len(udp) != len(loopbacks(t)) || len(tcp) != len(udp) {
@@ -152,6 +153,7 @@ func TestListenAddrs(t *testing.T) {
 }
 
 func TestTruncatedThenTCP(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
 	addr := s.UDPAddrs()[0].String()
 	for _, edns := range []bool{false, true} {
@@ -171,83 +173,8 @@ func TestTruncatedThenTCP(t *testing.T) {
 	}
 }
 
-// writeTCP sends each message with its 2-byte length, all in one write.
-func writeTCP(t testing.TB, c net.Conn, msgs ...[]byte) {
-	t.Helper()
-	var buf []byte
-	for _, m := range msgs {
-		buf = binary.BigEndian.AppendUint16(buf, uint16(len(m)))
-		buf = append(buf, m...)
-	}
-	if _, err := c.Write(buf); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readTCP(t testing.TB, c net.Conn) *dns.Msg {
-	t.Helper()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var l [2]byte
-	if _, err := io.ReadFull(c, l[:]); err != nil {
-		t.Fatalf("read length: %v", err)
-	}
-	buf := make([]byte, binary.BigEndian.Uint16(l[:]))
-	if _, err := io.ReadFull(c, buf); err != nil {
-		t.Fatalf("read message: %v", err)
-	}
-	var m dns.Msg
-	if err := m.Unpack(buf); err != nil {
-		t.Fatalf("unpack: %v", err)
-	}
-	return &m
-}
-
-func TestTCPPipelined(t *testing.T) {
-	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
-	c, err := net.Dial("tcp", s.TCPAddrs()[0].String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	names := []string{"www.yourwebapp.com.", "nope.yourwebapp.com.", "big.yourwebapp.com.", "yourwebapp.com.", "stage.yourwebapp.com."}
-	var msgs [][]byte
-	for i, name := range names {
-		req := query(name, dns.TypeA)
-		req.Id = uint16(100 + i)
-		msgs = append(msgs, pack(t, req))
-	}
-	writeTCP(t, c, msgs...)
-	for i, name := range names {
-		got := readTCP(t, c)
-		if got.Id != uint16(100+i) || got.Question[0].Name != name {
-			t.Errorf("response %d: got id %d %s, want id %d %s", i, got.Id, got.Question[0].Name, 100+i, name)
-		}
-	}
-	// The connection stays usable after the burst.
-	writeTCP(t, c, msgs[0])
-	if got := readTCP(t, c); got.Id != 100 {
-		t.Errorf("after the burst: got id %d, want 100", got.Id)
-	}
-}
-
-func TestTCPIdleTimeout(t *testing.T) {
-	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{TCPIdleTimeout: 100 * time.Millisecond})
-	c, err := net.Dial("tcp", s.TCPAddrs()[0].String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	writeTCP(t, c, pack(t, query("www.yourwebapp.com.", dns.TypeA)))
-	readTCP(t, c)
-	// Then silence: the server must close the connection.
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var b [1]byte
-	if _, err := c.Read(b[:]); err != io.EOF {
-		t.Errorf("idle connection: got %v, want EOF from the server closing it", err)
-	}
-}
-
 func TestMalformedOverSockets(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
 	addr := s.UDPAddrs()[0].String()
 	good := query("www.yourwebapp.com.", dns.TypeA)
@@ -298,6 +225,7 @@ func TestMalformedOverSockets(t *testing.T) {
 }
 
 func TestPublishSeenByNextQuery(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil, Config{})
 	addr := s.UDPAddrs()[0].String()
 	req := query("www.yourwebapp.com.", dns.TypeA)
@@ -323,6 +251,7 @@ func TestPublishSeenByNextQuery(t *testing.T) {
 }
 
 func TestShutdown(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Listen: []string{"127.0.0.1:0"}})
 	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
 	if err := s.Start(); err != nil {
@@ -368,6 +297,7 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestStartFailsWhole(t *testing.T) {
+	t.Parallel()
 	taken, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -403,57 +333,11 @@ func TestStartFailsWhole(t *testing.T) {
 	}
 }
 
-func TestTCPConnectionCap(t *testing.T) {
-	s := New(Config{Listen: []string{"127.0.0.1:0"}})
-	s.tcpSlots = make(chan struct{}, 2) // a cap small enough to reach
-	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	addr := s.TCPAddrs()[0].String()
-	req := pack(t, query("www.yourwebapp.com.", dns.TypeA))
-	dial := func() net.Conn {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	first, second := dial(), dial()
-	for _, c := range []net.Conn{first, second} {
-		writeTCP(t, c, req)
-		readTCP(t, c)
-	}
-	third := dial()
-	third.Write(append([]byte{0, byte(len(req))}, req...)) // may fail: the server closes it
-	third.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := third.Read(make([]byte, 1)); err == nil {
-		t.Fatal("third connection: got an answer, want it closed at the cap")
-	}
-	// Once a connection ends, a new one is served again.
-	first.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c := dial()
-		writeTCP(t, c, req)
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		var l [2]byte
-		if _, err := io.ReadFull(c, l[:]); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no connection served after one was freed")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestWildcardAnswersFromQueriedAddress listens on the unspecified address
 // (on an ephemeral port, queried over loopback only) and asks 127.0.0.2: the
 // client's connected socket takes the answer only from that address.
 func TestWildcardAnswersFromQueriedAddress(t *testing.T) {
+	t.Parallel()
 	for listen, hosts := range map[string][]string{
 		"0.0.0.0:0": {"127.0.0.1", "127.0.0.2"},
 		"[::]:0":    {"::1"},
@@ -477,6 +361,7 @@ func TestWildcardAnswersFromQueriedAddress(t *testing.T) {
 }
 
 func TestPanicAnsweredWithServfail(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, nil, Config{})
 	st := newState(nil)
 	lookup := fakeLookup(t)
@@ -505,6 +390,7 @@ func TestPanicAnsweredWithServfail(t *testing.T) {
 // TestWildcardIPv4BesideIPv6 listens on both unspecified addresses with one
 // port, as an operator lists them: "[::]" must not take the IPv4 side too.
 func TestWildcardIPv4BesideIPv6(t *testing.T) {
+	t.Parallel()
 	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
 		t.Skipf("no IPv6 on this machine: %v", err)
 	} else {

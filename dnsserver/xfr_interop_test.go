@@ -55,6 +55,7 @@ func answerCount(out string) int {
 // kdig against the real snapshot, signed with the key, and checks that
 // they are refused without it.
 func TestTransferWithDigAndKdig(t *testing.T) {
+	t.Parallel()
 	snap := testSnapshot(t, "blue.cloudapp.test.")
 	records, ok := snap.Records("yourwebapp.com.")
 	if !ok {
@@ -112,6 +113,7 @@ var kdigReceived = regexp.MustCompile(`(\d+) messages`)
 // TestLargeAXFRWithKdig has Knot's client check the TSIG chain over many
 // messages.
 func TestLargeAXFRWithKdig(t *testing.T) {
+	t.Parallel()
 	kdig := needTool(t, "kdig", "knot-dnsutils")
 	zone := testZone(t, 7, 10000)
 	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}},

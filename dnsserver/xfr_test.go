@@ -3,14 +3,10 @@ package dnsserver
 import (
 	"encoding/base64"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/slotdns/slotdns/internal/testkit"
 
 	"github.com/miekg/dns"
 )
@@ -168,6 +164,7 @@ func sameRecords(t testing.TB, got, want []dns.RR) {
 }
 
 func TestAXFR(t *testing.T) {
+	t.Parallel()
 	zone := testZone(t, 7, 20)
 	want := append(append([]dns.RR(nil), zone...), zone[0])
 	tests := []struct {
@@ -202,6 +199,7 @@ func TestAXFR(t *testing.T) {
 // TestTransferRefused checks that whoever may not transfer gets an error
 // and nothing of the zone: no records in any section.
 func TestTransferRefused(t *testing.T) {
+	t.Parallel()
 	zone := testZone(t, 7, 5)
 	keyed := map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}}
 	tests := []struct {
@@ -260,6 +258,7 @@ func TestTransferRefused(t *testing.T) {
 }
 
 func TestTSIGBadTime(t *testing.T) {
+	t.Parallel()
 	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}},
 		Keys: testKeys()}, testZone(t, 7, 5))
 	req := axfrQuery("example.com.")
@@ -277,6 +276,7 @@ func TestTSIGBadTime(t *testing.T) {
 // TestAXFRLargeZone transfers 10,000 names over several signed messages,
 // each checked by miekg/dns's client (the MAC chain of RFC 8945 5.3.1).
 func TestAXFRLargeZone(t *testing.T) {
+	t.Parallel()
 	zone := testZone(t, 7, 10000)
 	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}},
 		Keys: testKeys()}, zone)
@@ -304,6 +304,7 @@ func fakeJournal(deltas []Delta) func(string, uint32) ([]Delta, bool) {
 }
 
 func TestIXFR(t *testing.T) {
+	t.Parallel()
 	zone := testZone(t, 7, 3)
 	soa5, soa6, soa7 := testSOA(t, 5), testSOA(t, 6), zone[0]
 	deltas := []Delta{
@@ -357,6 +358,7 @@ func TestIXFR(t *testing.T) {
 }
 
 func TestIXFROverUDP(t *testing.T) {
+	t.Parallel()
 	zone := testZone(t, 7, 3)
 	tests := []struct {
 		name  string
@@ -398,6 +400,7 @@ func TestIXFROverUDP(t *testing.T) {
 // message when it fits, TC when it does not (as NSD and Knot answer), and
 // anyone else REFUSED.
 func TestAXFROverUDP(t *testing.T) {
+	t.Parallel()
 	small, large := testZone(t, 7, 3), testZone(t, 7, 200)
 	allowed := map[string][]Peer{"example.com.": {{Addr: loopback}}}
 	tests := []struct {
@@ -432,6 +435,7 @@ func TestAXFROverUDP(t *testing.T) {
 }
 
 func TestIXFRWithoutSOA(t *testing.T) {
+	t.Parallel()
 	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}}}, testZone(t, 7, 3))
 	req := new(dns.Msg)
 	req.SetQuestion("example.com.", dns.TypeIXFR)
@@ -440,116 +444,8 @@ func TestIXFRWithoutSOA(t *testing.T) {
 	}
 }
 
-// TestSignedQuery checks that an ordinary query signed with a known key is
-// answered as usual and signed, over UDP and TCP.
-func TestSignedQuery(t *testing.T) {
-	s, _ := startXfrServer(t, &Transfer{Keys: testKeys()}, testZone(t, 7, 3))
-	addr := s.UDPAddrs()[0].String()
-	for _, network := range []string{"udp", "tcp"} {
-		for _, edns := range []bool{false, true} {
-			req := query("www.example.com.", dns.TypeA)
-			if edns {
-				req.SetEdns0(1232, false)
-			}
-			signed(req, testKeyName)
-			c := &dns.Client{Net: network, TsigSecret: map[string]string{testKeyName: testSecret}, Timeout: 5 * time.Second}
-			got, _, err := c.Exchange(req, addr)
-			if err != nil {
-				t.Fatalf("%s edns=%v: %v", network, edns, err)
-			}
-			if got.Rcode != dns.RcodeSuccess || len(got.Answer) != 1 || got.IsTsig() == nil {
-				t.Errorf("%s edns=%v: got %v, want the answer, signed", network, edns, got)
-			}
-		}
-	}
-	// An answer too large for UDP with its TSIG comes truncated and signed.
-	req := signed(query("big.example.com.", dns.TypeA), testKeyName)
-	c := &dns.Client{Net: "udp", TsigSecret: map[string]string{testKeyName: testSecret}, Timeout: 5 * time.Second}
-	got, _, err := c.Exchange(req, addr)
-	if err != nil {
-		t.Fatalf("big over UDP: %v", err)
-	}
-	if !got.Truncated || got.IsTsig() == nil {
-		t.Errorf("big over UDP: got TC %v TSIG %v, want TC and a TSIG", got.Truncated, got.IsTsig())
-	}
-}
-
-func TestRefusalLimiter(t *testing.T) {
-	now := time.Unix(1000, 0)
-	l := newRefusalLimiter(time.Minute, 3)
-	l.now = func() time.Time { return now }
-	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
-	steps := []struct {
-		advance time.Duration
-		addr    netip.Addr
-		want    bool
-	}{
-		{0, a, true},
-		{time.Second, a, false},
-		{0, b, true},
-		{59 * time.Second, a, true}, // a minute after the first
-		{0, b, false},
-		{0, netip.MustParseAddr("192.0.2.3"), true},
-		{0, netip.MustParseAddr("192.0.2.4"), false}, // full: three tracked, none expired
-		{time.Minute, netip.MustParseAddr("192.0.2.4"), true},
-	}
-	for i, st := range steps {
-		now = now.Add(st.advance)
-		if got := l.allow(st.addr); got != st.want {
-			t.Errorf("step %d (%v): got %v, want %v", i, st.addr, got, st.want)
-		}
-		if len(l.last) > 3 {
-			t.Fatalf("step %d: got %d sources tracked, want at most 3", i, len(l.last))
-		}
-	}
-}
-
-func TestRefusalsLoggedOncePerSource(t *testing.T) {
-	var logs testkit.Buffer
-	s := startServer(t, nil, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Transfer: &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}}, Keys: testKeys()}})
-	s.state.Store(xfrState(t, testZone(t, 7, 3)))
-	for range 5 {
-		if got := exchangeRaw(t, s.TCPAddrs()[0].String(), axfrQuery("example.com."), ""); got.Rcode != dns.RcodeRefused {
-			t.Fatalf("got %s, want REFUSED", dns.RcodeToString[got.Rcode])
-		}
-	}
-	if got := strings.Count(logs.String(), "Refused a zone transfer"); got != 1 {
-		t.Errorf("log lines: got %d, want 1:\n%s", got, logs.String())
-	}
-	if strings.Contains(logs.String(), testSecret) {
-		t.Error("the log shows a secret")
-	}
-}
-
-func TestExtendedQuery(t *testing.T) {
-	signedA := signed(query("www.example.com.", dns.TypeA, withEDNS(1232, false)), testKeyName)
-	wire, _, err := dns.TsigGenerate(signedA, testSecret, "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name   string
-		req    []byte
-		want   bool
-		signed bool
-	}{
-		{"plain A", pack(t, query("www.example.com.", dns.TypeA)), false, false},
-		{"A with EDNS", pack(t, query("www.example.com.", dns.TypeA, withEDNS(1232, true))), false, false},
-		{"AXFR", pack(t, axfrQuery("example.com.")), true, false},
-		{"IXFR", pack(t, ixfrQuery("example.com.", 1)), true, false},
-		{"signed A", wire, true, true},
-		{"signed A cut short", wire[:len(wire)-3], false, false},
-	}
-	for _, tc := range tests {
-		tsigAt, got := extendedQuery(tc.req)
-		if got != tc.want || (tsigAt > 0) != tc.signed {
-			t.Errorf("%s: got %v (TSIG at %d), want %v signed %v", tc.name, got, tsigAt, tc.want, tc.signed)
-		}
-	}
-}
-
 func TestSerialOlder(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		a, b uint32
 		want bool
@@ -572,6 +468,7 @@ func TestSerialOlder(t *testing.T) {
 // TestTransferThenQueryOnOneConnection checks that a query pipelined
 // behind a transfer is answered after the transfer's last message.
 func TestTransferThenQueryOnOneConnection(t *testing.T) {
+	t.Parallel()
 	zone := testZone(t, 7, 5000)
 	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}}}, zone)
 	c, err := net.Dial("tcp", addr)

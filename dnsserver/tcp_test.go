@@ -1,0 +1,138 @@
+package dnsserver
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// writeTCP sends each message with its 2-byte length, all in one write.
+func writeTCP(t testing.TB, c net.Conn, msgs ...[]byte) {
+	t.Helper()
+	var buf []byte
+	for _, m := range msgs {
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(m)))
+		buf = append(buf, m...)
+	}
+	if _, err := c.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readTCP(t testing.TB, c net.Conn) *dns.Msg {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		t.Fatalf("read length: %v", err)
+	}
+	buf := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatalf("read message: %v", err)
+	}
+	var m dns.Msg
+	if err := m.Unpack(buf); err != nil {
+		t.Fatalf("unpack: %v", err)
+	}
+	return &m
+}
+
+func TestTCPPipelined(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
+	c, err := net.Dial("tcp", s.TCPAddrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	names := []string{"www.yourwebapp.com.", "nope.yourwebapp.com.", "big.yourwebapp.com.", "yourwebapp.com.", "stage.yourwebapp.com."}
+	var msgs [][]byte
+	for i, name := range names {
+		req := query(name, dns.TypeA)
+		req.Id = uint16(100 + i)
+		msgs = append(msgs, pack(t, req))
+	}
+	writeTCP(t, c, msgs...)
+	for i, name := range names {
+		got := readTCP(t, c)
+		if got.Id != uint16(100+i) || got.Question[0].Name != name {
+			t.Errorf("response %d: got id %d %s, want id %d %s", i, got.Id, got.Question[0].Name, 100+i, name)
+		}
+	}
+	// The connection stays usable after the burst.
+	writeTCP(t, c, msgs[0])
+	if got := readTCP(t, c); got.Id != 100 {
+		t.Errorf("after the burst: got id %d, want 100", got.Id)
+	}
+}
+
+func TestTCPIdleTimeout(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{TCPIdleTimeout: 100 * time.Millisecond})
+	c, err := net.Dial("tcp", s.TCPAddrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	writeTCP(t, c, pack(t, query("www.yourwebapp.com.", dns.TypeA)))
+	readTCP(t, c)
+	// Then silence: the server must close the connection.
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var b [1]byte
+	if _, err := c.Read(b[:]); err != io.EOF {
+		t.Errorf("idle connection: got %v, want EOF from the server closing it", err)
+	}
+}
+
+func TestTCPConnectionCap(t *testing.T) {
+	t.Parallel()
+	s := New(Config{Listen: []string{"127.0.0.1:0"}})
+	s.tcpSlots = make(chan struct{}, 2) // a cap small enough to reach
+	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	addr := s.TCPAddrs()[0].String()
+	req := pack(t, query("www.yourwebapp.com.", dns.TypeA))
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first, second := dial(), dial()
+	for _, c := range []net.Conn{first, second} {
+		writeTCP(t, c, req)
+		readTCP(t, c)
+	}
+	third := dial()
+	third.Write(append([]byte{0, byte(len(req))}, req...)) // may fail: the server closes it
+	third.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); err == nil {
+		t.Fatal("third connection: got an answer, want it closed at the cap")
+	}
+	// Once a connection ends, a new one is served again.
+	first.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c := dial()
+		writeTCP(t, c, req)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var l [2]byte
+		if _, err := io.ReadFull(c, l[:]); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no connection served after one was freed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
