@@ -385,3 +385,22 @@ func (in *instance) wantServed(step, www, stage string, serial uint32) {
 func servedEqual(a, b served) bool {
 	return a.www == b.www && a.stage == b.stage && slices.Equal(a.apex, b.apex) && a.serial == b.serial
 }
+
+// TestVerifyAllSkipsDocumentationAddresses: the demo's NS addresses are
+// documentation addresses (192.0.2.1, .2), which may be a real network
+// here; verify --all never asks them, and says so.
+func TestVerifyAllSkipsDocumentationAddresses(t *testing.T) {
+	t.Parallel()
+	in := newDemo(t, nil)
+	in.start()
+	r := in.mustSlotdns("verify", "--all", "yourwebapp")
+	for _, want := range []string{
+		"[1] slotdns " + in.addr(),
+		"skipped ns ns1.yourwebapp.com. (192.0.2.1:53): 192.0.2.1 is a documentation address (RFC 5737)",
+		"skipped ns ns2.yourwebapp.com. (192.0.2.2:53): 192.0.2.2 is a documentation address (RFC 5737)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("verify --all: want %q in\n%s", want, r.stdout)
+		}
+	}
+}
