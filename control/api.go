@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/internal/panics"
 )
 
 // maxBody bounds a request body; every request is a few hundred bytes.
@@ -44,7 +45,23 @@ func newHandler(c api.Controller, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, &api.Error{Kind: api.KindNotFound, Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)}, http.StatusNotFound)
 	})
-	return mux
+	return h.recovering(mux)
+}
+
+// recovering answers a request whose handling panicked (a bug) with an
+// internal error, and logs where, in one line: net/http would log a stack
+// trace and drop the connection, which the client would take for an
+// unknown outcome.
+func (h *handler) recovering(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				h.log.Error("Control request panicked; please report it", "method", r.Method, "path", r.URL.Path, "panic", v, "at", panics.Site())
+				h.reply(w, http.StatusInternalServerError, &api.Error{Kind: api.KindInternal, Message: fmt.Sprintf("%s %s: internal error: %v", r.Method, r.URL.Path, v)})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 type handler struct {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // raw sends a request to the control socket without the api client.
@@ -54,5 +57,23 @@ func TestAPIErrors(t *testing.T) {
 		if status != tc.status || e.Kind != tc.kind || !strings.Contains(e.Message, tc.msg) {
 			t.Errorf("%s %s %s: got %d %s %q, want %d %s saying %q", tc.method, tc.path, tc.body, status, e.Kind, e.Message, tc.status, tc.kind, tc.msg)
 		}
+	}
+}
+
+// TestHandlerPanicIsAnInternalError: a bug in a handler answers 500 with
+// a JSON error, and logs one line saying where, never a stack trace.
+func TestHandlerPanicIsAnInternalError(t *testing.T) {
+	t.Parallel()
+	var logged testkit.Buffer
+	h := &handler{log: slog.New(slog.NewTextHandler(&logged, nil))}
+	rec := httptest.NewRecorder()
+	h.recovering(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/apps", nil))
+	var e api.Error
+	json.Unmarshal(rec.Body.Bytes(), &e)
+	if rec.Code != 500 || e.Kind != api.KindInternal || !strings.Contains(e.Message, "internal error: boom") {
+		t.Errorf("reply: %d %+v", rec.Code, e)
+	}
+	if log := logged.String(); !strings.Contains(log, "at=") || strings.Contains(log, "goroutine ") || strings.Count(log, "\n") != 1 {
+		t.Errorf("log: %q, want one line saying where", log)
 	}
 }

@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/slotdns/slotdns/internal/panics"
 	"github.com/slotdns/slotdns/zones"
 
 	"github.com/miekg/dns"
@@ -274,8 +274,8 @@ func (s *Server) respond(st *state, req, out []byte, c *client) (resp []byte) {
 		if r := recover(); r != nil {
 			// Log the 1st, 2nd, 4th, 8th... so a flood cannot fill the log.
 			if n := s.panics.Add(1); n&(n-1) == 0 {
-				s.log.Error("Answering a query panicked", "panic", r, "query", fmt.Sprintf("%x", req),
-					"count", n, "stack", string(debug.Stack()))
+				s.log.Error("Answering a query panicked; please report it with the query", "panic", r, "at", panics.Site(),
+					"query", fmt.Sprintf("%x", req), "count", n)
 			}
 			resp = nil
 			if len(req) >= headerLen && req[2]&0x80 == 0 {

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/internal/panics"
 
 	"github.com/urfave/cli/v2"
 )
@@ -34,7 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	app := newApp(stdout, stderr)
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "slotdns: internal error: %v; please report it with the command that caused it\n", r)
+			fmt.Fprintf(stderr, "slotdns: internal error: %v at %s; please report it with the command that caused it\n", r, panics.Site())
 			code = exitFailed
 		}
 	}()
