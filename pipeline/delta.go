@@ -1,6 +1,10 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
 
@@ -55,4 +59,19 @@ func countSOA(rrs []dns.RR) int {
 		}
 	}
 	return n
+}
+
+// servedDigest identifies what origin's slot names answer in snap (their
+// records, in canonical order, the SOA aside), for store.Zone.Served.
+func servedDigest(snap *zones.Snapshot, origin string) string {
+	rrs, ok := snap.SlotRecords(origin)
+	if !ok {
+		return ""
+	}
+	h := sha256.New()
+	for _, rr := range rrs[1:] {
+		io.WriteString(h, rr.String())
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

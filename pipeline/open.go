@@ -19,7 +19,9 @@ import (
 //   - A slot the store does not hold yet takes the config's target; a slot
 //     it holds keeps its stored target (a restart never undoes a swap).
 //   - A zone whose content (file records and slot layout) changed while
-//     nothing served it gets a new serial (see SeedZone).
+//     nothing served it gets a new serial (see SeedZone), and so does a
+//     zone that would answer otherwise than at its stored serial (see
+//     seedServed).
 //   - Answers that differ from those the previous process served retire
 //     theirs now, for the drain clock.
 //
@@ -81,6 +83,7 @@ func (p *Pipeline) seed(apps []store.App, zs []store.Zone) error {
 	for _, z := range zs {
 		storedZones[z.Origin] = z
 	}
+	write := map[string]bool{} // the zones whose record the batch writes
 	for _, zc := range p.cfg.Zones {
 		file := p.files[zc.Origin]
 		digest, err := file.ContentDigest(slotLayout(p.cfg, zc.Origin)...)
@@ -98,10 +101,11 @@ func (p *Pipeline) seed(apps []store.App, zs []store.Zone) error {
 		if !moved {
 			continue
 		}
-		b.If = append(b.If, store.Cond{Key: store.ZoneKey(zc.Origin), Rev: stored.Rev})
-		b.Zones = append(b.Zones, next)
+		write[zc.Origin] = true
 		if isStored {
 			b.DropJournals = append(b.DropJournals, zc.Origin)
+		}
+		if isStored && next.Serial != stored.Serial {
 			p.log.Info("Zone changed since it was last served (its file or the slots of the config); serving a new serial, secondaries take it whole",
 				"zone", zc.Origin, "serial", next.Serial, "previous_serial", stored.Serial)
 		}
@@ -149,6 +153,15 @@ func (p *Pipeline) seed(apps []store.App, zs []store.Zone) error {
 		return fmt.Errorf("build the zones: %w", err)
 	}
 	drains := p.retire(snap, at.Add(commitMargin))
+	if snap, err = p.seedServed(snap, storedZones, write, b); err != nil {
+		return err
+	}
+	for _, zc := range p.cfg.Zones {
+		if write[zc.Origin] {
+			b.If = append(b.If, store.Cond{Key: store.ZoneKey(zc.Origin), Rev: storedZones[zc.Origin].Rev})
+			b.Zones = append(b.Zones, p.zones[zc.Origin])
+		}
+	}
 	for _, app := range slices.Sorted(maps.Keys(drains)) {
 		b.If = append(b.If, store.Cond{Key: store.DrainKey(app), Rev: p.drains[app].Rev})
 		b.Drains = append(b.Drains, drains[app])
@@ -183,4 +196,45 @@ func (p *Pipeline) seed(apps []store.App, zs []store.Zone) error {
 	}
 	p.publish(snap, origins)
 	return nil
+}
+
+// seedServed compares what each zone of snap serves with what the
+// previous process served at the stored serial (store.Zone.Served). An
+// apex alias into another zone, or an alias that expired while nothing
+// served, changes a zone whose own file and slots did not: such a zone
+// gets a new serial here, its journal cut, so that a secondary holding
+// the stored serial learns it is behind. It returns snap with those
+// serials, and marks in write every zone whose record must be written.
+func (p *Pipeline) seedServed(snap *zones.Snapshot, storedZones map[string]store.Zone, write map[string]bool, b *store.Batch) (*zones.Snapshot, error) {
+	var in zones.Input
+	for _, zc := range p.cfg.Zones {
+		zs := p.zones[zc.Origin]
+		served := servedDigest(snap, zc.Origin)
+		if zs.Served == served {
+			continue
+		}
+		stored, isStored := storedZones[zc.Origin]
+		if isStored && stored.Served != "" && zs.Serial == stored.Serial {
+			zs.Serial = NextSerial(zs.Serial, 0)
+			b.DropJournals = append(b.DropJournals, zc.Origin)
+			p.log.Info("Zone answers otherwise than when it was last served (an apex alias's addresses); serving a new serial, secondaries take it whole",
+				"zone", zc.Origin, "serial", zs.Serial, "previous_serial", stored.Serial)
+			zi, err := zoneInput(p.cfg, p.files[zc.Origin], zs.Serial, p.apps)
+			if err != nil {
+				return nil, err
+			}
+			in.Zones = append(in.Zones, zi)
+		}
+		zs.Served = served
+		p.zones[zc.Origin] = zs
+		write[zc.Origin] = true
+	}
+	if len(in.Zones) == 0 {
+		return snap, nil
+	}
+	next, err := snap.With(in)
+	if err != nil {
+		return nil, fmt.Errorf("build the zones: %w", err)
+	}
+	return next, nil
 }

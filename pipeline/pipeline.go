@@ -188,6 +188,8 @@ func (p *Pipeline) commit(s *step) (*outcome, error) {
 	b := &store.Batch{If: s.conds, Aliases: s.writeAliases}
 	for _, origin := range slices.Sorted(maps.Keys(s.zones)) {
 		zs := s.zones[origin]
+		zs.Served = servedDigest(next, origin)
+		s.zones[origin] = zs
 		b.Zones = append(b.Zones, zs)
 		was := p.zones[origin]
 		if zs.Serial == was.Serial {

@@ -448,3 +448,65 @@ func TestDrainCountsInDirectMode(t *testing.T) {
 		t.Errorf("drained at: got %v, want %v", res.Entry.DrainedAt, want)
 	}
 }
+
+// serial is the serial zone serves now.
+func (s *site) serial(zone string) uint32 {
+	s.t.Helper()
+	soa := s.p.Snapshot().Lookup(zone, dns.TypeSOA).Answer
+	if len(soa) != 1 {
+		s.t.Fatalf("no SOA for %s", zone)
+	}
+	return soa[0].(*dns.SOA).Serial
+}
+
+// TestRestartServingOtherwiseMovesSerial: a zone whose own file and
+// slots did not change while nothing served it may still answer
+// otherwise at start (its apex alias leads into a zone whose file
+// changed, or to an alias resolution that expired). It gets a new
+// serial, or its secondaries would keep the old answers at the same one.
+func TestRestartServingOtherwiseMovesSerial(t *testing.T) {
+	t.Parallel()
+	s := openSite(t, "")
+	site, deploy := s.serial("example.com."), s.serial("deploy.test.")
+	s.reopen()
+	if s.serial("example.com.") != site || s.serial("deploy.test.") != deploy {
+		t.Fatal("a restart with nothing changed moved a serial")
+	}
+	// The deployments' file changes (serial and all) while nothing serves.
+	file := filepath.Join(filepath.Dir(s.path), "deploy.test.zone")
+	testkit.WriteFile(t, file, strings.Replace(testkit.DeployZone, "blue   IN A   198.51.100.10", "blue   IN A   198.51.100.99", 1))
+	s.reopen()
+	if got := s.answer("example.com.", dns.TypeA); got != "example.com. 30 A 198.51.100.99" {
+		t.Fatalf("apex after the restart: got %q", got)
+	}
+	if got := s.serial("example.com."); !SerialLess(site, got) {
+		t.Errorf("the site's serial after its apex moved: got %d, want past %d", got, site)
+	}
+	if got := s.journal("example.com.", site); len(got) != 0 {
+		t.Errorf("journal from the old serial: got %+v, want it cut (secondaries take the zone whole)", got)
+	}
+	moved := s.serial("example.com.")
+	s.reopen()
+	if got := s.serial("example.com."); got != moved {
+		t.Errorf("a second restart moved the serial again: %d, then %d", moved, got)
+	}
+}
+
+func TestRestartAfterAliasExpiredMovesSerial(t *testing.T) {
+	t.Parallel()
+	cfg := testkit.Edit(t, testkit.SiteConfig, `control = "slotdns.sock"`, "control = \"slotdns.sock\"\nresolver = \"127.0.0.1:1\"\nalias_max_stale = \"1h\"")
+	s := openSite(t, cfg)
+	rec := store.AliasRecord{Target: "app.example.net.", Addrs: []string{"203.0.113.1"}, TTL: 60, Resolved: epoch}
+	if _, err := s.p.Set("site", "production", "app.example.net.", "", Meta{Alias: &rec}); err != nil {
+		t.Fatal(err)
+	}
+	served := s.serial("example.com.")
+	s.clock.Advance(2 * time.Hour) // stopped past alias_max_stale
+	s.reopen()
+	if got := s.p.Snapshot().Lookup("example.com.", dns.TypeA).Result; got != zones.ServerFailure {
+		t.Errorf("apex past alias_max_stale: got %v, want ServerFailure", got)
+	}
+	if got := s.serial("example.com."); !SerialLess(served, got) {
+		t.Errorf("serial after the apex lost its addresses: got %d, want past %d", got, served)
+	}
+}

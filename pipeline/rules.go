@@ -102,14 +102,22 @@ func RollbackToSlots(slots map[string]string, entry store.Entry, expect map[stri
 }
 
 // NextSerial is the serial after a change of a zone at serial: serial+1
-// (wrapping as RFC 1982 allows), or atLeast when that is later.
+// (wrapping as RFC 1982 allows), or atLeast when that is later. A step
+// never reaches 2^31, where RFC 1982 leaves the order undefined: a
+// secondary must see the new serial as greater.
 func NextSerial(serial, atLeast uint32) uint32 {
 	next := serial + 1
 	if SerialLess(next, atLeast) {
-		return atLeast
+		next = atLeast
+	}
+	if next-serial > maxSerialStep {
+		next = serial + maxSerialStep
 	}
 	return next
 }
+
+// maxSerialStep is the largest increment RFC 1982 allows (2^31 - 1).
+const maxSerialStep = 1<<31 - 1
 
 // SerialLess reports whether a < b in RFC 1982 serial number arithmetic.
 // When a and b are exactly 2^31 apart the order is undefined and it

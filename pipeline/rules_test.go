@@ -99,6 +99,7 @@ func TestSerials(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ serial, atLeast, want uint32 }{
 		{1, 0, 2}, {1, 10, 10}, {10, 5, 11}, {0xFFFFFFFF, 0, 0}, {0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF}, {5, 0xFFFFFFF0, 6},
+		{0, 1 << 31, 1<<31 - 1}, // a step of 2^31 is no order: one less
 	} {
 		if got := NextSerial(tc.serial, tc.atLeast); got != tc.want {
 			t.Errorf("NextSerial(%d, %d): got %d, want %d", tc.serial, tc.atLeast, got, tc.want)

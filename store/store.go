@@ -145,6 +145,12 @@ type Zone struct {
 	// from the store (the zone file's records, the slots laid over them),
 	// as the caller computed it; the store only keeps it.
 	Digest string `json:"digest,omitempty"`
+	// Served identifies what the zone's slot names answered at Serial,
+	// apex alias addresses included: content that also depends on other
+	// zones and on alias resolutions in time. A start that would serve
+	// otherwise gives the zone a new serial. Empty in databases written
+	// before it was recorded.
+	Served string `json:"served,omitempty"`
 	// JournalCut, written by earlier versions, says the content changed
 	// at this serial without a journal entry.
 	JournalCut bool `json:"journal_cut,omitempty"`
