@@ -75,30 +75,57 @@ func SetSlot(slots map[string]string, slot, to, expect string) (map[string]strin
 // RollbackSlots restores the Before of last, the app's newest history
 // entry, when the slots still equal its After; otherwise it refuses saying
 // what changed since. Rolling back a rollback redoes the change.
+//
+// Only the slots the app has now count: a slot added to the config after
+// the entry keeps its target, and one forgotten since is not restored.
 func RollbackSlots(slots map[string]string, last *store.Entry) (map[string]string, error) {
 	if last == nil {
 		return nil, fmt.Errorf("%w: nothing to roll back: the app has no history yet", store.ErrConflict)
 	}
-	if changes := diffSlots(last.After, slots); len(changes) > 0 {
+	if changes := diffSlots(shared(last.After, slots), shared(slots, last.After)); len(changes) > 0 {
 		return nil, fmt.Errorf("%w: since entry %d (%s by %s), %s; rollback only undoes the last change (rollback --to N restores any entry)",
 			store.ErrConflict, last.Seq, last.Kind, actorName(last.Actor), strings.Join(changes, ", "))
 	}
-	return maps.Clone(last.Before), nil
+	next := overlay(slots, last.Before)
+	if maps.Equal(next, slots) {
+		return nil, fmt.Errorf("%w: entry %d (%s by %s) changed none of the slots the app has now", ErrNoChange, last.Seq, last.Kind, actorName(last.Actor))
+	}
+	return next, nil
 }
 
-// RollbackToSlots restores the slots as entry left them (its After). With
-// expect not nil the slots must still equal it: the caller checked the
-// move from those slots, and a change made meanwhile is not overwritten.
+// RollbackToSlots restores the slots as entry left them (its After), of
+// the slots the app has now (as RollbackSlots). With expect not nil the
+// slots must still equal it: the caller checked the move from those
+// slots, and a change made meanwhile is not overwritten.
 func RollbackToSlots(slots map[string]string, entry store.Entry, expect map[string]string) (map[string]string, error) {
 	if expect != nil {
 		if changes := diffSlots(expect, slots); len(changes) > 0 {
 			return nil, fmt.Errorf("%w: while the rollback was checked, %s", store.ErrConflict, strings.Join(changes, ", "))
 		}
 	}
-	if maps.Equal(slots, entry.After) {
+	next := overlay(slots, entry.After)
+	if maps.Equal(slots, next) {
 		return nil, fmt.Errorf("%w: the slots already are as entry %d (%s by %s) left them", ErrNoChange, entry.Seq, entry.Kind, actorName(entry.Actor))
 	}
-	return maps.Clone(entry.After), nil
+	return next, nil
+}
+
+// shared gives the slots of a that b has too.
+func shared(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for name, target := range a {
+		if _, ok := b[name]; ok {
+			out[name] = target
+		}
+	}
+	return out
+}
+
+// overlay gives slots with the targets from for the slots they share.
+func overlay(slots, from map[string]string) map[string]string {
+	next := maps.Clone(slots)
+	maps.Copy(next, shared(from, slots))
+	return next
 }
 
 // NextSerial is the serial after a change of a zone at serial: serial+1

@@ -65,6 +65,18 @@ func TestSlotRules(t *testing.T) {
 		{"rollback after another change", func() (map[string]string, error) {
 			return RollbackSlots(slots("production", blue, "staging", test3, "qa", green), swap)
 		}, nil, store.ErrConflict, `since entry 4 (swap by alice), staging changed from "green.deploy.test." to "test3.deploy.test."`},
+		{"rollback keeps a slot added since the entry", func() (map[string]string, error) {
+			return RollbackSlots(slots("production", blue, "staging", green, "qa", green, "canary", test3), swap)
+		}, slots("production", green, "staging", blue, "qa", green, "canary", test3), nil, ""},
+		{"rollback ignores a slot forgotten since the entry", func() (map[string]string, error) {
+			return RollbackSlots(slots("production", blue, "staging", green), swap)
+		}, slots("production", green, "staging", blue), nil, ""},
+		{"rollback of an entry that changed only forgotten slots", func() (map[string]string, error) {
+			return RollbackSlots(slots("qa", green), swap)
+		}, nil, ErrNoChange, "changed none of the slots the app has now"},
+		{"rollback to an entry keeps a slot added since", func() (map[string]string, error) {
+			return RollbackToSlots(slots("production", blue, "staging", green, "canary", test3), store.Entry{Entry: api.Entry{Seq: 2, After: swap.Before}}, nil)
+		}, slots("production", green, "staging", blue, "canary", test3), nil, ""},
 		{"rollback to an entry", func() (map[string]string, error) {
 			return RollbackToSlots(start, store.Entry{Entry: api.Entry{Seq: 2, After: swap.Before}}, start)
 		},
