@@ -186,7 +186,9 @@ func forgetZone(v store.View, cfg *config.Config, origin string) (*store.Batch, 
 		return nil, err
 	}
 	for _, a := range apps {
-		if a.Zone == origin {
+		// An app the config declares has moved to a zone it declares:
+		// the next start records its new zone.
+		if _, declared := cfg.App(a.Name); a.Zone == origin && !declared {
 			return nil, fmt.Errorf("%w: forget --zone %s: app %q is stored in it; rename or forget the app first", store.ErrConflict, origin, a.Name)
 		}
 	}

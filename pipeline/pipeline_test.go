@@ -510,3 +510,45 @@ func TestRestartAfterAliasExpiredMovesSerial(t *testing.T) {
 		t.Errorf("serial after the apex lost its addresses: got %d, want past %d", got, served)
 	}
 }
+
+// TestForgetZoneOfAMovedApp: an app the config moved to another zone
+// does not hold back forgetting the zone it was in.
+func TestForgetZoneOfAMovedApp(t *testing.T) {
+	t.Parallel()
+	s := openSite(t, "")
+	s.db.Close()
+	dir := filepath.Dir(s.path)
+	testkit.WriteFile(t, filepath.Join(dir, "example.org.zone"), strings.Replace(testkit.ExampleZone, "example.com.", "example.org.", 1))
+	moved := strings.ReplaceAll(testkit.SiteConfig, "example.com.", "example.org.")
+	testkit.WriteFile(t, s.path, moved)
+	cfg, err := config.Load(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := cfg.LoadZones()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var orphans *OrphanError
+	if _, err := Open(db, cfg, files, Options{}); !errors.As(err, &orphans) || len(orphans.Orphans) != 1 || !strings.Contains(orphans.Orphans[0].String(), "example.com.") {
+		t.Fatalf("Open with the old zone stored: got %v, want it named as an orphan", err)
+	}
+	if err := Forget(db, cfg, "example.com.", true); err != nil {
+		t.Fatalf("forget --zone of the app's old zone: %v", err)
+	}
+	p, err := Open(db, cfg, files, Options{})
+	if err != nil {
+		t.Fatalf("Open after forgetting the zone: %v", err)
+	}
+	if app, _ := p.App("site"); app.Zone != "example.org." || app.Slots["production"] != "blue.deploy.test." {
+		t.Errorf("the moved app: got %+v, want it in example.org. with its targets", app)
+	}
+	if got := p.Snapshot().Lookup("www.example.org.", dns.TypeCNAME).Answer; len(got) != 1 {
+		t.Errorf("www.example.org.: got %v", got)
+	}
+}
