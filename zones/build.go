@@ -20,9 +20,11 @@ type builder struct {
 
 // apexAlias is a hostname target at a zone apex, served as addresses.
 type apexAlias struct {
-	zone    *zoneView
-	slot    Slot
-	started bool // resolving or resolved: a loop of aliases stops here
+	zone *zoneView
+	slot Slot
+	// What the last pass gave the apex.
+	addrs []netip.Addr
+	ttl   uint32
 }
 
 func newBuilder(snap *Snapshot) *builder { return &builder{snap: snap} }
@@ -44,9 +46,7 @@ func (b *builder) build(inputs map[string]ZoneInput, order []string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	for _, a := range b.aliases {
-		b.resolveAlias(a, 0)
-	}
+	b.resolveAliases()
 	refreshed := make([]map[string]bool, len(b.views))
 	for i, zv := range b.views {
 		refreshed[i] = b.refreshAdditional(zv)
@@ -210,34 +210,47 @@ func setAddrs(n *node, addrs []netip.Addr, ttl uint32) {
 	}
 }
 
-// resolveAlias gives an apex alias the addresses of its target: from the
-// snapshot when the target lies in one of its zones (another apex alias
-// there resolved first), else from the snapshot's Aliases.
-func (b *builder) resolveAlias(a *apexAlias, depth int) {
-	if a.started {
-		return
+// resolveAliases gives every apex alias being built the addresses of its
+// target. An alias may lead to another (through CNAMEs, wildcards
+// included), so they are resolved together to a fixpoint: each starts
+// with no addresses, and each pass looks every target up in the
+// snapshot as the previous passes left it, until no alias changes. On
+// a chain of k aliases that takes k passes; aliases that lead to each
+// other in a loop keep no addresses. The result does not depend on the
+// order of the aliases.
+func (b *builder) resolveAliases() {
+	for _, a := range b.aliases {
+		a.addrs, a.ttl = nil, 0
+		n := b.own(a.zone, a.zone.origin)
+		n.noAddrs = true
+		delete(n.sets, dns.TypeA)
+		delete(n.sets, dns.TypeAAAA)
+		n.any = anyAnswer(n)
 	}
-	a.started = true
+	for range len(b.aliases) + 1 {
+		changed := false
+		for _, a := range b.aliases {
+			if b.resolveAlias(a) {
+				changed = true
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+}
 
+// resolveAlias looks an apex alias's target up once and gives the apex
+// its addresses, reporting whether they changed: from the snapshot when
+// the target lies in one of its zones, else from the snapshot's Aliases.
+func (b *builder) resolveAlias(a *apexAlias) bool {
 	target := a.slot.Target.Host
-	n := b.own(a.zone, a.zone.origin)
-	n.noAddrs = true
-	if depth > maxChase {
-		return
-	}
-
 	var addrs []netip.Addr
 	ttl := a.slot.TTL
 	if b.snap.zoneFor(target) == nil {
 		addrs, ttl = b.external(a.zone, target, ttl)
 	} else {
-		// The chain may end at another apex alias: resolve that first.
-		end := b.snap.chainEnd(target)
-		for _, other := range b.aliases {
-			if other != a && other.zone.origin == end {
-				b.resolveAlias(other, depth+1)
-			}
-		}
+		end := target // where an in-zone CNAME chain leads
 		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			ans := b.snap.Lookup(target, qtype)
 			b.noteDeps(a.zone, target, ans)
@@ -255,6 +268,8 @@ func (b *builder) resolveAlias(a *apexAlias, depth int) {
 					if ip, ok := netip.AddrFromSlice(rr.AAAA); ok {
 						addrs = append(addrs, ip)
 					}
+				case *dns.CNAME:
+					end = strings.ToLower(rr.Target)
 				}
 			}
 		}
@@ -263,12 +278,18 @@ func (b *builder) resolveAlias(a *apexAlias, depth int) {
 			addrs, ttl = b.external(a.zone, end, ttl)
 		}
 	}
+	n := b.own(a.zone, a.zone.origin)
 	if len(addrs) == 0 {
-		return
+		ttl = 0
 	}
-	n.noAddrs = false
+	if slices.Equal(a.addrs, addrs) && a.ttl == ttl {
+		return false
+	}
+	a.addrs, a.ttl = addrs, ttl
+	n.noAddrs = len(addrs) == 0
 	setAddrs(n, addrs, ttl)
 	n.any = anyAnswer(n)
+	return true
 }
 
 // external looks target up in the snapshot's Aliases for zv's apex.

@@ -91,7 +91,10 @@ func (s *Snapshot) lookup(qname string, qtype uint16, depth int) Answer {
 	if n.cut != nil && (n.cut != n || qtype != dns.TypeDS) {
 		return z.referral(n.cut)
 	}
-	if n.cname != nil && qtype != dns.TypeCNAME && qtype != dns.TypeANY {
+	// A chain's precomputed answer spans maxChase links from its owner:
+	// reached along another chain (depth > 0), the owner is chased as
+	// far as the links left, as Build saw it.
+	if n.cname != nil && qtype != dns.TypeCNAME && qtype != dns.TypeANY && depth == 0 {
 		if ans, ok := z.precomputed(qname, qtype); ok {
 			return ans
 		}

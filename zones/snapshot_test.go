@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,6 +172,37 @@ func TestApexAliasOfAnotherApexAlias(t *testing.T) {
 		{name: "alias loop fails", qname: "example.org.", qtype: dns.TypeA, result: ServerFailure},
 		{name: "alias loop fails on the other side", qname: "example.com.", qtype: dns.TypeA, result: ServerFailure},
 	})
+}
+
+// TestApexAliasChainAnyOrder: apex aliases that lead to each other,
+// through a wildcard CNAME, resolve the same whatever the order of the
+// zones.
+func TestApexAliasChainAnyOrder(t *testing.T) {
+	zone := func(origin, extra string) *Zone {
+		return parseZone(t, origin, strings.ReplaceAll(siteZone, "example.org.", origin)+extra, nil)
+	}
+	inputs := []ZoneInput{
+		// a.test.'s apex follows x.b.test., which b.test.'s wildcard
+		// sends to c.test.'s apex, an alias of prod.cloudapp.test.
+		{Zone: zone("a.test.", ""), Serial: 1, Slots: []Slot{{App: "a", Slot: "p", Names: []string{"a.test."}, Target: mustTarget(t, "x.b.test."), TTL: 30}}},
+		{Zone: zone("b.test.", "* CNAME c.test.\n"), Serial: 1},
+		{Zone: zone("c.test.", ""), Serial: 1, Slots: []Slot{{App: "c", Slot: "p", Names: []string{"c.test."}, Target: mustTarget(t, "prod.cloudapp.test."), TTL: 20}}},
+		{Zone: parseZone(t, "cloudapp.test.", cloudZone, nil), Serial: 1},
+	}
+	want := []string{"a.test. 20 IN A 198.51.100.10", "a.test. 20 IN A 198.51.100.11"}
+	for _, order := range [][]int{{0, 1, 2, 3}, {2, 1, 0, 3}, {3, 2, 1, 0}, {1, 0, 3, 2}} {
+		var in Input
+		for _, i := range order {
+			in.Zones = append(in.Zones, inputs[i])
+		}
+		s, err := Build(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rrStrings(s.Lookup("a.test.", dns.TypeA).Answer); !slices.Equal(got, parseRRs(t, want)) {
+			t.Errorf("zones in order %v: a.test. A got %v, want %v", order, got, want)
+		}
+	}
 }
 
 func TestAliasTargets(t *testing.T) {
