@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/store"
+	"github.com/slotdns/slotdns/zones"
 )
 
 // Mode says what a command does to the state when it works on the
@@ -25,6 +27,10 @@ const (
 	// does, then the change goes through the same pipeline as in a
 	// server.
 	Change
+	// ReadRecords reads what the database records (history, a backup)
+	// and nothing served: the zone files are not read, so that a broken
+	// one hides no history. Apps, App and the changes are refused.
+	ReadRecords
 )
 
 // Connect returns the API of the server answering on the control socket
@@ -36,7 +42,7 @@ const (
 func Connect(path string, mode Mode, logger *slog.Logger) (c api.Controller, cfg *config.Config, direct bool, err error) {
 	top, err := config.LoadTop(path)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, invalidConfig(err)
 	}
 	client, err := api.Dial(top.Control)
 	if err == nil {
@@ -46,16 +52,22 @@ func Connect(path string, mode Mode, logger *slog.Logger) (c api.Controller, cfg
 		return nil, nil, false, err
 	}
 	if cfg, err = config.Load(path); err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, invalidConfig(err)
 	}
 	local, err := OpenLocal(cfg, mode, logger)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, nil, false, fmt.Errorf("no server answers on %s, yet %s is locked by another process; if a server is starting, retry: %w", cfg.Control, cfg.DB, err)
 		}
-		return nil, nil, false, err
+		return nil, nil, false, apiError(err)
 	}
 	return local, cfg, true, nil
+}
+
+// invalidConfig gives a config that does not load as the API's error of
+// KindInvalid, its message unchanged.
+func invalidConfig(err error) error {
+	return &api.Error{Kind: api.KindInvalid, Message: err.Error()}
 }
 
 // Local is the control API on the database file, for when no server
@@ -65,34 +77,85 @@ type Local struct {
 	close func() error
 }
 
-// OpenLocal opens the database file in mode, loads the zone files and
-// opens the change pipeline on them as a start would.
+// OpenLocal opens the database file in mode and, unless mode is
+// ReadRecords, loads the zone files and opens the change pipeline on
+// them as a start would.
 func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	files, err := cfg.LoadZones()
-	if err != nil {
-		return nil, err
+	var files map[string]*zones.Zone
+	if mode != ReadRecords {
+		var err error
+		if files, err = cfg.LoadZones(); err != nil {
+			return nil, invalidConfig(err)
+		}
 	}
+	readOnly := mode != Change
 	var db store.Store
 	closeDB := func() error { return nil }
-	d, err := store.Open(cfg.DB, store.Options{ReadOnly: mode == ReadOnly, JournalLimit: cfg.JournalLimit})
+	d, err := store.Open(cfg.DB, store.Options{ReadOnly: readOnly, JournalLimit: cfg.JournalLimit})
 	switch {
-	case mode == ReadOnly && errors.Is(err, fs.ErrNotExist):
+	case readOnly && errors.Is(err, fs.ErrNotExist):
 		db = store.Empty(cfg.DB)
 	case err != nil:
 		return nil, err
 	default:
 		db, closeDB = d, d.Close
 	}
-	p, err := pipeline.Open(db, cfg, files, pipeline.Options{Logger: logger, ReadOnly: mode == ReadOnly})
-	if err != nil {
-		closeDB()
+	svc := &service{db: db, cfg: cfg, clock: clock.Real, log: logger, gates: newGateBook(), rt: offline{control: cfg.Control}}
+	if mode != ReadRecords {
+		if svc.p, err = pipeline.Open(db, cfg, files, pipeline.Options{Logger: logger, ReadOnly: readOnly}); err != nil {
+			closeDB()
+			return nil, err
+		}
+	}
+	return &Local{service: svc, close: closeDB}, nil
+}
+
+// The calls that read what is served need the pipeline, which a Local
+// opened to ReadRecords has not.
+
+func (l *Local) Apps(ctx context.Context) ([]api.AppStatus, error) {
+	if err := l.needServed("status"); err != nil {
 		return nil, err
 	}
-	svc := &service{p: p, db: db, cfg: cfg, clock: clock.Real, log: logger, gates: newGateBook(), rt: offline{control: cfg.Control}}
-	return &Local{service: svc, close: closeDB}, nil
+	return l.service.Apps(ctx)
+}
+
+func (l *Local) App(ctx context.Context, name string) (api.AppStatus, error) {
+	if err := l.needServed("status"); err != nil {
+		return api.AppStatus{}, err
+	}
+	return l.service.App(ctx, name)
+}
+
+func (l *Local) Swap(ctx context.Context, app string, req api.SwapRequest) (api.Change, error) {
+	if err := l.needServed("swap"); err != nil {
+		return api.Change{}, err
+	}
+	return l.service.Swap(ctx, app, req)
+}
+
+func (l *Local) Set(ctx context.Context, app, slot string, req api.SetRequest) (api.Change, error) {
+	if err := l.needServed("set"); err != nil {
+		return api.Change{}, err
+	}
+	return l.service.Set(ctx, app, slot, req)
+}
+
+func (l *Local) Rollback(ctx context.Context, app string, req api.RollbackRequest) (api.Change, error) {
+	if err := l.needServed("rollback"); err != nil {
+		return api.Change{}, err
+	}
+	return l.service.Rollback(ctx, app, req)
+}
+
+func (l *Local) needServed(call string) error {
+	if l.p == nil {
+		return &api.Error{Kind: api.KindInternal, Message: call + ": the database was opened for its records alone (control.ReadRecords)"}
+	}
+	return nil
 }
 
 // Warnings says what a reader of the state should know: the database
@@ -101,6 +164,9 @@ func (l *Local) Warnings() []string {
 	var out []string
 	if _, ok := l.db.(*store.DB); !ok {
 		out = append(out, fmt.Sprintf("%s does not exist yet: shown is what a first start serves", l.cfg.DB))
+	}
+	if l.p == nil {
+		return out
 	}
 	for _, o := range l.p.Orphans() {
 		out = append(out, fmt.Sprintf("%s is in %s but not in %s, and is not served; %s", o, l.cfg.DB, l.cfg.Path, o.Fix()))

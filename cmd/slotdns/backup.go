@@ -35,7 +35,7 @@ func backup(c *cli.Context) error {
 		return err
 	}
 	dest := c.Args().First()
-	return withController(c, control.ReadOnly, func(cfg *config.Config, ctl api.Controller, _ bool) error {
+	return withController(c, control.ReadRecords, func(cfg *config.Config, ctl api.Controller, _ bool) error {
 		tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".*")
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)

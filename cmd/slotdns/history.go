@@ -38,7 +38,7 @@ func history(c *cli.Context) error {
 	if c.Int("limit") < 0 {
 		return usagef("history: --limit %d: want 0 (all) or more", c.Int("limit"))
 	}
-	return withController(c, control.ReadOnly, func(_ *config.Config, ctl api.Controller, _ bool) error {
+	return withController(c, control.ReadRecords, func(_ *config.Config, ctl api.Controller, _ bool) error {
 		entries, err := ctl.History(c.Context, c.Args().First(), c.Int("limit"))
 		if err != nil {
 			return err

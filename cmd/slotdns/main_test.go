@@ -291,9 +291,37 @@ func TestDamagedDatabase(t *testing.T) {
 			t.Errorf("%v on a damaged file: exit %d\n%s%s", args, got.code, got.stdout, got.stderr)
 		}
 	}
+	got := runCLI(t, "--config", config, "status", "site", "--json")
+	var body struct{ Error, Kind string }
+	if err := json.Unmarshal([]byte(got.stdout), &body); err != nil || body.Kind != "damaged" {
+		t.Errorf("status --json on a damaged file: %q, want an error of kind damaged", got.stdout)
+	}
 	os.WriteFile(db, nil, 0o600)
 	if got := runCLI(t, "--config", config, "serve"); got.code != 1 || !strings.Contains(got.stderr, "the file is empty (0 bytes)") {
 		t.Errorf("serve on an empty file: exit %d: %s", got.code, got.stderr)
+	}
+}
+
+// TestRecordsWithABrokenZoneFile: history and backup read what the
+// database records, so a zone file that no longer parses hides neither;
+// the commands that read what is served name the file.
+func TestRecordsWithABrokenZoneFile(t *testing.T) {
+	config := site(t)
+	if got := runCLI(t, "--config", config, "swap", "site"); got.code != 0 {
+		t.Fatal(got.stderr)
+	}
+	testkit.WriteFile(t, filepath.Join(filepath.Dir(config), "example.com.zone"), testkit.ExampleZone+"www IN A not-an-address\n")
+	if got := runCLI(t, "--config", config, "history", "site"); got.code != 0 || !strings.Contains(got.stdout, "swap") {
+		t.Errorf("history: exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if got := runCLI(t, "--config", config, "backup", backup); got.code != 0 {
+		t.Errorf("backup: exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	got := runCLI(t, "--config", config, "status", "site", "--json")
+	var body struct{ Error, Kind string }
+	if err := json.Unmarshal([]byte(got.stdout), &body); err != nil || body.Kind != "invalid" || !strings.Contains(body.Error, "example.com.zone:") {
+		t.Errorf("status --json: %q, want an error of kind invalid naming the file", got.stdout)
 	}
 }
 
