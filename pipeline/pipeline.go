@@ -349,5 +349,8 @@ func (p *Pipeline) readApp(v store.View, name string) (store.App, store.Zone, er
 	if known := p.apps[name]; known.Rev != app.Rev {
 		return store.App{}, store.Zone{}, fmt.Errorf("%w: app %q was changed outside this process (revision %d, last written here at %d); restart slotdns to serve the stored state", store.ErrConflict, name, app.Rev, known.Rev)
 	}
+	if known := p.zones[zone.Origin]; known.Rev != zone.Rev {
+		return store.App{}, store.Zone{}, fmt.Errorf("%w: zone %s was changed outside this process (revision %d, last written here at %d); restart slotdns to serve the stored state", store.ErrConflict, zone.Origin, zone.Rev, known.Rev)
+	}
 	return app, zone, nil
 }

@@ -552,3 +552,44 @@ func TestForgetZoneOfAMovedApp(t *testing.T) {
 		t.Errorf("www.example.org.: got %v", got)
 	}
 }
+
+// TestChangeRefusedAfterDrift: a record changed in the database behind
+// the pipeline's back refuses the next change, which would otherwise
+// build on a state the store no longer holds.
+func TestChangeRefusedAfterDrift(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		drift func(v store.View) (*store.Batch, error)
+		want  string
+	}{
+		{"zone", func(v store.View) (*store.Batch, error) {
+			z, err := v.Zone("example.com.")
+			z.Serial += 5
+			return &store.Batch{Zones: []store.Zone{z}}, err
+		}, "zone example.com. was changed outside this process"},
+		{"app", func(v store.View) (*store.Batch, error) {
+			a, err := v.App("site")
+			a.Slots["staging"] = "blue.deploy.test."
+			return &store.Batch{Apps: []store.App{a}}, err
+		}, `app "site" was changed outside this process`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openSite(t, "")
+			var b *store.Batch
+			if err := s.db.Read(func(v store.View) (err error) { b, err = tc.drift(v); return err }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.Apply(b); err != nil {
+				t.Fatal(err)
+			}
+			before := s.db.Stats().Commits
+			if _, err := s.p.Swap("site", "staging", "production", "", Meta{}); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("swap after drift: got %v, want a conflict saying %q", err, tc.want)
+			}
+			if got := s.db.Stats().Commits - before; got != 0 {
+				t.Errorf("the refused swap committed %d times", got)
+			}
+		})
+	}
+}
