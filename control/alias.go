@@ -94,8 +94,14 @@ func (a *aliasRefresher) watch(targets []string) {
 	}
 }
 
-// wait waits for every refresh loop; the caller has ended a.ctx.
-func (a *aliasRefresher) wait() { a.wg.Wait() }
+// wait waits for every refresh loop; the caller has ended a.ctx. Taking
+// a.mu first lets a watch that started before a.ctx ended add its loops
+// before the wait begins; a later one adds none.
+func (a *aliasRefresher) wait() {
+	a.mu.Lock()
+	a.mu.Unlock()
+	a.wg.Wait()
+}
 
 // refresh resolves target until ctx ends.
 func (a *aliasRefresher) refresh(ctx context.Context, target string) {

@@ -323,3 +323,37 @@ func TestRollbackToGate(t *testing.T) {
 		t.Errorf("forced rollback --to 1: got %+v, %v", ch, err)
 	}
 }
+
+// TestShutdownDuringGate: a server stopped while a swap runs its checks
+// ends the request, waits for it, then closes the database; the swap is
+// not half made, and a restart serves what was committed.
+func TestShutdownDuringGate(t *testing.T) {
+	t.Parallel()
+	slow, entered, release := testkit.Held()
+	t.Cleanup(release)
+	port := testkit.Deployments(t, testkit.OK, slow, "")
+	st := startSite(t, gateConfig(check("before", "http", "/healthz", port, `timeout = "30s"`)), Options{})
+	swapped := make(chan error, 1)
+	go func() {
+		_, err := st.c.Swap(context.Background(), "site", api.SwapRequest{Actor: "ann"})
+		swapped <- err
+	}()
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	st.s.Shutdown(ctx) // reports the request it had to cut
+	st.s = nil
+	if err := <-swapped; err == nil {
+		t.Error("the swap cut by the shutdown reported success")
+	}
+	if strings.Contains(st.logged.String(), "panic") {
+		t.Errorf("the shutdown logged a panic:\n%s", st.logged)
+	}
+	st.start()
+	if got := st.answer("www.example.com.", dns.TypeA); got != "A 127.0.0.2" {
+		t.Errorf("www after the restart: got %q, want the production it had", got)
+	}
+	if h, err := st.c.History(context.Background(), "site", 0); err != nil || len(h) != 0 {
+		t.Errorf("history after the restart: %v, %v, want no entry", h, err)
+	}
+}

@@ -18,6 +18,8 @@ import (
 // it that takes a restart (listen addresses, secondaries, keys, apps...),
 // instead of ignoring them.
 func (s *Server) Reload(_ context.Context) (api.ReloadResult, error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	res := api.ReloadResult{Zones: []api.ZoneReload{}, NeedRestart: s.configChanges()}
 	// The files are parsed before the pipeline's lock is taken: a large
 	// zone takes seconds, and swaps go on meanwhile.

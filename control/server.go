@@ -39,6 +39,13 @@ type Server struct {
 	p     *pipeline.Pipeline
 	svc   *service
 	dns   *dnsserver.Server
+	// reloadMu runs one reload at a time, from its reading of the files
+	// to its commit, so that a reload that read older files never
+	// commits after one that read newer ones.
+	reloadMu sync.Mutex
+	// requests is held shared by every control request being handled,
+	// so that Shutdown closes the database after the last one.
+	requests sync.RWMutex
 
 	notifier     *notifier
 	aliases      *aliasRefresher
@@ -139,7 +146,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	}
 	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots}
 	s.http = &http.Server{
-		Handler:           newHandler(s.svc, logger),
+		Handler:           s.tracked(newHandler(s.svc, logger)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -230,6 +237,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.http.Close()
 		}
 		<-s.serveDone
+		// After Close, handlers may still run (their contexts ended).
+		drained := make(chan struct{})
+		go func() {
+			s.requests.Lock() // never unlocked: no request runs after this
+			close(drained)
+		}()
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			errs = append(errs, errors.New("control API: requests still running at shutdown"))
+		}
 		if err := os.Remove(s.cfg.Control); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove control socket: %w", err))
 		}
@@ -246,6 +264,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Info("Stopped")
 	})
 	return s.shutdownErr
+}
+
+// tracked runs next with s.requests held shared.
+func (s *Server) tracked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.RLock()
+		defer s.requests.RUnlock()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Run starts a server on cfg and serves until ctx ends, then shuts it down
