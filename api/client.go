@@ -181,9 +181,13 @@ func (c *Client) send(ctx context.Context, client *http.Client, method, path str
 }
 
 func (c *Client) unknownOutcome(path string, err error) error {
+	look := "look at slotdns history before you try again"
+	if path == "/v1/reload" {
+		look = "slotdns status shows the serials served; a reload is safe to run again"
+	}
 	return &Error{Kind: KindUnknownOutcome, Message: fmt.Sprintf(
-		"the server on %s received the request (%s) but gave no reply (%v): the change may or may not have been made; look at slotdns history before you try again",
-		c.socket, path, err)}
+		"the server on %s received the request (%s) but gave no reply (%v): the change may or may not have been made; %s",
+		c.socket, path, err, look)}
 }
 
 // replyError decodes an error reply.

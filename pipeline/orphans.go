@@ -57,7 +57,7 @@ func (e *OrphanError) Error() string {
 	for _, o := range e.Orphans {
 		parts = append(parts, fmt.Sprintf("%s is in the database but not in %s (%s)", o, e.Config, o.Fix()))
 	}
-	return strings.Join(parts, "; ") + "; slotdns serves nothing it would silently reseed or drop: stop the server, then rename or forget each"
+	return strings.Join(parts, "; ") + "; slotdns serves nothing it would silently reseed or drop: with the server stopped, rename or forget each"
 }
 
 func (e *OrphanError) Unwrap() error { return ErrOrphans }

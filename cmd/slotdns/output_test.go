@@ -155,3 +155,18 @@ func TestReloadCommand(t *testing.T) {
 		t.Errorf("reload --json: exit %d, %+v (%v)", got.code, out, err)
 	}
 }
+
+func TestPrintStatusConfigColumn(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	printStatus(&b, api.AppStatus{Name: "site", Stored: true, Slots: []api.SlotStatus{
+		{Slot: "production", Target: "blue.", ConfigTarget: "blue."},
+		{Slot: "staging", Target: "blue.", ConfigTarget: "green.", Differs: true},
+		{Slot: "old", Target: "red."},
+	}})
+	for _, want := range []string{"blue.   same", "blue.   differs: green.", "red.    not in config, not served"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -83,8 +83,11 @@ func printStatus(w io.Writer, app api.AppStatus) {
 	fmt.Fprintln(tw, "  SLOT\tNAMES\tTARGET\tCONFIG")
 	for _, s := range app.Slots {
 		config := "same"
-		if s.Differs {
-			config = "differs: " + orDash(s.ConfigTarget)
+		switch {
+		case s.ConfigTarget == "":
+			config = "not in config, not served"
+		case s.Differs:
+			config = "differs: " + s.ConfigTarget
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Slot, strings.Join(s.Names, " "), s.Target, config)
 	}
