@@ -11,6 +11,8 @@ import (
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/internal/clock"
+	"github.com/slotdns/slotdns/pipeline"
+	"github.com/slotdns/slotdns/probe"
 
 	"github.com/miekg/dns"
 )
@@ -35,6 +37,9 @@ type notifier struct {
 	clock   clock.Clock
 	soa     func(zone string) (*dns.SOA, bool) // the SOA served now
 	targets map[string][]*notifyTarget         // by zone
+	// ahead is told of a secondary that, having answered a NOTIFY,
+	// serves a later serial than the one sent: see checkAhead.
+	ahead func(zone, addr string, serial uint32)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -157,6 +162,7 @@ func (n *notifier) deliver(ctx context.Context, t *notifyTarget) {
 		switch {
 		case st.Acked && answer.Rcode == dns.RcodeSuccess:
 			n.log.Debug("NOTIFY answered", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "attempts", attempt)
+			n.checkAhead(ctx, t, soa.Serial)
 			return
 		case st.Acked:
 			// An error answer is an answer: repeating cannot change it.
@@ -180,6 +186,26 @@ func (n *notifier) deliver(ctx context.Context, t *notifyTarget) {
 		case <-timer.C():
 			wait = min(2*wait, n.timing.max)
 		}
+	}
+}
+
+// checkAhead asks a secondary that answered a NOTIFY of sent for the
+// serial it serves. A secondary serves a later one than ours only when
+// our database went back in time (restored from a backup, or removed to
+// start anew): it ignores our NOTIFYs then, and would go on serving the
+// answers it holds, so ahead is told. Since every secondary is notified
+// at start, a restore is caught as soon as one answers.
+func (n *notifier) checkAhead(ctx context.Context, t *notifyTarget, sent uint32) {
+	if n.ahead == nil {
+		return
+	}
+	theirs, err := probe.Serial(ctx, t.addr, t.zone, n.timing.attempt)
+	if err != nil {
+		n.log.Debug("Secondary's serial unknown after NOTIFY", "zone", t.zone, "secondary", t.addr, "err", err)
+		return
+	}
+	if pipeline.SerialLess(sent, theirs) {
+		n.ahead(t.zone, t.addr, theirs)
 	}
 }
 

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,4 +168,34 @@ func TestNotifyCoalesces(t *testing.T) {
 	if got := sec.Notifies(); len(got) != 2 || got[0].Serial != 1 || got[1].Serial != 10 {
 		t.Errorf("serials notified: got %v, want 1 then 10", sec.Notifies())
 	}
+}
+
+// TestSecondaryAheadAfterRestore: a secondary that serves a later serial
+// than ours (the database was restored from a backup) ignores our NOTIFY;
+// the server finds it so and moves its serial past the secondary's.
+func TestSecondaryAheadAfterRestore(t *testing.T) {
+	t.Parallel()
+	const ahead = 2026010150
+	sec := testkit.StartSecondary(t, ahead, map[string]string{testKey.Name: testSecret})
+	path := testkit.Site(t, secondaryConfig(t, sec.Addr))
+	testkit.WriteKeyFile(t, filepath.Join(filepath.Dir(path), "tsig.key"))
+	st := &site{t: t, path: path}
+	st.start()
+	sec.WaitNotify(t, ahead+1)
+	if got, _ := st.s.Snapshot().Serial("example.com."); got != ahead+1 {
+		t.Errorf("serial served: %d, want %d", got, ahead+1)
+	}
+	testkit.Eventually(t, "the secondary follows", func() bool {
+		app, err := st.c.App(context.Background(), "site")
+		return err == nil && len(app.Secondaries) == 1 && app.Secondaries[0].Serial == ahead+1
+	})
+	if !strings.Contains(st.logged.String(), "Secondary serves a later serial than ours") {
+		t.Errorf("no warning logged:\n%s", st.logged)
+	}
+	// The next NOTIFYs find the secondary in step: nothing more moves.
+	ch := st.swap(api.SwapRequest{})
+	if ch.Serial != ahead+2 {
+		t.Errorf("serial of the swap: %d, want %d", ch.Serial, ahead+2)
+	}
+	sec.WaitNotify(t, ahead+2)
 }

@@ -117,6 +117,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	}
 	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer})
 	s.notifier = newNotifier(cfg, s.keys, logger, opts.notify, s.clock, s.servedSOA)
+	s.notifier.ahead = s.secondaryAhead
 	sink := &serverSink{dns: s.dns, notifier: s.notifier, watch: func(*zones.Snapshot) {}}
 	// The first snapshot is published before any listener opens, so the
 	// first query already gets the stored state.
@@ -213,6 +214,19 @@ func (s *Server) Snapshot() *zones.Snapshot { return s.p.Snapshot() }
 
 // DB returns the open store, for tests that count its transactions.
 func (s *Server) DB() *store.DB { return s.db }
+
+// secondaryAhead moves the serial of zone past the one a secondary
+// serves (see notifier.checkAhead and pipeline.SerialPast).
+func (s *Server) secondaryAhead(zone, addr string, theirs uint32) {
+	serial, moved, err := s.p.SerialPast(zone, theirs)
+	switch {
+	case err != nil:
+		s.log.Error("Secondary serves a later serial than ours; moving past it failed", "zone", zone, "secondary", addr, "its_serial", theirs, "err", err)
+	case moved:
+		s.log.Warn("Secondary serves a later serial than ours: the database went back in time (a restored backup, or a new database); serving a later serial so that the secondary takes the zone again",
+			"zone", zone, "secondary", addr, "its_serial", theirs, "serial", serial)
+	}
+}
 
 // servedSOA returns the SOA the server serves for zone now.
 func (s *Server) servedSOA(zone string) (*dns.SOA, bool) {

@@ -467,3 +467,24 @@ func checkKdig(t *testing.T, s *secondary, serial uint32, target string) {
 		}
 	}
 }
+
+// TestSecondariesAfterRestore: a database restored from a backup serves
+// an older serial than NSD and Knot hold, which they would ignore. The
+// server finds them ahead at start and serves a serial past theirs, and
+// both take the restored answers.
+func TestSecondariesAfterRestore(t *testing.T) {
+	t.Parallel()
+	d := newXFRDemo(t, 0)
+	in := d.in
+	s0 := in.serial()
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	in.mustSlotdns("backup", backup)
+	in.mustSlotdns("swap", "yourwebapp")
+	d.waitAll("after the swap", s0+1, stageTarget)
+
+	d.restart(func() { copyFile(t, backup, filepath.Join(in.dir, "slotdns.db")) })
+	d.waitAll("after the restore", s0+2, prodTarget)
+	if got := in.serial(); got != s0+2 {
+		t.Errorf("slotdns serves serial %d after the restore, want %d", got, s0+2)
+	}
+}

@@ -593,3 +593,35 @@ func TestChangeRefusedAfterDrift(t *testing.T) {
 		})
 	}
 }
+
+func TestSerialPast(t *testing.T) {
+	t.Parallel()
+	s := openSite(t, "")
+	ours := s.serial("example.com.")
+	if _, moved, err := s.p.SerialPast("example.com.", ours-3); err != nil || moved {
+		t.Errorf("a secondary behind: moved %v, %v", moved, err)
+	}
+	if _, moved, err := s.p.SerialPast("example.com.", ours); err != nil || moved {
+		t.Errorf("a secondary at our serial: moved %v, %v", moved, err)
+	}
+	serial, moved, err := s.p.SerialPast("example.com.", ours+40)
+	if err != nil || !moved || serial != ours+41 || s.serial("example.com.") != ours+41 {
+		t.Fatalf("a secondary ahead at %d: got serial %d, moved %v, %v; serving %d", ours+40, serial, moved, err, s.serial("example.com."))
+	}
+	if got := s.journal("example.com.", ours); len(got) != 1 || got[0].To != ours+41 {
+		t.Errorf("journal from our old serial: %+v, want one step to %d", got, ours+41)
+	}
+	if got := s.journal("example.com.", ours+40); len(got) != 0 {
+		t.Errorf("journal from the secondary's serial: %+v, want none (it takes the zone whole)", got)
+	}
+	if _, changed := s.sink.last(); !slices.Contains(changed[len(changed)-1], "example.com.") {
+		t.Errorf("zones told of: %v, want example.com.", changed)
+	}
+	if got := s.answer("www.example.com.", dns.TypeCNAME); got != "www.example.com. 30 CNAME blue.deploy.test." {
+		t.Errorf("www after the new serial: %q", got)
+	}
+	s.reopen()
+	if got := s.serial("example.com."); got != ours+41 {
+		t.Errorf("serial after a restart: %d, want %d", got, ours+41)
+	}
+}

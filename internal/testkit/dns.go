@@ -147,7 +147,9 @@ func (s *Secondary) serve(w dns.ResponseWriter, r *dns.Msg) {
 		<-hold
 	}
 	s.mu.Lock()
-	if s.follow {
+	// As a secondary that transfers the zone, it moves only forward
+	// (RFC 1982): a NOTIFY of an older serial changes nothing.
+	if d := n.Serial - s.serial; s.follow && d != 0 && d < 1<<31 {
 		s.serial = n.Serial
 	}
 	s.mu.Unlock()
@@ -164,7 +166,8 @@ func (s *Secondary) SetSerial(serial uint32) {
 	s.serial = serial
 }
 
-// Follow sets whether an answered NOTIFY moves the serial it serves.
+// Follow sets whether an answered NOTIFY of a later serial moves the
+// serial it serves.
 func (s *Secondary) Follow(follow bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
