@@ -266,90 +266,6 @@ func TestRollbackAndRollbackTo(t *testing.T) {
 	}
 }
 
-// TestRenamedAppIsRefusedUntilRenamed is the new user's case: renaming an
-// app in the config must not silently reseed production from the config.
-func TestRenamedAppIsRefusedUntilRenamed(t *testing.T) {
-	t.Parallel()
-	s := openSite(t, "")
-	if _, err := s.p.Swap("site", "staging", "production", "", Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	s.db.Close()
-	testkit.WriteFile(t, s.path, testkit.Edit(t, testkit.SiteConfig, `name = "site"`, `name = "shop"`))
-	cfg, err := config.Load(s.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := cfg.LoadZones()
-	db, err := store.Open(cfg.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	_, err = Open(db, cfg, files, Options{})
-	var oe *OrphanError
-	if !errors.As(err, &oe) || !errors.Is(err, ErrOrphans) || !strings.Contains(err.Error(), `app "site" is in the database but not in`) || !strings.Contains(err.Error(), "slotdns rename site NEW") {
-		t.Fatalf("Open with the app renamed: got %v", err)
-	}
-	if err := Rename(db, cfg, "site", "shop"); err != nil {
-		t.Fatal(err)
-	}
-	p, err := Open(db, cfg, files, Options{})
-	if err != nil {
-		t.Fatalf("Open after the rename: %v", err)
-	}
-	if got := strings.Join(rrStrings(p.Snapshot().Lookup("www.example.com.", dns.TypeCNAME).Answer), ""); got != "www.example.com. 30 CNAME green.deploy.test." {
-		t.Errorf("www after the rename: got %q, want the swapped target kept", got)
-	}
-	var hist []store.Entry
-	db.Read(func(v store.View) error { hist, _ = v.History("shop", 0); return nil })
-	if len(hist) != 1 {
-		t.Errorf("history under the new name: got %d entries, want 1", len(hist))
-	}
-}
-
-func TestForgetAndReadOnlyOrphans(t *testing.T) {
-	t.Parallel()
-	s := openSite(t, "")
-	s.db.Close()
-	// The staging slot is removed from the config.
-	testkit.WriteFile(t, s.path, testkit.Edit(t, testkit.SiteConfig, "[app.slots.staging]\nnames  = [\"stage\"]\ntarget = \"green.deploy.test.\"\n", ""))
-	cfg, err := config.Load(s.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := cfg.LoadZones()
-	ro, err := store.Open(cfg.DB, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Open(ro, cfg, files, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatalf("read-only Open with an orphan: %v", err)
-	}
-	if o := p.Orphans(); len(o) != 1 || o[0].String() != `slot "staging" of app "site"` {
-		t.Errorf("orphans: got %v", o)
-	}
-	if got := ro.Stats().Commits; got != 0 {
-		t.Errorf("a read-only Open committed %d times", got)
-	}
-	ro.Close()
-	db, err := store.Open(cfg.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := Forget(db, cfg, "site/staging", false); err != nil {
-		t.Fatal(err)
-	}
-	if err := Forget(db, cfg, "site/production", false); !errors.Is(err, ErrInvalid) {
-		t.Errorf("forget a configured slot: got %v, want refused", err)
-	}
-	if _, err := Open(db, cfg, files, Options{}); err != nil {
-		t.Errorf("Open after forgetting the slot: %v", err)
-	}
-}
-
 // TestDependentZoneGetsNewSerial: a reload of the deployments' zone
 // changes what the site's apex alias serves, so the site's zone gets a
 // new serial and a delta too, for its secondaries.
@@ -391,11 +307,17 @@ func TestDependentZoneGetsNewSerial(t *testing.T) {
 	}
 }
 
+// openAliasSite opens the test site with a resolver (that nobody
+// answers) and alias_max_stale of 1h, and gives a good resolution of an
+// alias target outside our zones.
+func openAliasSite(t *testing.T) (*site, store.AliasRecord) {
+	cfg := testkit.Edit(t, testkit.SiteConfig, `control = "slotdns.sock"`, "control = \"slotdns.sock\"\nresolver = \"127.0.0.1:1\"\nalias_max_stale = \"1h\"")
+	return openSite(t, cfg), store.AliasRecord{Target: "app.example.net.", Addrs: []string{"203.0.113.1"}, TTL: 60, Resolved: epoch}
+}
+
 func TestAliasOutsideOurZones(t *testing.T) {
 	t.Parallel()
-	cfg := testkit.Edit(t, testkit.SiteConfig, `control = "slotdns.sock"`, "control = \"slotdns.sock\"\nresolver = \"127.0.0.1:1\"\nalias_max_stale = \"1h\"")
-	s := openSite(t, cfg)
-	rec := store.AliasRecord{Target: "app.example.net.", Addrs: []string{"203.0.113.1"}, TTL: 60, Resolved: epoch}
+	s, rec := openAliasSite(t)
 	if _, err := s.p.Set("site", "production", "app.example.net.", "", Meta{}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("set with unknown addresses: got %v, want refused", err)
 	}
@@ -449,110 +371,6 @@ func TestDrainCountsInDirectMode(t *testing.T) {
 	}
 }
 
-// serial is the serial zone serves now.
-func (s *site) serial(zone string) uint32 {
-	s.t.Helper()
-	soa := s.p.Snapshot().Lookup(zone, dns.TypeSOA).Answer
-	if len(soa) != 1 {
-		s.t.Fatalf("no SOA for %s", zone)
-	}
-	return soa[0].(*dns.SOA).Serial
-}
-
-// TestRestartServingOtherwiseMovesSerial: a zone whose own file and
-// slots did not change while nothing served it may still answer
-// otherwise at start (its apex alias leads into a zone whose file
-// changed, or to an alias resolution that expired). It gets a new
-// serial, or its secondaries would keep the old answers at the same one.
-func TestRestartServingOtherwiseMovesSerial(t *testing.T) {
-	t.Parallel()
-	s := openSite(t, "")
-	site, deploy := s.serial("example.com."), s.serial("deploy.test.")
-	s.reopen()
-	if s.serial("example.com.") != site || s.serial("deploy.test.") != deploy {
-		t.Fatal("a restart with nothing changed moved a serial")
-	}
-	// The deployments' file changes (serial and all) while nothing serves.
-	file := filepath.Join(filepath.Dir(s.path), "deploy.test.zone")
-	testkit.WriteFile(t, file, strings.Replace(testkit.DeployZone, "blue   IN A   198.51.100.10", "blue   IN A   198.51.100.99", 1))
-	s.reopen()
-	if got := s.answer("example.com.", dns.TypeA); got != "example.com. 30 A 198.51.100.99" {
-		t.Fatalf("apex after the restart: got %q", got)
-	}
-	if got := s.serial("example.com."); !SerialLess(site, got) {
-		t.Errorf("the site's serial after its apex moved: got %d, want past %d", got, site)
-	}
-	if got := s.journal("example.com.", site); len(got) != 0 {
-		t.Errorf("journal from the old serial: got %+v, want it cut (secondaries take the zone whole)", got)
-	}
-	moved := s.serial("example.com.")
-	s.reopen()
-	if got := s.serial("example.com."); got != moved {
-		t.Errorf("a second restart moved the serial again: %d, then %d", moved, got)
-	}
-}
-
-func TestRestartAfterAliasExpiredMovesSerial(t *testing.T) {
-	t.Parallel()
-	cfg := testkit.Edit(t, testkit.SiteConfig, `control = "slotdns.sock"`, "control = \"slotdns.sock\"\nresolver = \"127.0.0.1:1\"\nalias_max_stale = \"1h\"")
-	s := openSite(t, cfg)
-	rec := store.AliasRecord{Target: "app.example.net.", Addrs: []string{"203.0.113.1"}, TTL: 60, Resolved: epoch}
-	if _, err := s.p.Set("site", "production", "app.example.net.", "", Meta{Alias: &rec}); err != nil {
-		t.Fatal(err)
-	}
-	served := s.serial("example.com.")
-	s.clock.Advance(2 * time.Hour) // stopped past alias_max_stale
-	s.reopen()
-	if got := s.p.Snapshot().Lookup("example.com.", dns.TypeA).Result; got != zones.ServerFailure {
-		t.Errorf("apex past alias_max_stale: got %v, want ServerFailure", got)
-	}
-	if got := s.serial("example.com."); !SerialLess(served, got) {
-		t.Errorf("serial after the apex lost its addresses: got %d, want past %d", got, served)
-	}
-}
-
-// TestForgetZoneOfAMovedApp: an app the config moved to another zone
-// does not hold back forgetting the zone it was in.
-func TestForgetZoneOfAMovedApp(t *testing.T) {
-	t.Parallel()
-	s := openSite(t, "")
-	s.db.Close()
-	dir := filepath.Dir(s.path)
-	testkit.WriteFile(t, filepath.Join(dir, "example.org.zone"), strings.Replace(testkit.ExampleZone, "example.com.", "example.org.", 1))
-	moved := strings.ReplaceAll(testkit.SiteConfig, "example.com.", "example.org.")
-	testkit.WriteFile(t, s.path, moved)
-	cfg, err := config.Load(s.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := cfg.LoadZones()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(cfg.DB, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var orphans *OrphanError
-	if _, err := Open(db, cfg, files, Options{}); !errors.As(err, &orphans) || len(orphans.Orphans) != 1 || !strings.Contains(orphans.Orphans[0].String(), "example.com.") {
-		t.Fatalf("Open with the old zone stored: got %v, want it named as an orphan", err)
-	}
-	if err := Forget(db, cfg, "example.com.", true); err != nil {
-		t.Fatalf("forget --zone of the app's old zone: %v", err)
-	}
-	p, err := Open(db, cfg, files, Options{})
-	if err != nil {
-		t.Fatalf("Open after forgetting the zone: %v", err)
-	}
-	if app, _ := p.App("site"); app.Zone != "example.org." || app.Slots["production"] != "blue.deploy.test." {
-		t.Errorf("the moved app: got %+v, want it in example.org. with its targets", app)
-	}
-	if got := p.Snapshot().Lookup("www.example.org.", dns.TypeCNAME).Answer; len(got) != 1 {
-		t.Errorf("www.example.org.: got %v", got)
-	}
-}
-
 // TestChangeRefusedAfterDrift: a record changed in the database behind
 // the pipeline's back refuses the next change, which would otherwise
 // build on a state the store no longer holds.
@@ -591,37 +409,5 @@ func TestChangeRefusedAfterDrift(t *testing.T) {
 				t.Errorf("the refused swap committed %d times", got)
 			}
 		})
-	}
-}
-
-func TestSerialPast(t *testing.T) {
-	t.Parallel()
-	s := openSite(t, "")
-	ours := s.serial("example.com.")
-	if _, moved, err := s.p.SerialPast("example.com.", ours-3); err != nil || moved {
-		t.Errorf("a secondary behind: moved %v, %v", moved, err)
-	}
-	if _, moved, err := s.p.SerialPast("example.com.", ours); err != nil || moved {
-		t.Errorf("a secondary at our serial: moved %v, %v", moved, err)
-	}
-	serial, moved, err := s.p.SerialPast("example.com.", ours+40)
-	if err != nil || !moved || serial != ours+41 || s.serial("example.com.") != ours+41 {
-		t.Fatalf("a secondary ahead at %d: got serial %d, moved %v, %v; serving %d", ours+40, serial, moved, err, s.serial("example.com."))
-	}
-	if got := s.journal("example.com.", ours); len(got) != 1 || got[0].To != ours+41 {
-		t.Errorf("journal from our old serial: %+v, want one step to %d", got, ours+41)
-	}
-	if got := s.journal("example.com.", ours+40); len(got) != 0 {
-		t.Errorf("journal from the secondary's serial: %+v, want none (it takes the zone whole)", got)
-	}
-	if _, changed := s.sink.last(); !slices.Contains(changed[len(changed)-1], "example.com.") {
-		t.Errorf("zones told of: %v, want example.com.", changed)
-	}
-	if got := s.answer("www.example.com.", dns.TypeCNAME); got != "www.example.com. 30 CNAME blue.deploy.test." {
-		t.Errorf("www after the new serial: %q", got)
-	}
-	s.reopen()
-	if got := s.serial("example.com."); got != ours+41 {
-		t.Errorf("serial after a restart: %d, want %d", got, ours+41)
 	}
 }
