@@ -325,8 +325,9 @@ func TestRollbackToGate(t *testing.T) {
 }
 
 // TestShutdownDuringGate: a server stopped while a swap runs its checks
-// ends the request, waits for it, then closes the database; the swap is
-// not half made, and a restart serves what was committed.
+// ends the request with an error; the swap is not half made, and a
+// restart serves what was committed (TestShutdownWaitsForRequests shows
+// the order of the shutdown).
 func TestShutdownDuringGate(t *testing.T) {
 	t.Parallel()
 	slow, entered, release := testkit.Held()

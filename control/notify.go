@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/pipeline"
-	"github.com/slotdns/slotdns/probe"
 
 	"github.com/miekg/dns"
 )
@@ -49,6 +49,9 @@ type notifyTarget struct {
 	zone, addr string
 	key        config.Key    // Name "" when unsigned
 	wake       chan struct{} // capacity 1: a pending wake-up is never lost nor doubled
+	// checked is set once the secondary's serial was compared with ours
+	// (see checkAhead); only the target's sender touches it.
+	checked bool
 
 	mu   sync.Mutex
 	last *api.NotifyStatus
@@ -190,23 +193,72 @@ func (n *notifier) deliver(ctx context.Context, t *notifyTarget) {
 }
 
 // checkAhead asks a secondary that answered a NOTIFY of sent for the
-// serial it serves. A secondary serves a later one than ours only when
-// our database went back in time (restored from a backup, or removed to
-// start anew): it ignores our NOTIFYs then, and would go on serving the
-// answers it holds, so ahead is told. Since every secondary is notified
-// at start, a restore is caught as soon as one answers.
+// serial it serves, once per process. A secondary serves a later one than
+// ours only when our database went back in time (restored from a backup,
+// or removed to start anew): it ignores our NOTIFYs then, and would go on
+// serving the answers it holds, so ahead is told. Every secondary is
+// notified at start, so a restore is caught as soon as one answers.
+//
+// Once per process, so that a secondary that also follows another
+// primary, or rewrites serials as it signs, moves ours at most once per
+// start. The question goes over TCP, signed with the secondary's key when
+// it has one, and a secondary further ahead than maxResyncStep is not
+// followed: a forged or mistaken answer must not push the serial so far
+// that the secondaries behind it see ours as older. A secondary at the
+// very serial we serve is taken to hold what we serve: the serials alone
+// cannot tell otherwise.
 func (n *notifier) checkAhead(ctx context.Context, t *notifyTarget, sent uint32) {
-	if n.ahead == nil {
+	if n.ahead == nil || t.checked {
 		return
 	}
-	theirs, err := probe.Serial(ctx, t.addr, t.zone, n.timing.attempt)
+	theirs, err := n.askSerial(ctx, t)
 	if err != nil {
 		n.log.Debug("Secondary's serial unknown after NOTIFY", "zone", t.zone, "secondary", t.addr, "err", err)
 		return
 	}
-	if pipeline.SerialLess(sent, theirs) {
+	t.checked = true
+	switch {
+	case !pipeline.SerialLess(sent, theirs):
+	case theirs-sent > maxResyncStep:
+		n.log.Warn("Secondary serves a serial far ahead of ours; not following it (check that it is our secondary and that nothing rewrites its serials)",
+			"zone", t.zone, "secondary", t.addr, "its_serial", theirs, "serial", sent)
+	default:
 		n.ahead(t.zone, t.addr, theirs)
 	}
+}
+
+// maxResyncStep bounds how far ahead of ours a secondary's serial is
+// followed: far more changes than are made between a backup and its
+// restore, far less than the 2^31 that RFC 1982 can order.
+const maxResyncStep = 1 << 24
+
+// askSerial asks the secondary for the SOA serial of its zone over TCP,
+// signed with its key when it has one (the answer's signature is then
+// checked).
+func (n *notifier) askSerial(ctx context.Context, t *notifyTarget) (uint32, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(t.zone, dns.TypeSOA)
+	c := &dns.Client{Net: "tcp", Timeout: n.timing.attempt}
+	if t.key.Name != "" {
+		c.TsigSecret = map[string]string{t.key.Name: t.key.Secret}
+		m.SetTsig(t.key.Name, t.key.Algorithm, 300, time.Now().Unix())
+	}
+	r, _, err := c.ExchangeContext(ctx, m, t.addr)
+	if err != nil {
+		return 0, fmt.Errorf("ask %s for the SOA of %s: %w", t.addr, t.zone, err)
+	}
+	if t.key.Name != "" && r.IsTsig() == nil {
+		return 0, fmt.Errorf("ask %s for the SOA of %s: the answer is not signed", t.addr, t.zone)
+	}
+	if r.Rcode != dns.RcodeSuccess {
+		return 0, fmt.Errorf("ask %s for the SOA of %s: %s", t.addr, t.zone, dns.RcodeToString[r.Rcode])
+	}
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, t.zone) {
+			return soa.Serial, nil
+		}
+	}
+	return 0, fmt.Errorf("ask %s for the SOA of %s: no SOA in the answer", t.addr, t.zone)
 }
 
 // delivered reports whether the secondary already acknowledged the serial

@@ -192,10 +192,39 @@ func TestSecondaryAheadAfterRestore(t *testing.T) {
 	if !strings.Contains(st.logged.String(), "Secondary serves a later serial than ours") {
 		t.Errorf("no warning logged:\n%s", st.logged)
 	}
-	// The next NOTIFYs find the secondary in step: nothing more moves.
+	// The secondary is asked once per process: one that goes ahead again
+	// (it follows another primary, or rewrites serials) moves ours no more.
+	sec.Follow(false)
+	sec.SetSerial(ahead + 100)
 	ch := st.swap(api.SwapRequest{})
 	if ch.Serial != ahead+2 {
 		t.Errorf("serial of the swap: %d, want %d", ch.Serial, ahead+2)
 	}
 	sec.WaitNotify(t, ahead+2)
+	testkit.Eventually(t, "the NOTIFY answered", func() bool {
+		app, err := st.c.App(context.Background(), "site")
+		return err == nil && app.Secondaries[0].LastNotify != nil && app.Secondaries[0].LastNotify.Serial == ahead+2 && app.Secondaries[0].LastNotify.Acked
+	})
+	if got, _ := st.s.Snapshot().Serial("example.com."); got != ahead+2 {
+		t.Errorf("serial after a second NOTIFY to a secondary ahead: %d, want %d (unmoved)", got, ahead+2)
+	}
+}
+
+// TestSecondaryFarAheadIsNotFollowed: a serial further ahead than a
+// restore explains (a forged answer, a secondary that is not ours) is
+// logged, not followed.
+func TestSecondaryFarAheadIsNotFollowed(t *testing.T) {
+	t.Parallel()
+	const far = 2026010101 + maxResyncStep + 1
+	sec := testkit.StartSecondary(t, far, map[string]string{testKey.Name: testSecret})
+	path := testkit.Site(t, secondaryConfig(t, sec.Addr))
+	testkit.WriteKeyFile(t, filepath.Join(filepath.Dir(path), "tsig.key"))
+	st := &site{t: t, path: path}
+	st.start()
+	testkit.Eventually(t, "the warning", func() bool {
+		return strings.Contains(st.logged.String(), "Secondary serves a serial far ahead of ours; not following it")
+	})
+	if got, _ := st.s.Snapshot().Serial("example.com."); got != 2026010101 {
+		t.Errorf("serial: %d, want 2026010101 (unmoved)", got)
+	}
 }

@@ -251,17 +251,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.http.Close()
 		}
 		<-s.serveDone
-		// After Close, handlers may still run (their contexts ended).
+		// A handler may outlive Shutdown's deadline and Close (its
+		// context has ended): wait for it before the store closes.
 		drained := make(chan struct{})
 		go func() {
 			s.requests.Lock() // never unlocked: no request runs after this
 			close(drained)
 		}()
+		timer := time.NewTimer(requestDrain) // real time, whatever the clock of the changes
 		select {
 		case <-drained:
-		case <-ctx.Done():
-			errs = append(errs, errors.New("control API: requests still running at shutdown"))
+		case <-timer.C:
+			errs = append(errs, fmt.Errorf("control API: requests still running %s after shutdown; closing the database under them", requestDrain))
 		}
+		timer.Stop()
 		if err := os.Remove(s.cfg.Control); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove control socket: %w", err))
 		}
@@ -279,6 +282,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	})
 	return s.shutdownErr
 }
+
+// requestDrain is how long Shutdown waits for the control requests still
+// running once the API is closed: their contexts have ended, so they
+// return about at once.
+const requestDrain = 5 * time.Second
 
 // tracked runs next with s.requests held shared.
 func (s *Server) tracked(next http.Handler) http.Handler {

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/internal/testkit"
+	"github.com/slotdns/slotdns/store"
 
 	"github.com/miekg/dns"
 )
@@ -218,4 +220,32 @@ func TestAPIRefusesControlCharacters(t *testing.T) {
 	if hist, _ := st.c.History(context.Background(), "site", 0); len(hist) != 0 {
 		t.Errorf("refused swaps left history: %+v", hist)
 	}
+}
+
+// TestShutdownWaitsForRequests: the store closes only after the last
+// control request has returned, however late.
+func TestShutdownWaitsForRequests(t *testing.T) {
+	t.Parallel()
+	st := startSite(t, "", Options{})
+	st.s.requests.RLock() // a request still running
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- st.s.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond) // let Shutdown reach its wait
+	select {
+	case err := <-stopped:
+		t.Fatalf("Shutdown returned under a running request: %v", err)
+	default:
+	}
+	if err := st.s.db.Read(func(store.View) error { return nil }); err != nil {
+		t.Errorf("the store during a running request: %v, want still open", err)
+	}
+	st.s.requests.RUnlock()
+	if err := <-stopped; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	st.s = nil
 }

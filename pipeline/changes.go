@@ -131,7 +131,7 @@ func (p *Pipeline) changeApp(name, kind string, meta Meta, rule func(store.View,
 	next.Slots, next.Version, next.Updated = slots, app.Version+1, s.at
 	s.conds = append(s.conds, store.Cond{Key: store.AppKey(name), Rev: app.Rev}, store.Cond{Key: store.ZoneKey(zone.Origin), Rev: zone.Rev})
 	s.apps[name] = next
-	zone.Serial = NextSerial(zone.Serial, 0)
+	zone.Serial = NextSerial(zone.Serial)
 	s.zones[zone.Origin] = zone
 	s.entries = []store.Entry{{App: name, Entry: api.Entry{
 		Seq: last + 1, Time: s.at, Kind: kind, Actor: meta.Actor, Reason: meta.Reason,

@@ -215,7 +215,7 @@ func (p *Pipeline) seedServed(snap *zones.Snapshot, storedZones map[string]store
 		}
 		stored, isStored := storedZones[zc.Origin]
 		if isStored && stored.Served != "" && zs.Serial == stored.Serial {
-			zs.Serial = NextSerial(zs.Serial, 0)
+			zs.Serial = NextSerial(zs.Serial)
 			b.DropJournals = append(b.DropJournals, zc.Origin)
 			p.log.Info("Zone answers otherwise than when it was last served (an apex alias's addresses); serving a new serial, secondaries take it whole",
 				"zone", zc.Origin, "serial", zs.Serial, "previous_serial", stored.Serial)

@@ -175,7 +175,7 @@ func (p *Pipeline) commit(s *step) (*outcome, error) {
 		}
 		zs := p.zones[origin]
 		s.conds = append(s.conds, store.Cond{Key: store.ZoneKey(origin), Rev: zs.Rev})
-		zs.Serial = NextSerial(zs.Serial, 0)
+		zs.Serial = NextSerial(zs.Serial)
 		s.zones[origin] = zs
 		bumped = true
 	}

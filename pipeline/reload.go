@@ -62,7 +62,7 @@ func (p *Pipeline) Reload(files map[string]*zones.Zone) ([]ZoneReload, error) {
 		if digest == zs.Digest {
 			continue
 		}
-		zs.Serial, zs.Digest = NextSerial(zs.Serial, file.SOA.Serial), digest
+		zs.Serial, zs.Digest = NextSerialAtLeast(zs.Serial, file.SOA.Serial), digest
 		// A file the zones refuse is reported on its own; the others go on.
 		one := newStep(s.at)
 		one.zones[origin], one.files[origin] = zs, file

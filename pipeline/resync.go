@@ -27,7 +27,10 @@ func (p *Pipeline) SerialPast(origin string, seen uint32) (serial uint32, moved 
 	}
 	s := newStep(p.now())
 	s.conds = []store.Cond{{Key: store.ZoneKey(origin), Rev: zs.Rev}}
-	zs.Serial = NextSerial(zs.Serial, seen+1)
+	zs.Serial = NextSerialAtLeast(zs.Serial, seen+1)
+	if !SerialLess(seen, zs.Serial) {
+		return 0, false, fmt.Errorf("%w: zone %s: serial %d is too far ahead of ours to move past in one step (RFC 1982)", store.ErrConflict, origin, seen)
+	}
 	s.zones[origin] = zs
 	if _, err := p.commit(s); err != nil {
 		return 0, false, err

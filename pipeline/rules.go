@@ -128,11 +128,15 @@ func overlay(slots, from map[string]string) map[string]string {
 	return next
 }
 
-// NextSerial is the serial after a change of a zone at serial: serial+1
-// (wrapping as RFC 1982 allows), or atLeast when that is later. A step
-// never reaches 2^31, where RFC 1982 leaves the order undefined: a
-// secondary must see the new serial as greater.
-func NextSerial(serial, atLeast uint32) uint32 {
+// NextSerial is the serial after a change of a zone at serial: serial+1,
+// wrapping as RFC 1982 allows.
+func NextSerial(serial uint32) uint32 { return serial + 1 }
+
+// NextSerialAtLeast is NextSerial, or atLeast (a zone file's serial, a
+// secondary's) when that is later (RFC 1982). A step never reaches 2^31,
+// where RFC 1982 leaves the order undefined: a secondary must see the
+// new serial as greater.
+func NextSerialAtLeast(serial, atLeast uint32) uint32 {
 	next := serial + 1
 	if SerialLess(next, atLeast) {
 		next = atLeast
@@ -173,7 +177,7 @@ func SeedZone(stored *store.Zone, origin string, fileSerial uint32, digest strin
 	next = *stored
 	next.JournalCut = false
 	if stored.Digest != digest {
-		next.Serial = NextSerial(stored.Serial, fileSerial)
+		next.Serial = NextSerialAtLeast(stored.Serial, fileSerial)
 	} else if SerialLess(stored.Serial, fileSerial) {
 		next.Serial = fileSerial
 	}

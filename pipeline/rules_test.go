@@ -113,8 +113,14 @@ func TestSerials(t *testing.T) {
 		{1, 0, 2}, {1, 10, 10}, {10, 5, 11}, {0xFFFFFFFF, 0, 0}, {0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF}, {5, 0xFFFFFFF0, 6},
 		{0, 1 << 31, 1<<31 - 1}, // a step of 2^31 is no order: one less
 	} {
-		if got := NextSerial(tc.serial, tc.atLeast); got != tc.want {
-			t.Errorf("NextSerial(%d, %d): got %d, want %d", tc.serial, tc.atLeast, got, tc.want)
+		if got := NextSerialAtLeast(tc.serial, tc.atLeast); got != tc.want {
+			t.Errorf("NextSerialAtLeast(%d, %d): got %d, want %d", tc.serial, tc.atLeast, got, tc.want)
+		}
+	}
+	// Past 2^31 a change steps by one, as anywhere else.
+	for _, serial := range []uint32{1<<31 + 1, 0xFFFFFFFE, 0xFFFFFFFF} {
+		if got := NextSerial(serial); got != serial+1 {
+			t.Errorf("NextSerial(%d): got %d, want %d", serial, got, serial+1)
 		}
 	}
 	if !SerialLess(0xFFFFFFFF, 0) || SerialLess(0, 0xFFFFFFFF) || SerialLess(1, 1<<31+1) || SerialLess(1<<31+1, 1) {

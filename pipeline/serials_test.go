@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slotdns/slotdns/internal/testkit"
+	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
 
 	"github.com/miekg/dns"
@@ -98,6 +100,9 @@ func TestSerialPast(t *testing.T) {
 	}
 	if got := s.answer("www.example.com.", dns.TypeCNAME); got != "www.example.com. 30 CNAME blue.deploy.test." {
 		t.Errorf("www after the new serial: %q", got)
+	}
+	if _, _, err := s.p.SerialPast("example.com.", ours+41+maxSerialStep); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a serial 2^31-1 ahead: got %v, want refused", err)
 	}
 	s.reopen()
 	if got := s.serial("example.com."); got != ours+41 {

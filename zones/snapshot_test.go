@@ -471,3 +471,32 @@ func TestBuildWhileLookingUp(t *testing.T) {
 	runLookups(t, first, []lookupCase{{name: "first snapshot unchanged", qname: "stage.example.org.", qtype: dns.TypeA, result: Success,
 		answer: []string{"stage.example.org. 30 IN A 192.0.2.9"}}})
 }
+
+// TestLongChainAcrossZonesAnyOrder: a CNAME chain that enters another of
+// our zones and runs on past maxChase links is cut at the same place
+// whatever the order of the zones: a chain reached along another is
+// chased with the links left, never from its owner's precomputed answer.
+func TestLongChainAcrossZonesAnyOrder(t *testing.T) {
+	var chain strings.Builder
+	for i := range maxChase + 4 {
+		fmt.Fprintf(&chain, "c%d CNAME c%d\n", i, i+1)
+	}
+	fmt.Fprintf(&chain, "c%d A 198.51.100.7\n", maxChase+4)
+	a := parseZone(t, "a.test.", strings.ReplaceAll(siteZone, "example.org.", "a.test.")+"x CNAME c0.b.test.\n", nil)
+	b := parseZone(t, "b.test.", strings.ReplaceAll(siteZone, "example.org.", "b.test.")+chain.String(), nil)
+	var answers [][]string
+	for _, order := range [][]*Zone{{a, b}, {b, a}} {
+		s, err := Build(Input{Zones: []ZoneInput{{Zone: order[0], Serial: 1}, {Zone: order[1], Serial: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.Lookup("x.a.test.", dns.TypeA).Answer
+		if len(got) > maxChase+1 {
+			t.Errorf("x.a.test. A: %d records, want the chain cut at %d links", len(got), maxChase+1)
+		}
+		answers = append(answers, rrStrings(got))
+	}
+	if !slices.Equal(answers[0], answers[1]) {
+		t.Errorf("the answer depends on the order of the zones:\n%v\n%v", answers[0], answers[1])
+	}
+}

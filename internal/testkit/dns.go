@@ -122,6 +122,9 @@ func (s *Secondary) serve(w dns.ResponseWriter, r *dns.Msg) {
 		m.Answer = []dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60},
 			Ns: "ns1.example.com.", Mbox: "hostmaster.example.com.", Serial: s.serial}}
 		s.mu.Unlock()
+		if tsig := r.IsTsig(); tsig != nil && w.TsigStatus() == nil {
+			m.SetTsig(tsig.Hdr.Name, tsig.Algorithm, 300, time.Now().Unix())
+		}
 		w.WriteMsg(m)
 		return
 	}
