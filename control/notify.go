@@ -238,12 +238,7 @@ const maxResyncStep = 1 << 24
 func (n *notifier) askSerial(ctx context.Context, t *notifyTarget) (uint32, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(t.zone, dns.TypeSOA)
-	c := &dns.Client{Net: "tcp", Timeout: n.timing.attempt}
-	if t.key.Name != "" {
-		c.TsigSecret = map[string]string{t.key.Name: t.key.Secret}
-		m.SetTsig(t.key.Name, t.key.Algorithm, 300, time.Now().Unix())
-	}
-	r, _, err := c.ExchangeContext(ctx, m, t.addr)
+	r, err := n.exchange(ctx, t, "tcp", m)
 	if err != nil {
 		return 0, fmt.Errorf("ask %s for the SOA of %s: %w", t.addr, t.zone, err)
 	}
@@ -282,12 +277,7 @@ func (n *notifier) send(ctx context.Context, t *notifyTarget, soa *dns.SOA) (*dn
 	m.SetNotify(t.zone)
 	m.Authoritative = true
 	m.Answer = []dns.RR{soa}
-	c := &dns.Client{Net: "udp", Timeout: n.timing.attempt}
-	if t.key.Name != "" {
-		c.TsigSecret = map[string]string{t.key.Name: t.key.Secret}
-		m.SetTsig(t.key.Name, t.key.Algorithm, 300, time.Now().Unix())
-	}
-	r, _, err := c.ExchangeContext(ctx, m, t.addr)
+	r, err := n.exchange(ctx, t, "udp", m)
 	if err != nil {
 		return nil, fmt.Errorf("notify %s: %w", t.addr, err)
 	}
@@ -295,4 +285,16 @@ func (n *notifier) send(ctx context.Context, t *notifyTarget, soa *dns.SOA) (*dn
 		return nil, fmt.Errorf("notify %s: %w", t.addr, errNotNotify)
 	}
 	return r, nil
+}
+
+// exchange sends m to the secondary over network, signed with its key
+// when it has one; the answer's signature is then checked.
+func (n *notifier) exchange(ctx context.Context, t *notifyTarget, network string, m *dns.Msg) (*dns.Msg, error) {
+	c := &dns.Client{Net: network, Timeout: n.timing.attempt}
+	if t.key.Name != "" {
+		c.TsigSecret = map[string]string{t.key.Name: t.key.Secret}
+		m.SetTsig(t.key.Name, t.key.Algorithm, 300, time.Now().Unix())
+	}
+	r, _, err := c.ExchangeContext(ctx, m, t.addr)
+	return r, err
 }
