@@ -12,7 +12,7 @@ import (
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/internal/clock"
-	"github.com/slotdns/slotdns/pipeline"
+	"github.com/slotdns/slotdns/internal/serial"
 
 	"github.com/miekg/dns"
 )
@@ -218,7 +218,7 @@ func (n *notifier) checkAhead(ctx context.Context, t *notifyTarget, sent uint32)
 	}
 	t.checked = true
 	switch {
-	case !pipeline.SerialLess(sent, theirs):
+	case !serial.Less(sent, theirs):
 	case theirs-sent > maxResyncStep:
 		n.log.Warn("Secondary serves a serial far ahead of ours; not following it (check that it is our secondary and that nothing rewrites its serials)",
 			"zone", t.zone, "secondary", t.addr, "its_serial", theirs, "serial", sent)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/serial"
 )
 
 // Zone transfers (AXFR, RFC 5936; IXFR, RFC 1995) and TSIG-signed queries
@@ -169,7 +170,7 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 			// RFC 1995 section 3: the query carries the client's SOA.
 			return signReply(st.packReply(&m, dns.RcodeFormatError, nil, out), sg)
 		}
-		if !serialOlder(clientSOA.Serial, soa.Serial) || oneMessage {
+		if !serial.Less(clientSOA.Serial, soa.Serial) || oneMessage {
 			// Up to date, or over UDP: our SOA alone (RFC 1995 section 4).
 			return signReply(st.packReply(&m, dns.RcodeSuccess, []dns.RR{soa}, out), sg)
 		}
@@ -221,12 +222,6 @@ func plainEDNS(m *dns.Msg) bool {
 		}
 	}
 	return n <= 1
-}
-
-// serialOlder reports whether serial a is before b (RFC 1982); serials
-// exactly half the space apart are not ordered, and not older.
-func serialOlder(a, b uint32) bool {
-	return a != b && int32(b-a) > 0
 }
 
 // chain returns the deltas that lead from serial from to serial to, each

@@ -444,27 +444,6 @@ func TestIXFRWithoutSOA(t *testing.T) {
 	}
 }
 
-func TestSerialOlder(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b uint32
-		want bool
-	}{
-		{1, 2, true},
-		{2, 1, false},
-		{7, 7, false},
-		{0xFFFFFFF0, 7, true}, // across the wrap (RFC 1982)
-		{7, 0xFFFFFFF0, false},
-		{7, 7 + 1<<31, false}, // half the space apart: not ordered
-		{7 + 1<<31, 7, false},
-	}
-	for _, tc := range tests {
-		if got := serialOlder(tc.a, tc.b); got != tc.want {
-			t.Errorf("serialOlder(%d, %d): got %v, want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 // TestTransferThenQueryOnOneConnection checks that a query pipelined
 // behind a transfer is answered after the transfer's last message.
 func TestTransferThenQueryOnOneConnection(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // TestApexAliasThroughResolver: when the deployments' zone is not slotdns's
@@ -22,7 +23,7 @@ func TestApexAliasThroughResolver(t *testing.T) {
 	cloud := newDemo(t, nil)
 	zoneTTL := regexp.MustCompile(`(?m)^\$TTL\s+\d+`)
 	zoneFile := filepath.Join(cloud.dir, "zones", "cloudapp.test.zone")
-	writeFile(t, zoneFile, zoneTTL.ReplaceAllString(readFile(t, zoneFile), "$$TTL 1")) // refreshed every second
+	testkit.WriteFile(t, zoneFile, zoneTTL.ReplaceAllString(testkit.ReadFile(t, zoneFile), "$$TTL 1")) // refreshed every second
 	cloud.start()
 
 	ownZone := regexp.MustCompile(`(?s)# The deployments' hostnames.*?file\s*=\s*"zones/cloudapp.test.zone"\n`)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // TestDemo walks the demo as a user does: dig the names, swap, swap back,
@@ -246,7 +247,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := newDemo(t, nil)
 			path := filepath.Join(in.dir, tt.file)
-			writeFile(t, path, tt.edit(readFile(t, path)))
+			testkit.WriteFile(t, path, tt.edit(testkit.ReadFile(t, path)))
 			r := in.slotdns("check")
 			if r.code != 1 || !strings.Contains(r.stdout+r.stderr, tt.where) {
 				t.Errorf("check: got exit %d, want 1 and a message naming %s\n%v", r.code, tt.where, r)
@@ -261,7 +262,7 @@ func TestCheck(t *testing.T) {
 
 func lineCount(t *testing.T, path string) int {
 	t.Helper()
-	return strings.Count(readFile(t, path), "\n")
+	return strings.Count(testkit.ReadFile(t, path), "\n")
 }
 
 // checkSlotAnswer: name answers a CNAME to target with the slot TTL, AA set.

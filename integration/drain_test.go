@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // withShortTTLs sets the slot TTL to ttl and makes cloudapp.test. (the
@@ -12,10 +14,10 @@ import (
 // answers, with ttl too, so that ttl is the longest TTL served.
 func withShortTTLs(in *instance, ttl string) {
 	path := in.dir + "/zones/cloudapp.test.zone"
-	zone := readFile(in.t, path)
+	zone := testkit.ReadFile(in.t, path)
 	zone = strings.Replace(zone, "$TTL 60", "$TTL "+ttl, 1)
 	zone = strings.Replace(zone, "1209600 60 )", "1209600 "+ttl+" )", 1)
-	writeFile(in.t, path, zone)
+	testkit.WriteFile(in.t, path, zone)
 }
 
 type drainedChange struct {
@@ -84,7 +86,7 @@ func TestDrainTTLLoweredBeforeSwap(t *testing.T) {
 	in.stop()
 	in.writeConfig(withTTL(2)(in.readConfig()))
 	path := in.dir + "/zones/cloudapp.test.zone"
-	writeFile(t, path, strings.Replace(strings.Replace(readFile(t, path), "$TTL 8", "$TTL 2", 1), "1209600 8 )", "1209600 2 )", 1))
+	testkit.WriteFile(t, path, strings.Replace(strings.Replace(testkit.ReadFile(t, path), "$TTL 8", "$TTL 2", 1), "1209600 8 )", "1209600 2 )", 1))
 	oldPort := in.port
 	restarted := time.Now()
 	in.start()

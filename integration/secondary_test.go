@@ -227,7 +227,7 @@ template:
 
 `, s.port, s.dir, s.serverExtra)
 	}
-	writeFile(s.t, s.confPath(), server+snippet)
+	testkit.WriteFile(s.t, s.confPath(), server+snippet)
 }
 
 // unsigned drops the key from the zone part of a snippet: NSD's NOKEY, and

@@ -55,7 +55,7 @@ func newDemo(t testing.TB, edit func(config string) string) *instance {
 	for _, f := range zoneFiles {
 		copyFile(t, f, filepath.Join(dir, "zones", filepath.Base(f)))
 	}
-	config := readFile(t, filepath.Join(repoRoot, "slotdns.toml"))
+	config := testkit.ReadFile(t, filepath.Join(repoRoot, "slotdns.toml"))
 	if edit != nil {
 		config = edit(config)
 	}
@@ -75,27 +75,11 @@ func newDemo(t testing.TB, edit func(config string) string) *instance {
 
 func copyFile(t testing.TB, from, to string) {
 	t.Helper()
-	writeFile(t, to, readFile(t, from))
+	testkit.WriteFile(t, to, testkit.ReadFile(t, from))
 }
 
-func readFile(t testing.TB, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-func writeFile(t testing.TB, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (in *instance) writeConfig(config string) { writeFile(in.t, in.config, config) }
-func (in *instance) readConfig() string        { return readFile(in.t, in.config) }
+func (in *instance) writeConfig(config string) { testkit.WriteFile(in.t, in.config, config) }
+func (in *instance) readConfig() string        { return testkit.ReadFile(in.t, in.config) }
 
 var listenLine = regexp.MustCompile(`(?m)^listen\s*=.*$`)
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // BenchmarkSwapToSecondaries measures, per swap, the time from sending the
@@ -104,11 +105,11 @@ func BenchmarkAXFR100k(b *testing.B) {
 	writeKeyFile(b, filepath.Join(in.dir, "tsig.key"), key)
 	zoneFile := filepath.Join(in.dir, "zones", "yourwebapp.com.zone")
 	var zone strings.Builder
-	zone.WriteString(readFile(b, zoneFile))
+	zone.WriteString(testkit.ReadFile(b, zoneFile))
 	for i := range names {
 		fmt.Fprintf(&zone, "n%06d IN A 10.%d.%d.%d\n", i, i>>16, (i>>8)&255, i&255)
 	}
-	writeFile(b, zoneFile, zone.String())
+	testkit.WriteFile(b, zoneFile, zone.String())
 	in.start()
 
 	var bytes, messages, records int

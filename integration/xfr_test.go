@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // xfrDemo is the demo with a real NSD and a real Knot as secondaries of
@@ -339,7 +340,7 @@ func TestSecondaryReload(t *testing.T) {
 	in := d.in
 	s0 := in.serial()
 	zoneFile := filepath.Join(in.dir, "zones", "yourwebapp.com.zone")
-	original := readFile(t, zoneFile)
+	original := testkit.ReadFile(t, zoneFile)
 
 	want := func(step string, serial uint32, name, addr string) {
 		t.Helper()
@@ -363,19 +364,19 @@ func TestSecondaryReload(t *testing.T) {
 	want("reload of an unchanged file", s0, "", "")
 
 	// A comment only: the content is the same.
-	writeFile(t, zoneFile, original+"; a comment changes nothing\n")
+	testkit.WriteFile(t, zoneFile, original+"; a comment changes nothing\n")
 	in.mustSlotdns("reload")
 	want("reload after a comment", s0, "", "")
 
 	// A new record: serial +1, journaled, notified.
-	writeFile(t, zoneFile, original+"reload1 IN A 192.0.2.71\n")
+	testkit.WriteFile(t, zoneFile, original+"reload1 IN A 192.0.2.71\n")
 	in.mustSlotdns("reload")
 	want("reload after a new record", s0+1, "reload1.yourwebapp.com.", "192.0.2.71")
 	in.mustSlotdns("reload")
 	want("reload again", s0+1, "", "")
 
 	// SIGHUP does the same.
-	writeFile(t, zoneFile, original+"reload1 IN A 192.0.2.72\n")
+	testkit.WriteFile(t, zoneFile, original+"reload1 IN A 192.0.2.72\n")
 	in.proc.signal(syscall.SIGHUP)
 	if !poll(xfrTimeout, func() bool { return soaSerial(in.addr()) == s0+2 }) {
 		t.Fatalf("SIGHUP after an edit: serial %d, want %d", soaSerial(in.addr()), s0+2)
@@ -385,7 +386,7 @@ func TestSecondaryReload(t *testing.T) {
 	// A file serial above the stored one wins.
 	high := s0 + 100
 	edited := strings.Replace(original, strconv.Itoa(fileSerial), strconv.FormatUint(uint64(high), 10), 1)
-	writeFile(t, zoneFile, edited+"reload1 IN A 192.0.2.73\n")
+	testkit.WriteFile(t, zoneFile, edited+"reload1 IN A 192.0.2.73\n")
 	in.mustSlotdns("reload")
 	want("reload with a higher file serial", high, "reload1.yourwebapp.com.", "192.0.2.73")
 
@@ -396,7 +397,7 @@ func TestSecondaryReload(t *testing.T) {
 	}
 
 	// An edit while slotdns is down counts when it starts.
-	d.restart(func() { writeFile(t, zoneFile, edited+"reload1 IN A 192.0.2.74\n") })
+	d.restart(func() { testkit.WriteFile(t, zoneFile, edited+"reload1 IN A 192.0.2.74\n") })
 	if got := in.serial(); got != high+2 {
 		t.Fatalf("start after an edit: slotdns serves serial %d, want %d", got, high+2)
 	}

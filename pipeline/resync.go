@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 
+	"github.com/slotdns/slotdns/internal/serial"
 	"github.com/slotdns/slotdns/store"
 )
 
@@ -15,20 +16,20 @@ import (
 // change, so a secondary at an older serial of ours takes an IXFR, and one
 // at seen, which we have no journal from, the zone whole. moved is false
 // when our serial is not behind seen (RFC 1982).
-func (p *Pipeline) SerialPast(origin string, seen uint32) (serial uint32, moved bool, err error) {
+func (p *Pipeline) SerialPast(origin string, seen uint32) (to uint32, moved bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	zs, ok := p.zones[origin]
 	if !ok {
 		return 0, false, fmt.Errorf("zone %s %w in the config", origin, store.ErrNotFound)
 	}
-	if !SerialLess(zs.Serial, seen) {
+	if !serial.Less(zs.Serial, seen) {
 		return zs.Serial, false, nil
 	}
 	s := newStep(p.now())
 	s.conds = []store.Cond{{Key: store.ZoneKey(origin), Rev: zs.Rev}}
 	zs.Serial = NextSerialAtLeast(zs.Serial, seen+1)
-	if !SerialLess(seen, zs.Serial) {
+	if !serial.Less(seen, zs.Serial) {
 		return 0, false, fmt.Errorf("%w: zone %s: serial %d is too far ahead of ours to move past in one step (RFC 1982)", store.ErrConflict, origin, seen)
 	}
 	s.zones[origin] = zs

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/internal/serial"
 	"github.com/slotdns/slotdns/store"
 )
 
@@ -128,35 +129,27 @@ func overlay(slots, from map[string]string) map[string]string {
 	return next
 }
 
-// NextSerial is the serial after a change of a zone at serial: serial+1,
+// NextSerial is the serial after a change of a zone at from: from+1,
 // wrapping as RFC 1982 allows.
-func NextSerial(serial uint32) uint32 { return serial + 1 }
+func NextSerial(from uint32) uint32 { return from + 1 }
 
 // NextSerialAtLeast is NextSerial, or atLeast (a zone file's serial, a
 // secondary's) when that is later (RFC 1982). A step never reaches 2^31,
 // where RFC 1982 leaves the order undefined: a secondary must see the
 // new serial as greater.
-func NextSerialAtLeast(serial, atLeast uint32) uint32 {
-	next := serial + 1
-	if SerialLess(next, atLeast) {
+func NextSerialAtLeast(from, atLeast uint32) uint32 {
+	next := from + 1
+	if serial.Less(next, atLeast) {
 		next = atLeast
 	}
-	if next-serial > maxSerialStep {
-		next = serial + maxSerialStep
+	if next-from > maxSerialStep {
+		next = from + maxSerialStep
 	}
 	return next
 }
 
 // maxSerialStep is the largest increment RFC 1982 allows (2^31 - 1).
 const maxSerialStep = 1<<31 - 1
-
-// SerialLess reports whether a < b in RFC 1982 serial number arithmetic.
-// When a and b are exactly 2^31 apart the order is undefined and it
-// reports false both ways.
-func SerialLess(a, b uint32) bool {
-	d := b - a // wraps modulo 2^32
-	return d != 0 && d < 1<<31
-}
 
 // SeedZone is the state of a zone as a start finds it: stored (nil when
 // the database does not know the zone yet), with a file of fileSerial
@@ -178,7 +171,7 @@ func SeedZone(stored *store.Zone, origin string, fileSerial uint32, digest strin
 	next.JournalCut = false
 	if stored.Digest != digest {
 		next.Serial = NextSerialAtLeast(stored.Serial, fileSerial)
-	} else if SerialLess(stored.Serial, fileSerial) {
+	} else if serial.Less(stored.Serial, fileSerial) {
 		next.Serial = fileSerial
 	}
 	next.Digest = digest

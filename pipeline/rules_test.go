@@ -9,6 +9,7 @@ import (
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/internal/serial"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
 )
@@ -123,7 +124,7 @@ func TestSerials(t *testing.T) {
 			t.Errorf("NextSerial(%d): got %d, want %d", serial, got, serial+1)
 		}
 	}
-	if !SerialLess(0xFFFFFFFF, 0) || SerialLess(0, 0xFFFFFFFF) || SerialLess(1, 1<<31+1) || SerialLess(1<<31+1, 1) {
+	if !serial.Less(0xFFFFFFFF, 0) || serial.Less(0, 0xFFFFFFFF) || serial.Less(1, 1<<31+1) || serial.Less(1<<31+1, 1) {
 		t.Error("SerialLess: wrong order across the wrap, or an order where RFC 1982 has none")
 	}
 }

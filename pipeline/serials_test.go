@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotdns/slotdns/internal/serial"
 	"github.com/slotdns/slotdns/internal/testkit"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
@@ -45,7 +46,7 @@ func TestRestartServingOtherwiseMovesSerial(t *testing.T) {
 	if got := s.answer("example.com.", dns.TypeA); got != "example.com. 30 A 198.51.100.99" {
 		t.Fatalf("apex after the restart: got %q", got)
 	}
-	if got := s.serial("example.com."); !SerialLess(site, got) {
+	if got := s.serial("example.com."); !serial.Less(site, got) {
 		t.Errorf("the site's serial after its apex moved: got %d, want past %d", got, site)
 	}
 	if got := s.journal("example.com.", site); len(got) != 0 {
@@ -70,7 +71,7 @@ func TestRestartAfterAliasExpiredMovesSerial(t *testing.T) {
 	if got := s.p.Snapshot().Lookup("example.com.", dns.TypeA).Result; got != zones.ServerFailure {
 		t.Errorf("apex past alias_max_stale: got %v, want ServerFailure", got)
 	}
-	if got := s.serial("example.com."); !SerialLess(served, got) {
+	if got := s.serial("example.com."); !serial.Less(served, got) {
 		t.Errorf("serial after the apex lost its addresses: got %d, want past %d", got, served)
 	}
 }

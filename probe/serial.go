@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/internal/serial"
 
 	"github.com/miekg/dns"
 )
@@ -60,15 +61,15 @@ func WaitSerial(ctx context.Context, addrs []string, zone string, serial uint32,
 	return out
 }
 
-// poll asks addr for its serial every pollInterval until it reaches serial
+// poll asks addr for its serial every pollInterval until it reaches want
 // or ctx is done.
-func poll(ctx context.Context, addr, zone string, serial uint32, start time.Time) api.SecondaryResult {
+func poll(ctx context.Context, addr, zone string, want uint32, start time.Time) api.SecondaryResult {
 	res := api.SecondaryResult{Address: addr}
 	for {
 		got, err := Serial(ctx, addr, zone, pollTimeout)
 		if err == nil {
 			res.Serial, res.Error = got, ""
-			if !serialLess(got, serial) {
+			if !serial.Less(got, want) {
 				res.OK = true
 				res.ServedAt = time.Now()
 				res.AfterMS = res.ServedAt.Sub(start).Milliseconds()
@@ -88,12 +89,4 @@ func poll(ctx context.Context, addr, zone string, serial uint32, start time.Time
 		case <-time.After(pollInterval):
 		}
 	}
-}
-
-// serialLess reports whether a < b in RFC 1982 serial number arithmetic
-// (as store.SerialLess, which probe may not import). When a and b are
-// exactly 2^31 apart the order is undefined and it reports false both ways.
-func serialLess(a, b uint32) bool {
-	d := b - a // wraps modulo 2^32
-	return d != 0 && d < 1<<31
 }

@@ -126,23 +126,3 @@ func TestWaitSerialWraps(t *testing.T) {
 		t.Errorf("no addresses: got %#v, want an empty list", got)
 	}
 }
-
-func TestSerialLess(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b uint32
-		want bool
-	}{
-		{1, 2, true},
-		{2, 1, false},
-		{5, 5, false},
-		{4294967295, 0, true},
-		{0, 1 << 31, false}, // exactly 2^31 apart: undefined, false both ways
-		{1 << 31, 0, false},
-	}
-	for _, tt := range tests {
-		if got := serialLess(tt.a, tt.b); got != tt.want {
-			t.Errorf("serialLess(%d, %d): got %v, want %v", tt.a, tt.b, got, tt.want)
-		}
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/serial"
 )
 
 // ServeDNS answers with h over UDP and TCP on one free port of
@@ -152,7 +153,7 @@ func (s *Secondary) serve(w dns.ResponseWriter, r *dns.Msg) {
 	s.mu.Lock()
 	// As a secondary that transfers the zone, it moves only forward
 	// (RFC 1982): a NOTIFY of an older serial changes nothing.
-	if d := n.Serial - s.serial; s.follow && d != 0 && d < 1<<31 {
+	if s.follow && serial.Less(s.serial, n.Serial) {
 		s.serial = n.Serial
 	}
 	s.mu.Unlock()
