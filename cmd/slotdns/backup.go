@@ -24,7 +24,11 @@ func backupCommand() *cli.Command {
 running server, which goes on serving and swapping meanwhile, or from the
 file when no server runs. FILE is written beside itself first and renamed
 into place once complete, so it is never half written. To restore, stop the
-server, copy the backup over the db file of the config, and start it again.`,
+server, copy the backup over the db file of the config, and start it again
+before making any change: each secondary, still ahead of the backup's
+serials, is found so at its first NOTIFY answer, and slotdns serves a
+serial past it so that the secondary takes the restored zone. No zone file
+is read: a broken one does not stop a backup.`,
 		Flags:  []cli.Flag{jsonFlag()},
 		Action: backup,
 	}

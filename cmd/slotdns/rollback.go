@@ -20,7 +20,9 @@ func rollbackCommand() *cli.Command {
    slotdns rollback yourwebapp --to 12          # the slots as entry 12 of slotdns history left them`,
 		Description: `Restores the slots as they were before the app's last change (a swap, set
 or rollback), in one durable transaction. It refuses, saying why, when the
-slots no longer equal what that change left. Secondaries are reported as for
+slots no longer equal what that change left. Only the slots the app has now
+count: a slot added to the config since keeps its target, and a forgotten
+one is not brought back (for --to N too). Secondaries are reported as for
 swap (--wait-secondaries too); --wait waits for the old answer to
 leave caches, as for swap.
 
