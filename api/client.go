@@ -3,6 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,9 +20,13 @@ import (
 	"time"
 )
 
-// Client speaks the control API of a running server over its unix socket.
+// Client speaks the control API of a running server: over its unix
+// socket, or over HTTPS with a token (NewRemote).
 type Client struct {
-	socket string
+	socket string // where the server is, for messages: the socket path or the URL
+	base   string // the URL the paths are joined to
+	token  string // sent as a bearer token; "" on the socket
+	remote bool
 	http   *http.Client
 	// long has no timeout of its own: a swap waits for its checks and a
 	// backup for the copy, bounded by the caller's context.
@@ -37,8 +44,31 @@ func NewClient(socket string) *Client {
 		MaxIdleConns:    2,
 		IdleConnTimeout: 30 * time.Second,
 	}
-	return &Client{socket: socket, http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+	return &Client{socket: socket, base: "http://slotdns", http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
 		long: &http.Client{Transport: transport}}
+}
+
+// NewRemote returns a client of the remote API at base (https://host:8053)
+// with token. roots are the CAs to trust; nil: the system's.
+func NewRemote(base, token string, roots *x509.CertPool) (*Client, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return nil, Errorf(KindInvalid, "server %q: want https://HOST:PORT", base)
+	}
+	if token == "" {
+		return nil, Errorf(KindUnauthorized, "server %s: no token; give --token-file FILE or set SLOTDNS_TOKEN", base)
+	}
+	transport := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		TLSClientConfig:     &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConns:        2,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	where := u.Scheme + "://" + u.Host
+	return &Client{socket: where, base: where, token: token, remote: true,
+		http: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+		long: &http.Client{Transport: transport}}, nil
 }
 
 // Dial returns a client of the server on socket, or an error wrapping
@@ -87,6 +117,52 @@ func (c *Client) Rollback(ctx context.Context, app string, req RollbackRequest) 
 	return out, c.do(ctx, c.long, http.MethodPost, "/v1/apps/"+url.PathEscape(app)+"/rollback", req, &out)
 }
 
+func (c *Client) Plan(ctx context.Context, app, slot, with string) (SwapPlan, error) {
+	var out SwapPlan
+	q := url.Values{}
+	if slot != "" {
+		q.Set("slot", slot)
+	}
+	if with != "" {
+		q.Set("with", with)
+	}
+	path := "/v1/apps/" + url.PathEscape(app) + "/plan"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return out, c.do(ctx, c.http, http.MethodGet, path, nil, &out)
+}
+
+// Whoami says who the server takes the caller for.
+func (c *Client) Whoami(ctx context.Context) (Whoami, error) {
+	var out Whoami
+	return out, c.do(ctx, c.http, http.MethodGet, "/v1/whoami", nil, &out)
+}
+
+// Server describes the server: its version, DNS addresses and zones.
+func (c *Client) Server(ctx context.Context) (ServerInfo, error) {
+	var out ServerInfo
+	return out, c.do(ctx, c.http, http.MethodGet, "/v1/server", nil, &out)
+}
+
+func (c *Client) Tokens(ctx context.Context) ([]TokenInfo, error) {
+	var out []TokenInfo
+	return out, c.do(ctx, c.http, http.MethodGet, "/v1/tokens", nil, &out)
+}
+
+func (c *Client) AddToken(ctx context.Context, req TokenRequest) (NewToken, error) {
+	var out NewToken
+	return out, c.do(ctx, c.http, http.MethodPost, "/v1/tokens", req, &out)
+}
+
+func (c *Client) RemoveToken(ctx context.Context, name string) error {
+	var out struct{}
+	return c.do(ctx, c.http, http.MethodDelete, "/v1/tokens/"+url.PathEscape(name), nil, &out)
+}
+
+// Remote reports whether the client talks to a remote API.
+func (c *Client) Remote() bool { return c.remote }
+
 func (c *Client) History(ctx context.Context, app string, limit int) ([]Entry, error) {
 	var out []Entry
 	path := "/v1/apps/" + url.PathEscape(app) + "/history"
@@ -104,7 +180,7 @@ func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 
 // Backup writes a consistent copy of the server's database to w.
 func (c *Client) Backup(ctx context.Context, w io.Writer) error {
-	resp, err := c.send(ctx, c.long, http.MethodGet, "/v1/backup", nil)
+	resp, err := c.send(ctx, c.long, http.MethodGet, "/v1/backup", "", nil)
 	if err != nil {
 		return err
 	}
@@ -127,12 +203,35 @@ func (c *Client) Close() error {
 // do sends a request and decodes the reply into out. A POST that reached
 // the server but got no whole reply has an unknown outcome: the change
 // may have committed before the server went away.
+//
+// Every POST carries an Idempotency-Key. To a remote server, one whose
+// reply was lost is sent once more with the same key after a second: the
+// server runs it once and answers the retry with the first reply.
 func (c *Client) do(ctx context.Context, client *http.Client, method, path string, body, out any) error {
+	key := ""
+	if method != http.MethodGet {
+		key = idempotencyKey(ctx)
+	}
+	err := c.doOnce(ctx, client, method, path, key, body, out)
+	if c.remote && key != "" && errors.Is(err, ErrUnknownOutcome) {
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+		if retryErr := c.doOnce(ctx, client, method, path, key, body, out); !errors.Is(retryErr, ErrUnknownOutcome) {
+			return retryErr
+		}
+	}
+	return err
+}
+
+func (c *Client) doOnce(ctx context.Context, client *http.Client, method, path, key string, body, out any) error {
 	var sent bool
 	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) { sent = info.Err == nil }}
-	resp, err := c.send(httptrace.WithClientTrace(ctx, trace), client, method, path, body)
+	resp, err := c.send(httptrace.WithClientTrace(ctx, trace), client, method, path, key, body)
 	if err != nil {
-		if sent && method == http.MethodPost && ctx.Err() == nil {
+		if sent && method != http.MethodGet && ctx.Err() == nil {
 			return c.unknownOutcome(path, err)
 		}
 		return err
@@ -146,7 +245,7 @@ func (c *Client) do(ctx context.Context, client *http.Client, method, path strin
 		err = json.Unmarshal(data, out)
 	}
 	if err != nil {
-		if method == http.MethodPost {
+		if method != http.MethodGet {
 			return c.unknownOutcome(path, err)
 		}
 		return fmt.Errorf("server on %s: read the reply to %s: %w", c.socket, path, err)
@@ -154,7 +253,7 @@ func (c *Client) do(ctx context.Context, client *http.Client, method, path strin
 	return nil
 }
 
-func (c *Client) send(ctx context.Context, client *http.Client, method, path string, body any) (*http.Response, error) {
+func (c *Client) send(ctx context.Context, client *http.Client, method, path, key string, body any) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -163,17 +262,26 @@ func (c *Client) send(ctx context.Context, client *http.Client, method, path str
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://slotdns"+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if NoServer(err) {
 			return nil, &Error{Kind: KindNoServer, Message: fmt.Sprintf("no server answers on %s", c.socket)}
+		}
+		if certErr, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+			return nil, fmt.Errorf("server %s: its certificate is not trusted (%v); give its CA with --ca FILE", c.socket, certErr.Err)
 		}
 		return nil, fmt.Errorf("server on %s: %w", c.socket, err)
 	}
@@ -195,10 +303,33 @@ func (c *Client) replyError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var e Error
 	if json.Unmarshal(data, &e) != nil || e.Message == "" {
-		return &Error{Kind: KindInternal, Message: fmt.Sprintf("server on %s: %s", c.socket, resp.Status)}
+		kind := KindInternal
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			kind = KindUnauthorized
+		case http.StatusForbidden:
+			kind = KindForbidden
+		}
+		return &Error{Kind: kind, Message: fmt.Sprintf("server on %s: %s", c.socket, resp.Status)}
 	}
 	if e.Kind == "" {
 		e.Kind = KindInternal
 	}
 	return &e
+}
+
+type idempotencyKeyCtx struct{}
+
+// WithIdempotencyKey makes the POST sent with ctx carry key, so that a
+// script may retry a change of its own with the same key.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyCtx{}, key)
+}
+
+// idempotencyKey is the key of ctx, or a new random one.
+func idempotencyKey(ctx context.Context) string {
+	if key, ok := ctx.Value(idempotencyKeyCtx{}).(string); ok && key != "" {
+		return key
+	}
+	return rand.Text()
 }

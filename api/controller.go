@@ -16,6 +16,8 @@ type Controller interface {
 	Set(ctx context.Context, app, slot string, req SetRequest) (Change, error)
 	Rollback(ctx context.Context, app string, req RollbackRequest) (Change, error)
 	History(ctx context.Context, app string, limit int) ([]Entry, error)
+	// Plan says what a swap would change now, changing nothing.
+	Plan(ctx context.Context, app, slot, with string) (SwapPlan, error)
 	// Reload re-reads the zone files of a running server.
 	Reload(ctx context.Context) (ReloadResult, error)
 	// Backup writes a consistent copy of the database to w.

@@ -17,6 +17,8 @@ const (
 	KindNoServer       = "no_server"       // the request needs a running server
 	KindUnknownOutcome = "unknown_outcome" // the server went away after receiving a change: it may or may not have committed
 	KindDamaged        = "damaged"         // the database file is damaged
+	KindUnauthorized   = "unauthorized"    // no token, a wrong one, or too many wrong ones from this source (HTTP 401, 429)
+	KindForbidden      = "forbidden"       // the token's scope or app does not cover the request (HTTP 403)
 	KindInternal       = "internal"        // anything else
 )
 
@@ -31,6 +33,8 @@ var (
 	ErrNoServer       = errors.New(KindNoServer)
 	ErrUnknownOutcome = errors.New(KindUnknownOutcome)
 	ErrDamaged        = errors.New(KindDamaged)
+	ErrUnauthorized   = errors.New(KindUnauthorized)
+	ErrForbidden      = errors.New(KindForbidden)
 )
 
 var sentinels = map[string]error{
@@ -38,6 +42,8 @@ var sentinels = map[string]error{
 	KindNotFound:       ErrNotFound,
 	KindConflict:       ErrConflict,
 	KindCheckFailed:    ErrCheckFailed,
+	KindUnauthorized:   ErrUnauthorized,
+	KindForbidden:      ErrForbidden,
 	KindNoServer:       ErrNoServer,
 	KindUnknownOutcome: ErrUnknownOutcome,
 	KindDamaged:        ErrDamaged,

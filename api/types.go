@@ -72,6 +72,9 @@ type Entry struct {
 	// although a check failed.
 	Checks []CheckResult `json:"checks,omitempty"`
 	Forced bool          `json:"forced,omitempty"`
+	// RequestID identifies the request that made the change when it
+	// carried an Idempotency-Key: a digest of the key and its sender.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // CheckResult is the outcome of one health check run around a change.

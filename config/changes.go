@@ -28,6 +28,11 @@ func Changes(old, new *Config) []string {
 		{"alias_max_stale", old.AliasMaxStale.String(), new.AliasMaxStale.String()},
 		{"tsig_keys", old.KeysFile, new.KeysFile},
 		{"journal_limit", strconv.Itoa(old.JournalLimit), strconv.Itoa(new.JournalLimit)},
+		{"api.listen", old.API.Listen, new.API.Listen},
+		{"api.tls_cert", old.API.TLSCert, new.API.TLSCert},
+		{"api.tls_key", old.API.TLSKey, new.API.TLSKey},
+		{"api.tokens", old.API.Tokens, new.API.Tokens},
+		{"api.metrics_listen", old.API.MetricsListen, new.API.MetricsListen},
 	} {
 		if k.old == k.new {
 			continue

@@ -43,6 +43,7 @@ type Config struct {
 	JournalLimit  int           // IXFR deltas kept per zone
 	Zones         []Zone
 	Apps          []App
+	API           API // the [api] table
 
 	// The lines of db, control and tsig_keys (0 when defaulted), for
 	// CheckPaths and LoadKeys.

@@ -332,6 +332,15 @@ type fileConfig struct {
 	JournalLimit  *int64
 	Zone          []fileZone
 	App           []fileApp
+	API           fileAPI
+}
+
+type fileAPI struct {
+	Listen        string
+	TLSCert       string
+	TLSKey        string
+	Tokens        string
+	MetricsListen string
 }
 
 type fileZone struct {
@@ -365,6 +374,7 @@ type fileSlot struct {
 func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 	fc := &fileConfig{}
 	var zoneTables, appTables []map[string]toml.Primitive
+	var apiTable map[string]toml.Primitive
 	p.table("", nil, top, map[string]field{
 		"listen":          {&fc.Listen, `write it as listen = ["127.0.0.1:53"]`},
 		"db":              {&fc.DB, `write it as db = "slotdns.db"`},
@@ -377,6 +387,14 @@ func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 		"journal_limit":   {&fc.JournalLimit, `write it as journal_limit = 1000`},
 		"zone":            {&zoneTables, `write each zone as a [[zone]] table with origin and file`},
 		"app":             {&appTables, `write each app as an [[app]] table with name, zone and [app.slots.NAME]`},
+		"api":             {&apiTable, `write it as an [api] table with listen`},
+	})
+	p.table("api", toml.Key{"api"}, apiTable, map[string]field{
+		"listen":         {&fc.API.Listen, `write it as listen = "127.0.0.1:8053"`},
+		"tls_cert":       {&fc.API.TLSCert, `write it as tls_cert = "tls/cert.pem"`},
+		"tls_key":        {&fc.API.TLSKey, `write it as tls_key = "tls/key.pem"`},
+		"tokens":         {&fc.API.Tokens, `write it as tokens = "slotdns.tokens"`},
+		"metrics_listen": {&fc.API.MetricsListen, `write it as metrics_listen = "127.0.0.1:9153"`},
 	})
 	for i, prims := range zoneTables {
 		fc.Zone = append(fc.Zone, p.decodeZone(fmt.Sprintf("zone[%d]", i), prims))

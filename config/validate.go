@@ -79,6 +79,7 @@ func (p *parser) build(fc *fileConfig) *Config {
 
 	p.buildZones(cfg, fc)
 	p.buildApps(cfg, fc)
+	p.buildAPI(cfg, fc.API)
 	return cfg
 }
 

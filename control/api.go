@@ -7,45 +7,111 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/auth"
+	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/internal/panics"
 )
 
 // maxBody bounds a request body; every request is a few hundred bytes.
 const maxBody = 64 << 10
 
-// newHandler serves the control API of c on the routes api documents. A
-// change replies once its snapshot is published.
-func newHandler(c api.Controller, logger *slog.Logger) http.Handler {
-	h := &handler{c: c, log: logger}
-	mux := http.NewServeMux()
-	routes := []struct {
-		method, path string
-		serve        http.HandlerFunc
-	}{
-		{"GET", "/v1/apps", h.apps},
-		{"GET", "/v1/apps/{app}", h.app},
-		{"POST", "/v1/apps/{app}/swap", h.swap},
-		{"POST", "/v1/apps/{app}/slots/{slot}", h.set},
-		{"POST", "/v1/apps/{app}/rollback", h.rollback},
-		{"GET", "/v1/apps/{app}/history", h.history},
-		{"POST", "/v1/reload", h.reload},
-		{"GET", "/v1/backup", h.backup},
+// handlerDeps is what the handler serves besides the controller. Only
+// bus and tokens may be nil (no server, no token file).
+type handlerDeps struct {
+	log    *slog.Logger
+	clock  clock.Clock
+	bus    *eventBus
+	idem   *idempotency
+	tokens *auth.Verifier
+	info   func() api.ServerInfo
+}
+
+// route is one route of the control API and the scope it needs.
+type route struct {
+	method, path string
+	need         auth.Scope
+	serve        http.HandlerFunc
+}
+
+func (h *handler) routes() []route {
+	return []route{
+		{"GET", "/v1/apps", auth.ScopeRead, h.apps},
+		{"GET", "/v1/apps/{app}", auth.ScopeRead, h.app},
+		{"GET", "/v1/apps/{app}/plan", auth.ScopeRead, h.plan},
+		{"POST", "/v1/apps/{app}/swap", auth.ScopeSwap, h.swap},
+		{"POST", "/v1/apps/{app}/slots/{slot}", auth.ScopeSwap, h.set},
+		{"POST", "/v1/apps/{app}/rollback", auth.ScopeSwap, h.rollback},
+		{"GET", "/v1/apps/{app}/history", auth.ScopeRead, h.history},
+		{"GET", "/v1/events", auth.ScopeRead, h.events},
+		{"GET", "/v1/server", auth.ScopeRead, h.server},
+		{"GET", "/v1/whoami", auth.ScopeRead, h.whoami},
+		{"POST", "/v1/reload", auth.ScopeAdmin, h.reload},
+		{"GET", "/v1/backup", auth.ScopeAdmin, h.backup},
+		{"GET", "/v1/tokens", auth.ScopeAdmin, h.listTokens},
+		{"POST", "/v1/tokens", auth.ScopeAdmin, h.addToken},
+		{"DELETE", "/v1/tokens/{name}", auth.ScopeAdmin, h.removeToken},
 	}
-	for _, r := range routes {
-		mux.HandleFunc(r.method+" "+r.path, r.serve)
+}
+
+// newHandler serves the control API of c on the routes above, each behind
+// authenticate (who is asking: the socket's peer, or a token) and its
+// scope. A change replies once its snapshot is published.
+func newHandler(c api.Controller, deps handlerDeps, authenticator func(*handler) func(http.Handler) http.Handler) (*handler, *http.ServeMux) {
+	h := &handler{c: c, log: deps.log, clock: deps.clock, bus: deps.bus, idem: deps.idem, tokens: deps.tokens, info: deps.info}
+	authenticate := authenticator(h)
+	mux := http.NewServeMux()
+	methods := map[string][]string{}
+	for _, r := range h.routes() {
+		serve := r.serve
+		if r.method == http.MethodPost || r.method == http.MethodDelete {
+			serve = h.idem.wrap(h, serve)
+		}
+		mux.Handle(r.method+" "+r.path, authenticate(h.authorize(r.need, serve)))
+		methods[r.path] = append(methods[r.path], r.method)
+	}
+	for path, allowed := range methods {
 		// The same path with another method answers 405 in JSON.
-		mux.HandleFunc(r.path, func(w http.ResponseWriter, req *http.Request) {
-			h.fail(w, &api.Error{Kind: api.KindInvalid, Message: fmt.Sprintf("%s %s: method not allowed; use %s", req.Method, req.URL.Path, r.method)}, http.StatusMethodNotAllowed)
+		mux.HandleFunc(path, func(w http.ResponseWriter, req *http.Request) {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			h.fail(w, &api.Error{Kind: api.KindInvalid, Message: fmt.Sprintf("%s %s: method not allowed; use %s", req.Method, req.URL.Path, strings.Join(allowed, " or "))}, http.StatusMethodNotAllowed)
 		})
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, &api.Error{Kind: api.KindNotFound, Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)}, http.StatusNotFound)
+	mux.HandleFunc("/v1/", h.notFound)
+	return h, mux
+}
+
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, &api.Error{Kind: api.KindNotFound, Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)}, http.StatusNotFound)
+}
+
+// authorize lets a request through when its identity has the scope, and
+// for a token limited to one app, when the route is about that app.
+func (h *handler) authorize(need auth.Scope, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := identityOf(r.Context())
+		app := r.PathValue("app")
+		switch {
+		case !id.token.Scope.Allows(need):
+			h.result(w, nil, api.Errorf(api.KindForbidden, "%s %s needs a token of scope %s; %s has scope %s", r.Method, r.URL.Path, need, id.name, scopeName(id.token.Scope)))
+		case app != "" && id.token.App != "" && id.token.App != app:
+			h.result(w, nil, api.Errorf(api.KindForbidden, "token %s is limited to app %q, not %q", id.name, id.token.App, app))
+		default:
+			next(w, r)
+		}
 	})
-	return h.recovering(mux)
+}
+
+func scopeName(s auth.Scope) string {
+	if s == 0 {
+		return "none"
+	}
+	return s.String()
 }
 
 // recovering answers a request whose handling panicked (a bug) with an
@@ -65,13 +131,34 @@ func (h *handler) recovering(next http.Handler) http.Handler {
 }
 
 type handler struct {
-	c   api.Controller
-	log *slog.Logger
+	c      api.Controller
+	log    *slog.Logger
+	clock  clock.Clock
+	bus    *eventBus
+	idem   *idempotency
+	tokens *auth.Verifier
+	info   func() api.ServerInfo
 }
 
+// apps lists the apps, or for a token limited to one app, that one.
 func (h *handler) apps(w http.ResponseWriter, r *http.Request) {
 	apps, err := h.c.Apps(r.Context())
+	if only := identityOf(r.Context()).token.App; only != "" {
+		apps = slices.DeleteFunc(apps, func(a api.AppStatus) bool { return a.Name != only })
+	}
 	h.result(w, apps, err)
+}
+
+func (h *handler) plan(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	plan, err := h.c.Plan(r.Context(), r.PathValue("app"), q.Get("slot"), q.Get("with"))
+	h.result(w, plan, err)
+}
+
+func (h *handler) now() time.Time { return h.clock.Now() }
+
+func (h *handler) server(w http.ResponseWriter, r *http.Request) {
+	h.result(w, h.info(), nil)
 }
 
 func (h *handler) app(w http.ResponseWriter, r *http.Request) {
@@ -79,18 +166,26 @@ func (h *handler) app(w http.ResponseWriter, r *http.Request) {
 	h.result(w, app, err)
 }
 
+// The actor of a change is who the server knows is asking, whatever the
+// request says.
+
 func (h *handler) swap(w http.ResponseWriter, r *http.Request) {
-	change(h, w, r, func(req api.SwapRequest) (api.Change, error) { return h.c.Swap(r.Context(), r.PathValue("app"), req) })
+	change(h, w, r, func(req api.SwapRequest) (api.Change, error) {
+		req.Actor = identityOf(r.Context()).actor
+		return h.c.Swap(r.Context(), r.PathValue("app"), req)
+	})
 }
 
 func (h *handler) set(w http.ResponseWriter, r *http.Request) {
 	change(h, w, r, func(req api.SetRequest) (api.Change, error) {
+		req.Actor = identityOf(r.Context()).actor
 		return h.c.Set(r.Context(), r.PathValue("app"), r.PathValue("slot"), req)
 	})
 }
 
 func (h *handler) rollback(w http.ResponseWriter, r *http.Request) {
 	change(h, w, r, func(req api.RollbackRequest) (api.Change, error) {
+		req.Actor = identityOf(r.Context()).actor
 		return h.c.Rollback(r.Context(), r.PathValue("app"), req)
 	})
 }

@@ -39,6 +39,9 @@ func (s *service) swap(ctx context.Context, name string, req api.SwapRequest) (a
 	if err != nil {
 		return api.Change{}, err
 	}
+	if ch, ok := s.replay(ctx, name); ok {
+		return ch, nil
+	}
 	req.Slot, req.With = cmpOr(req.Slot, api.DefaultSwapSlot), cmpOr(req.With, api.DefaultSwapWith)
 	if req.Slot == req.With {
 		return api.Change{}, invalidf("swap %q: slot %q with itself; name two different slots", name, req.Slot)
@@ -73,7 +76,7 @@ func (s *service) swap(ctx context.Context, name string, req api.SwapRequest) (a
 		}
 	}
 	res, err := s.commit(ctx, func(alias *store.AliasRecord) (pipeline.Result, error) {
-		return s.p.Swap(name, req.Slot, req.With, expect, withAlias(pipelineMeta(req.Actor, req.Reason, results, failed(results)), alias))
+		return s.p.Swap(name, req.Slot, req.With, expect, withAlias(ctx, pipelineMeta(req.Actor, req.Reason, results, failed(results)), alias))
 	})
 	if err != nil {
 		return api.Change{}, err
@@ -109,6 +112,9 @@ func (s *service) set(ctx context.Context, name, slot string, req api.SetRequest
 	if _, err := s.request(name, req.Actor, req.Reason); err != nil {
 		return api.Change{}, err
 	}
+	if ch, ok := s.replay(ctx, name); ok {
+		return ch, nil
+	}
 	to, err := canonicalTarget("target", req.Target)
 	if err != nil {
 		return api.Change{}, fmt.Errorf("set %q slot %q: %w", name, slot, err)
@@ -121,7 +127,7 @@ func (s *service) set(ctx context.Context, name, slot string, req api.SetRequest
 		return api.Change{}, err
 	}
 	res, err := s.commit(ctx, func(alias *store.AliasRecord) (pipeline.Result, error) {
-		return s.p.Set(name, slot, to, expect, withAlias(pipelineMeta(req.Actor, req.Reason, nil, false), alias))
+		return s.p.Set(name, slot, to, expect, withAlias(ctx, pipelineMeta(req.Actor, req.Reason, nil, false), alias))
 	})
 	if err != nil {
 		return api.Change{}, err
@@ -134,12 +140,15 @@ func (s *service) rollback(ctx context.Context, name string, req api.RollbackReq
 	if err != nil {
 		return api.Change{}, err
 	}
+	if ch, ok := s.replay(ctx, name); ok {
+		return ch, nil
+	}
 	if req.To == 0 {
 		if req.Force {
 			return api.Change{}, invalidf("rollback %q: force goes with to; a plain rollback runs no checks", name)
 		}
 		res, err := s.commit(ctx, func(alias *store.AliasRecord) (pipeline.Result, error) {
-			return s.p.Rollback(name, 0, withAlias(pipelineMeta(req.Actor, req.Reason, nil, false), alias))
+			return s.p.Rollback(name, 0, withAlias(ctx, pipelineMeta(req.Actor, req.Reason, nil, false), alias))
 		})
 		if err != nil {
 			return api.Change{}, err
@@ -185,7 +194,7 @@ func (s *service) rollbackTo(ctx context.Context, ac *config.App, req api.Rollba
 		reason += ": " + req.Reason
 	}
 	res, err := s.commit(ctx, func(alias *store.AliasRecord) (pipeline.Result, error) {
-		return s.p.RollbackTo(ac.Name, req.To, app.Slots, withAlias(pipelineMeta(req.Actor, reason, results, failed(results)), alias))
+		return s.p.RollbackTo(ac.Name, req.To, app.Slots, withAlias(ctx, pipelineMeta(req.Actor, reason, results, failed(results)), alias))
 	})
 	if err != nil {
 		return api.Change{}, err
@@ -241,12 +250,25 @@ func canonicalTarget(field, text string) (string, error) {
 	return t.String(), nil
 }
 
-// change is the reply to a committed change. It names the secondaries of
-// the zone, for the caller to ask whether they serve the new serial: the
-// CLI then needs no more of the config than where the socket is.
+// change is the reply to a committed change, which it also announces to
+// the event streams.
 func (s *service) change(app string, res pipeline.Result) api.Change {
-	ch := api.Change{App: app, Entry: res.Entry.Entry, TTL: res.TTL, DrainedAt: res.Entry.DrainedAt, Secondaries: []api.SecondaryResult{}}
-	if zc, ok := s.cfg.Zone(res.Entry.Zone); ok {
+	s.events.publish(changeEvent(app, res.Entry))
+	return s.changeReply(app, res.Entry, res.TTL)
+}
+
+func changeEvent(app string, e store.Entry) api.Event {
+	entry := e.Entry
+	return api.Event{Type: api.EventChange, App: app, Zone: e.Zone, Serial: e.Serial, Entry: &entry}
+}
+
+// changeReply is the reply to a change that made entry. It names the
+// secondaries of the zone, for the caller to ask whether they serve the
+// new serial: the CLI then needs no more of the config than where the
+// server is.
+func (s *service) changeReply(app string, e store.Entry, ttl uint32) api.Change {
+	ch := api.Change{App: app, Entry: e.Entry, TTL: ttl, DrainedAt: e.DrainedAt, Secondaries: []api.SecondaryResult{}}
+	if zc, ok := s.cfg.Zone(e.Zone); ok {
 		for _, sec := range zc.Secondaries {
 			ch.Secondaries = append(ch.Secondaries, api.SecondaryResult{Address: sec.Address})
 		}
@@ -258,8 +280,11 @@ func pipelineMeta(actor, reason string, results []store.CheckResult, forced bool
 	return pipeline.Meta{Actor: actor, Reason: reason, Checks: results, Forced: forced}
 }
 
-func withAlias(m pipeline.Meta, alias *store.AliasRecord) pipeline.Meta {
+// withAlias completes the meta of a change requested in ctx: the apex
+// alias resolved for it, and the request's idempotency id.
+func withAlias(ctx context.Context, m pipeline.Meta, alias *store.AliasRecord) pipeline.Meta {
 	m.Alias = alias
+	m.RequestID = requestIDOf(ctx)
 	return m
 }
 

@@ -59,6 +59,10 @@ func httpStatus(kind string) int {
 		return http.StatusPreconditionFailed
 	case api.KindNoServer:
 		return http.StatusServiceUnavailable
+	case api.KindUnauthorized:
+		return http.StatusUnauthorized
+	case api.KindForbidden:
+		return http.StatusForbidden
 	}
 	return http.StatusInternalServerError
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/checks"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/internal/clock"
@@ -143,7 +144,7 @@ func (s *service) checkTarget(ac *config.App, slot, production, from, to string)
 // runBefore runs the app's "before" checks against run. A failure is a
 // *CheckError unless force, which logs it and goes on.
 func (s *service) runBefore(ctx context.Context, ac *config.App, kind string, run checks.Target, force bool, actor string) ([]store.CheckResult, error) {
-	results := checks.Run(ctx, s.clock, ac.ChecksAt("before"), run)
+	results := s.runChecks(ctx, ac.Name, "before", ac.ChecksAt("before"), run)
 	if err := ctx.Err(); err != nil {
 		// The caller went away: its checks failed for that, not the slot.
 		return nil, fmt.Errorf("%s %q: abandoned during its checks: %w", kind, ac.Name, err)
@@ -161,6 +162,19 @@ func (s *service) runBefore(ctx context.Context, ac *config.App, kind string, ru
 		return results, &CheckError{App: ac.Name, Kind: kind, Results: results}
 	}
 	return results, nil
+}
+
+// runChecks runs one round of the app's checks of phase ("before",
+// "after"), telling the event streams as each starts and ends.
+func (s *service) runChecks(ctx context.Context, app, phase string, list []config.Check, run checks.Target) []store.CheckResult {
+	for _, c := range list {
+		s.events.publish(api.Event{Type: api.EventCheck, App: app, Phase: phase, CheckName: c.Name})
+	}
+	results := checks.Run(ctx, s.clock, list, run)
+	for i := range results {
+		s.events.publish(api.Event{Type: api.EventCheck, App: app, Phase: phase, CheckName: results[i].Name, Check: &results[i]})
+	}
+	return results
 }
 
 // windowOutcome is how an "after" window ended.
@@ -192,7 +206,7 @@ func (s *service) afterWindow(ctx context.Context, ac *config.App, h *gateHolder
 	s.gates.watch(h, deadline)
 	var out windowOutcome
 	for {
-		out.results = checks.Run(ctx, s.clock, list, run)
+		out.results = s.runChecks(ctx, ac.Name, "after", list, run)
 		if ctx.Err() != nil {
 			s.log.Info("After-swap checks stopped with the server; the swap stays", "app", ac.Name)
 			return out
@@ -246,6 +260,7 @@ func (s *service) autoRollback(app string, entry store.Entry, failed store.Check
 		return nil, nil
 	}
 	s.log.Warn("Swap rolled back by itself", "app", app, "check", failed.Name, "detail", failed.Detail, "seq", res.Entry.Seq)
+	s.events.publish(changeEvent(app, res.Entry))
 	return &res.Entry, nil
 }
 

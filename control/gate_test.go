@@ -170,7 +170,7 @@ func TestSwapDuringAnotherSwapsWindow(t *testing.T) {
 		t.Fatal("the first swap's window never waited")
 	}
 	_, err := st.c.Swap(context.Background(), "site", api.SwapRequest{Actor: "bob"})
-	if !errors.Is(err, api.ErrConflict) || !strings.Contains(err.Error(), `a swap by ann ("release 42") is watched by its "after" checks until`) {
+	if !errors.Is(err, api.ErrConflict) || !strings.Contains(err.Error(), `a swap by `+socketActor(t)+` ("release 42") is watched by its "after" checks until`) {
 		t.Errorf("second swap: got %v, want a conflict naming the first", err)
 	}
 	if _, err := st.c.Set(context.Background(), "site", "staging", api.SetRequest{Target: "127.0.0.4", Actor: "bob"}); err != nil {
@@ -202,7 +202,7 @@ func TestSwapRefusedDuringGate(t *testing.T) {
 		t.Errorf("status during the gate: %v", err)
 	}
 	_, err := st.c.Swap(context.Background(), "site", api.SwapRequest{Actor: "bob"})
-	if !errors.Is(err, api.ErrConflict) || !strings.Contains(err.Error(), `a swap by ann ("release 42") is running its checks since`) {
+	if !errors.Is(err, api.ErrConflict) || !strings.Contains(err.Error(), `a swap by `+socketActor(t)+` ("release 42") is running its checks since`) {
 		t.Errorf("second swap: got %v, want a conflict naming the first", err)
 	}
 	release()

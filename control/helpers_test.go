@@ -2,6 +2,8 @@ package control
 
 import (
 	"context"
+	"fmt"
+	"os/user"
 	"testing"
 	"time"
 
@@ -84,4 +86,14 @@ func (st *site) swap(req api.SwapRequest) api.Change {
 func fakeClock() (Options, *clock.Fake) {
 	clk := clock.NewFake(epoch)
 	return Options{Clock: clk, TLSRoots: testkit.CA()}, clk
+}
+
+// socketActor is the actor the server records for this process's
+// requests on its socket (SO_PEERCRED), whatever the request says.
+func socketActor(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s (uid %s)", u.Username, u.Uid)
 }

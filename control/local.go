@@ -151,6 +151,13 @@ func (l *Local) Rollback(ctx context.Context, app string, req api.RollbackReques
 	return l.service.Rollback(ctx, app, req)
 }
 
+func (l *Local) Plan(ctx context.Context, app, slot, with string) (api.SwapPlan, error) {
+	if err := l.needServed("plan"); err != nil {
+		return api.SwapPlan{}, err
+	}
+	return l.service.Plan(ctx, app, slot, with)
+}
+
 func (l *Local) needServed(call string) error {
 	if l.p == nil {
 		return &api.Error{Kind: api.KindInternal, Message: call + ": the database was opened for its records alone (control.ReadRecords)"}

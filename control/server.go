@@ -12,13 +12,16 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/dnsserver"
 	"github.com/slotdns/slotdns/internal/clock"
+	"github.com/slotdns/slotdns/internal/version"
 	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
@@ -47,12 +50,18 @@ type Server struct {
 	// so that Shutdown closes the database after the last one.
 	requests sync.RWMutex
 
-	notifier     *notifier
-	aliases      *aliasRefresher
-	stopAliases  context.CancelFunc
-	http         *http.Server
-	controlLn    net.Listener
-	serveDone    chan struct{}
+	notifier    *notifier
+	aliases     *aliasRefresher
+	stopAliases context.CancelFunc
+	http        *http.Server
+	controlLn   net.Listener
+	serveDone   chan struct{}
+	bus         *eventBus
+	// remote serves the remote API, the dashboard and, unless it has a
+	// listener of its own, /metrics; nil when the config has no [api].
+	remote       *httpListener
+	metricsHTTP  *httpListener
+	ready        atomic.Bool // every zone loaded and every listener bound
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -145,15 +154,18 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.controlLn, err = listenControl(cfg.Control); err != nil {
 		return nil, err
 	}
-	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots}
-	s.http = &http.Server{
-		Handler:           s.tracked(newHandler(s.svc, logger)),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	s.bus = newEventBus(s.clock)
+	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus}
+	verifier, tokensErr := auth.NewVerifier(cfg.API.Tokens)
+	deps := handlerDeps{log: logger, clock: s.clock, bus: s.bus, idem: newIdempotency(s.clock), tokens: verifier, info: s.info}
+	// On the socket the kernel says who connects (SO_PEERCRED).
+	socketH, socketMux := newHandler(s.svc, deps, func(*handler) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler { return next }
+	})
+	socketMux.HandleFunc("/", socketH.notFound)
+	s.http = newHTTPServer(s.tracked(socketH.recovering(socketMux)), logger)
+	s.http.ConnContext = func(ctx context.Context, c net.Conn) context.Context { return withIdentity(ctx, peerIdentity(c)) }
+	s.http.RegisterOnShutdown(s.bus.close)
 	go func() {
 		defer close(s.serveDone)
 		if err := s.http.Serve(s.controlLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -161,11 +173,23 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 		}
 	}()
 
-	var origins []string
-	for _, z := range cfg.Zones {
-		origins = append(origins, z.Origin)
+	cleanup = append(cleanup, func() { s.http.Close(); <-s.serveDone; os.Remove(cfg.Control) })
+
+	if cfg.API.Listen != "" {
+		if tokensErr != nil {
+			return nil, tokensErr
+		}
+		if s.remote, err = s.startRemote(deps, verifier); err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, s.remote.close)
+		if tokens, _ := verifier.Tokens(); len(tokens) == 0 {
+			logger.Warn("The remote API has no tokens yet: add one with slotdns token add NAME --scope read|swap|admin", "file", cfg.API.Tokens)
+		}
 	}
-	logger.Info("Serving", "listen", addrStrings(s.dns.UDPAddrs()), "zones", origins, "control", cfg.Control, "db", cfg.DB)
+
+	s.ready.Store(true)
+	logger.Info("Serving", "listen", addrStrings(s.dns.UDPAddrs()), "zones", s.info().Zones, "control", cfg.Control, "api", cfg.API.Listen, "db", cfg.DB)
 	return s, nil
 }
 
@@ -215,6 +239,23 @@ func (s *Server) Snapshot() *zones.Snapshot { return s.p.Snapshot() }
 // DB returns the open store, for tests that count its transactions.
 func (s *Server) DB() *store.DB { return s.db }
 
+// info is what GET /v1/server says of this server.
+func (s *Server) info() api.ServerInfo {
+	info := api.ServerInfo{Version: version.String(), DNS: addrStrings(s.dns.UDPAddrs()), Zones: []string{}}
+	for _, z := range s.cfg.Zones {
+		info.Zones = append(info.Zones, z.Origin)
+	}
+	return info
+}
+
+// APIAddr is the bound address of the remote API, nil without one.
+func (s *Server) APIAddr() net.Addr {
+	if s.remote == nil {
+		return nil
+	}
+	return s.remote.ln.Addr()
+}
+
 // secondaryAhead moves the serial of zone past the one a secondary
 // serves (see notifier.checkAhead and pipeline.SerialPast).
 func (s *Server) secondaryAhead(zone, addr string, theirs uint32) {
@@ -245,7 +286,14 @@ func (s *Server) servedSOA(zone string) (*dns.SOA, bool) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		var errs []error
+		s.ready.Store(false)
+		s.bus.close()
 		s.svc.gates.stop()
+		if s.remote != nil {
+			if err := s.remote.shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("remote API: %w", err))
+			}
+		}
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("control API: %w", err))
 			s.http.Close()

@@ -26,6 +26,9 @@ type service struct {
 	log   *slog.Logger
 	gates *gateBook
 	rt    runtime
+	// events tells the event streams of changes and checks; nil without
+	// a server.
+	events *eventBus
 	// tlsRoots replaces the system's roots for HTTPS checks (tests).
 	tlsRoots *x509.CertPool
 }

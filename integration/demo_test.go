@@ -101,7 +101,7 @@ func TestDemo(t *testing.T) {
 	// A server answering from other state: verify sees the difference.
 	other := newDemo(t, nil)
 	other.start()
-	if r := in.slotdns("verify", "--server", other.addr(), "yourwebapp"); r.code != 1 {
+	if r := in.slotdns("verify", "--dns", other.addr(), "yourwebapp"); r.code != 1 {
 		t.Errorf("verify against a server with other answers: got exit %d, want 1\n%v", r.code, r)
 	}
 	other.stop()

@@ -25,6 +25,9 @@ type Meta struct {
 	Checks []store.CheckResult
 	// Forced marks a change made although a check failed.
 	Forced bool
+	// RequestID identifies the request, when it carried an
+	// Idempotency-Key: a retry finds the change it made in the history.
+	RequestID string
 	// Alias is a resolution of the hostname outside our zones that the
 	// change puts at a zone apex, made just before it when no good one was
 	// stored, so that the apex has addresses from the first query on.
@@ -136,7 +139,7 @@ func (p *Pipeline) changeApp(name, kind string, meta Meta, rule func(store.View,
 	s.entries = []store.Entry{{App: name, Entry: api.Entry{
 		Seq: last + 1, Time: s.at, Kind: kind, Actor: meta.Actor, Reason: meta.Reason,
 		Before: app.Slots, After: slots, Zone: zone.Origin, Version: next.Version,
-		Checks: meta.Checks, Forced: meta.Forced,
+		Checks: meta.Checks, Forced: meta.Forced, RequestID: meta.RequestID,
 	}}}
 	_, ttl := ServedAt(p.current.Load(), appNames(ac, changedSlots(app.Slots, slots)...))
 	out, err := p.commit(s)

@@ -9,8 +9,8 @@ import (
 
 // reorderArgs lets flags follow arguments, as in "slotdns swap yourwebapp
 // --reason deploy": urfave/cli stops at the first argument, so the flags of
-// a command are moved before its arguments, and --config, wherever it is,
-// before the command.
+// a command are moved before its arguments, and the global flags
+// (--config, --server...), wherever they are, before the command.
 func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
@@ -52,7 +52,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 			flags = append(flags, arg+"="+value)
 		case len(arg) > 1 && strings.HasPrefix(arg, "-"):
 			into := &flags
-			if flagName(arg) == "config" && !hasFlag(cmd.Flags, "config") {
+			if hasFlag(app.Flags, flagName(arg)) && !hasFlag(cmd.Flags, flagName(arg)) {
 				into = &global
 			}
 			*into = append(*into, arg)

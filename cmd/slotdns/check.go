@@ -37,6 +37,9 @@ type checkResult struct {
 }
 
 func check(c *cli.Context) error {
+	if err := localOnly(c, "the config file here"); err != nil {
+		return err
+	}
 	if err := wantArgs(c, 0, 0); err != nil {
 		return err
 	}

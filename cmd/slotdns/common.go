@@ -29,11 +29,24 @@ func loadConfig(c *cli.Context) (*config.Config, error) {
 	return config.Load(c.String("config"))
 }
 
-// withController connects to the running server or, when none answers,
+// withController connects to the remote server --server names, or to the
+// running server on the local socket or, when none answers,
 // opens the database file in mode (saying so on stderr), and runs fn with
 // the config: only its top keys when a server answers (see
 // config.LoadTop), all of it otherwise.
 func withController(c *cli.Context, mode control.Mode, fn func(*config.Config, api.Controller, bool) error) error {
+	if remote(c) {
+		client, err := remoteClient(c)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		cfg, _, err := remoteConfig(c, client)
+		if err != nil {
+			return err
+		}
+		return fn(cfg, client, false)
+	}
 	ctl, cfg, direct, err := control.Connect(c.String("config"), mode, nil)
 	if err != nil {
 		return err

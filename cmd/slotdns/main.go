@@ -12,6 +12,7 @@ import (
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/internal/panics"
+	"github.com/slotdns/slotdns/internal/version"
 
 	"github.com/urfave/cli/v2"
 )
@@ -27,6 +28,7 @@ const (
 	exitUsage    = 2 // the command line is wrong
 	exitConflict = 3 // the state is not what the command expected: --expect, a concurrent change, a gate busy, a superseded swap
 	exitUnknown  = 4 // the server went away after receiving a change: it may or may not have committed
+	exitAuth     = 5 // the remote API refused the token (401) or its scope (403)
 )
 
 // run executes the command line args and returns the exit code. A panic,
@@ -47,7 +49,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "slotdns",
 		Usage:   "serve production and staging names from DNS, and swap them in one step",
-		Version: version(),
+		Version: version.String(),
 		UsageText: `slotdns [--config slotdns.toml] COMMAND [options] [arguments]
 
    slotdns serve                                   # answer DNS and the control socket
@@ -57,21 +59,26 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: `Exit status: 0 ok; 1 failed; 2 usage error; 3 conflict (the state is not what
 the command expected: --expect, a concurrent change, a swap already in its
 checks, a swap superseded during its "after" checks); 4 unknown outcome (the
-server went away after receiving a change: see slotdns history).`,
+server went away after receiving a change: see slotdns history); 5 the remote
+API refused the token (401: wrong, removed or missing) or its scope (403).
+
+With --server https://HOST:8053 (or SLOTDNS_SERVER) every command that talks
+to a server talks to that one's remote API, with the token of --token-file
+(or SLOTDNS_TOKEN) and, for a private CA, --ca FILE. No config file is read.`,
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{
 				Name:    "config",
 				Value:   "slotdns.toml",
 				Usage:   "config file; relative paths in it are relative to its folder",
 				EnvVars: []string{"SLOTDNS_CONFIG"},
 			},
-		},
+		}, remoteFlags()...),
 		Commands: []*cli.Command{
 			serveCommand(), checkCommand(), statusCommand(), swapCommand(), setCommand(),
 			rollbackCommand(), historyCommand(), verifyCommand(), reloadCommand(),
-			backupCommand(), renameCommand(), forgetCommand(), versionCommand(),
+			backupCommand(), renameCommand(), forgetCommand(), tokenCommand(), versionCommand(),
 		},
 		Action:         unknownCommand,
 		OnUsageError:   onUsageError,
@@ -131,6 +138,8 @@ func exitCode(err error, asJSON bool, stdout, stderr io.Writer) int {
 		code = exitConflict
 	case kind == api.KindUnknownOutcome:
 		code = exitUnknown
+	case kind == api.KindUnauthorized || kind == api.KindForbidden:
+		code = exitAuth
 	}
 	if asJSON {
 		body := map[string]any{"error": err.Error(), "kind": kind}

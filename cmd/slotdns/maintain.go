@@ -25,6 +25,9 @@ targets, version and history, to NEW, which the config must declare and the
 database must not hold yet. It works on the database file, with the server
 stopped.`,
 		Action: func(c *cli.Context) error {
+			if err := localOnly(c, "the database file of a stopped server"); err != nil {
+				return err
+			}
 			if err := wantArgs(c, 2, 2); err != nil {
 				return err
 			}
@@ -62,6 +65,9 @@ rename them first). It works on the database file, with the server stopped;
 take a backup first if the history matters.`,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "zone", Usage: "the argument is a zone origin"}},
 		Action: func(c *cli.Context) error {
+			if err := localOnly(c, "the database file of a stopped server"); err != nil {
+				return err
+			}
 			if err := wantArgs(c, 1, 1); err != nil {
 				return err
 			}

@@ -45,18 +45,29 @@ func reload(c *cli.Context) error {
 	if err := wantArgs(c, 0, 0); err != nil {
 		return err
 	}
-	// The config alone finds the socket: a broken zone file is the
-	// server's to report, while it keeps serving the previous one.
-	cfg, err := loadConfig(c)
-	if err != nil {
-		return err
-	}
-	client, err := api.Dial(cfg.Control)
-	if errors.Is(err, api.ErrNoServer) {
-		return reloadDirect(c, cfg)
-	}
-	if err != nil {
-		return err
+	var (
+		cfg    *config.Config
+		client *api.Client
+		err    error
+	)
+	if remote(c) {
+		if client, err = remoteClient(c); err != nil {
+			return err
+		}
+		cfg = &config.Config{}
+	} else {
+		// The config alone finds the socket: a broken zone file is the
+		// server's to report, while it keeps serving the previous one.
+		if cfg, err = loadConfig(c); err != nil {
+			return err
+		}
+		client, err = api.Dial(cfg.Control)
+		if errors.Is(err, api.ErrNoServer) {
+			return reloadDirect(c, cfg)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	defer client.Close()
 	res, err := client.Reload(c.Context)

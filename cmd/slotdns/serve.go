@@ -29,6 +29,9 @@ the zone files, as slotdns reload does.`,
 }
 
 func serve(c *cli.Context) error {
+	if err := localOnly(c, "this host"); err != nil {
+		return err
+	}
 	if err := wantArgs(c, 0, 0); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/slotdns/slotdns/control"
 	"github.com/slotdns/slotdns/probe"
 
+	"github.com/miekg/dns"
 	"github.com/urfave/cli/v2"
 )
 
@@ -17,17 +18,17 @@ func verifyCommand() *cli.Command {
 		Name:      "verify",
 		Usage:     "query the server for every slot name like dig and compare with the store",
 		ArgsUsage: "APP",
-		UsageText: `slotdns verify APP [--server HOST:PORT] [--all [--also HOST:PORT]...] [--json]
+		UsageText: `slotdns verify APP [--dns HOST:PORT] [--all [--also HOST:PORT]...] [--json]
 
    slotdns verify yourwebapp
-   slotdns verify yourwebapp --server 127.0.0.1:1053
+   slotdns verify yourwebapp --dns 127.0.0.1:1053
    slotdns verify yourwebapp --all`,
 		Description: `Asks the DNS server over UDP, as dig would, for every name of every slot of
 APP: A (and AAAA where the target has IPv6 addresses) for address targets and
 the zone apex, and for hostname targets the CNAME, which must equal the
 target. Prints a table and exits 1 when any answer differs from the store.
 
-With --all it asks every authoritative server of the zone: slotdns (--server),
+With --all it asks every authoritative server of the zone: slotdns (--dns),
 the addresses of the zone's NS set (NS names in our zones resolved through
 slotdns, others through the system resolver), the configured secondaries,
 and each --also server, each for up to 1s. It prints a matrix, question by
@@ -37,7 +38,7 @@ answers anything but the current answer. Documentation addresses (RFC 5737,
 RFC 3849), such as the demo zone's NS addresses, are never asked: they are
 listed as skipped.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "server", Usage: "DNS server to ask, `HOST:PORT` (default: the first listen address)"},
+			&cli.StringFlag{Name: "dns", Usage: "DNS server to ask, `HOST:PORT` (default: the first listen address; with --server, that port on the server's host)"},
 			&cli.BoolFlag{Name: "all", Usage: "ask every authoritative server of the zone and print a matrix"},
 			&cli.StringSliceFlag{Name: "also", Usage: "with --all: ask this server too, `HOST:PORT` (repeatable)"},
 			jsonFlag(),
@@ -55,7 +56,7 @@ func verify(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		server := c.String("server")
+		server := c.String("dns")
 		if server == "" {
 			server = probe.Dialable(cfg.Listen[0])
 		}
@@ -107,19 +108,17 @@ func printRows(w io.Writer, res probe.Result) {
 // slot name and prints the matrix; it fails when a server answers anything
 // but the current answer (a server that does not answer does not fail it).
 func verifyAll(c *cli.Context, app api.AppStatus, self string) error {
-	// The whole config is needed here: which names are ours, and the
-	// zone's secondaries.
-	cfg, err := loadConfig(c)
+	// The status names the zone's secondaries; which names are ours is
+	// the config's, or a remote server's zones.
+	var secondaries []string
+	for _, sec := range app.Secondaries {
+		secondaries = append(secondaries, sec.Address)
+	}
+	inOurZones, err := ourZones(c)
 	if err != nil {
 		return err
 	}
-	var secondaries []string
-	if zc, ok := cfg.Zone(app.Zone); ok {
-		for _, sec := range zc.Secondaries {
-			secondaries = append(secondaries, sec.Address)
-		}
-	}
-	servers, skipped := probe.AuthServers(c.Context, self, app.Zone, secondaries, cfg.InOurZones)
+	servers, skipped := probe.AuthServers(c.Context, self, app.Zone, secondaries, inOurZones)
 	for _, extra := range c.StringSlice("also") {
 		servers = append(servers, probe.Server{Role: probe.RoleExtra, Address: extra})
 	}
@@ -156,4 +155,32 @@ func printMatrix(w io.Writer, res probe.Matrix) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
+
+// ourZones reports whether a name lies in a zone slotdns serves.
+func ourZones(c *cli.Context) (func(string) bool, error) {
+	if !remote(c) {
+		cfg, err := loadConfig(c)
+		if err != nil {
+			return nil, err
+		}
+		return cfg.InOurZones, nil
+	}
+	client, err := remoteClient(c)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	info, err := client.Server(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	return func(name string) bool {
+		for _, z := range info.Zones {
+			if dns.IsSubDomain(z, name) {
+				return true
+			}
+		}
+		return false
+	}, nil
 }

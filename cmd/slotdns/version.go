@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
+
+	"github.com/slotdns/slotdns/internal/version"
 
 	"github.com/urfave/cli/v2"
 )
@@ -19,43 +20,10 @@ func versionCommand() *cli.Command {
 				return err
 			}
 			if c.Bool("json") {
-				return printJSON(c.App.Writer, map[string]string{"version": version(), "go": runtime.Version()})
+				return printJSON(c.App.Writer, map[string]string{"version": version.String(), "go": runtime.Version()})
 			}
-			fmt.Fprintf(c.App.Writer, "slotdns %s (%s)\n", version(), runtime.Version())
+			fmt.Fprintf(c.App.Writer, "slotdns %s (%s)\n", version.String(), runtime.Version())
 			return nil
 		},
 	}
-}
-
-// version is the module version the binary was built at ("(devel)" for
-// a build from a working tree), with the commit when the build recorded
-// it, "+dirty" when the tree had changes.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := info.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var revision, modified string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			revision = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if len(revision) > 12 {
-		revision = revision[:12]
-	}
-	if revision != "" {
-		v += " " + revision
-		if modified == "true" {
-			v += "+dirty"
-		}
-	}
-	return v
 }

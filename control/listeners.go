@@ -1,0 +1,80 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/slotdns/slotdns/auth"
+	"github.com/slotdns/slotdns/web"
+)
+
+// newHTTPServer is an http.Server with the timeouts every listener of
+// slotdns has; a change or an event stream lifts its write deadline.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// httpListener is an http.Server serving one listener in the background.
+type httpListener struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{}
+}
+
+func serveHTTP(srv *http.Server, ln net.Listener, logger *slog.Logger, what string) *httpListener {
+	l := &httpListener{srv: srv, ln: ln, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error(what+" stopped", "listen", ln.Addr().String(), "err", err)
+		}
+	}()
+	return l
+}
+
+func (l *httpListener) shutdown(ctx context.Context) error {
+	err := l.srv.Shutdown(ctx)
+	if err != nil {
+		l.srv.Close()
+	}
+	<-l.done
+	return err
+}
+
+func (l *httpListener) close() { l.srv.Close(); <-l.done }
+
+// startRemote opens the API listener: the control API for tokens, the
+// dashboard's login and files, the health probes, and /metrics unless it
+// has a listener of its own. Cross-origin POSTs are refused, so that a
+// page elsewhere cannot make a logged-in browser press the swap button.
+func (s *Server) startRemote(deps handlerDeps, verifier *auth.Verifier) (*httpListener, error) {
+	a := s.cfg.API
+	ra := newRemoteAuth(verifier, s.clock.Now, s.log, a.TLS())
+	h, mux := newHandler(s.svc, deps, ra.authenticate)
+	mux.HandleFunc("POST /v1/login", ra.login(h))
+	mux.HandleFunc("POST /v1/logout", ra.logout(h))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", readyz(s.ready.Load))
+	mux.Handle("/", web.Handler())
+	ln, err := listenAPI(a)
+	if err != nil {
+		return nil, err
+	}
+	handler := s.tracked(h.recovering(http.NewCrossOriginProtection().Handler(mux)))
+	srv := newHTTPServer(handler, s.log)
+	srv.RegisterOnShutdown(s.bus.close)
+	s.log.Info("Remote API listening", "listen", ln.Addr().String(), "tls", a.TLS(), "tokens", a.Tokens)
+	return serveHTTP(srv, ln, s.log, "Remote API"), nil
+}
