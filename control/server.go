@@ -59,11 +59,14 @@ type Server struct {
 	bus         *eventBus
 	// remote serves the remote API, the dashboard and, unless it has a
 	// listener of its own, /metrics; nil when the config has no [api].
-	remote       *httpListener
-	metricsHTTP  *httpListener
-	ready        atomic.Bool // every zone loaded and every listener bound
-	shutdownOnce sync.Once
-	shutdownErr  error
+	remote      *httpListener
+	metricsHTTP *httpListener
+	ready       atomic.Bool // every zone loaded and every listener bound
+
+	secondaries     *secondaryWatch
+	stopSecondaries context.CancelFunc
+	shutdownOnce    sync.Once
+	shutdownErr     error
 }
 
 // Options tune Start; the zero value is what serve runs with.
@@ -155,6 +158,10 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 		return nil, err
 	}
 	s.bus = newEventBus(s.clock)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	s.secondaries, s.stopSecondaries = newSecondaryWatch(watchCtx, cfg, s.bus), stopWatch
+	cleanup = append(cleanup, func() { stopWatch(); s.secondaries.wait() })
+	sink.changed = s.zonesChanged
 	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus}
 	verifier, tokensErr := auth.NewVerifier(cfg.API.Tokens)
 	deps := handlerDeps{log: logger, clock: s.clock, bus: s.bus, idem: newIdempotency(s.clock), tokens: verifier, info: s.info}
@@ -202,6 +209,8 @@ type serverSink struct {
 	// change). Like every sink method it runs under the pipeline's lock:
 	// it reads the snapshot alone.
 	watch func(*zones.Snapshot)
+	// changed is the server's, once it has its event bus.
+	changed func(zones []string)
 }
 
 func (k *serverSink) Publish(snap *zones.Snapshot) {
@@ -209,7 +218,14 @@ func (k *serverSink) Publish(snap *zones.Snapshot) {
 	k.watch(snap)
 }
 
-func (k *serverSink) Changed(zones []string) { k.notifier.changed(zones) }
+// Changed tells the secondaries by NOTIFY, the event streams, and the
+// watch that follows the secondaries to the new serial.
+func (k *serverSink) Changed(zones []string) {
+	k.notifier.changed(zones)
+	if k.changed != nil {
+		k.changed(zones)
+	}
+}
 
 // serverRuntime is the runtime of the service in a server.
 type serverRuntime struct{ s *Server }
@@ -238,6 +254,20 @@ func (s *Server) Snapshot() *zones.Snapshot { return s.p.Snapshot() }
 
 // DB returns the open store, for tests that count its transactions.
 func (s *Server) DB() *store.DB { return s.db }
+
+// zonesChanged announces the new serial of each zone and follows its
+// secondaries to it.
+func (s *Server) zonesChanged(origins []string) {
+	snap := s.p.Snapshot()
+	for _, zone := range origins {
+		serial, ok := snap.Serial(zone)
+		if !ok {
+			continue
+		}
+		s.bus.publish(api.Event{Type: api.EventZone, Zone: zone, Serial: serial})
+		s.secondaries.changed(zone, serial)
+	}
+}
 
 // info is what GET /v1/server says of this server.
 func (s *Server) info() api.ServerInfo {
@@ -321,6 +351,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.stopAliases()
 		s.aliases.wait()
+		s.stopSecondaries()
+		s.secondaries.wait()
 		s.notifier.stop()
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, err)
