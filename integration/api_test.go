@@ -1,0 +1,58 @@
+package integration
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slotdns/slotdns/internal/testkit"
+)
+
+// apiInstance is a demo instance whose server also serves the remote API
+// on a free loopback port: over TLS with a certificate of the test CA
+// (caFile) when tls is set, else plain HTTP.
+type apiInstance struct {
+	*instance
+	url    string // https://127.0.0.1:PORT or http://...
+	caFile string // "" without TLS
+}
+
+func newAPIDemo(t *testing.T, tls bool, edit func(string) string) *apiInstance {
+	t.Helper()
+	in := newDemo(t, edit)
+	port := freePort(t)
+	section := fmt.Sprintf("\n[api]\nlisten = \"127.0.0.1:%d\"\n", port)
+	ai := &apiInstance{instance: in, url: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	if tls {
+		cert, key, ca := testkit.APICertFiles(t, in.dir)
+		section += fmt.Sprintf("tls_cert = %q\ntls_key = %q\n", filepath.Base(cert), filepath.Base(key))
+		ai.url, ai.caFile = fmt.Sprintf("https://127.0.0.1:%d", port), ca
+	}
+	in.writeConfig(in.readConfig() + section)
+	return ai
+}
+
+// addToken makes a token with the local CLI and writes it to a file in
+// the instance's folder, returning the file.
+func (ai *apiInstance) addToken(name, scope string, extra ...string) string {
+	ai.t.Helper()
+	r := ai.mustSlotdns(append([]string{"token", "add", name, "--scope", scope}, extra...)...)
+	token := strings.TrimSpace(r.stdout)
+	if !strings.HasPrefix(token, "sdt_") {
+		ai.t.Fatalf("token add printed %q, want a token", r.stdout)
+	}
+	file := filepath.Join(ai.dir, name+".token")
+	testkit.WriteFile(ai.t, file, token+"\n")
+	return file
+}
+
+// remote runs the CLI against the remote API with the token in tokenFile.
+func (ai *apiInstance) remote(tokenFile string, args ...string) cliResult {
+	ai.t.Helper()
+	global := []string{"--server", ai.url, "--token-file", tokenFile}
+	if ai.caFile != "" {
+		global = append(global, "--ca", ai.caFile)
+	}
+	return runCLI(ai.t, ai.dir, append(global, args...)...)
+}
