@@ -131,6 +131,10 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	s.notifier = newNotifier(cfg, s.keys, logger, opts.notify, s.clock, s.servedSOA)
 	s.notifier.ahead = s.secondaryAhead
 	sink := &serverSink{dns: s.dns, notifier: s.notifier, watch: func(*zones.Snapshot) {}}
+	s.bus = newEventBus(s.clock)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	s.secondaries, s.stopSecondaries = newSecondaryWatch(watchCtx, cfg, s.bus), stopWatch
+	cleanup = append(cleanup, func() { stopWatch(); s.secondaries.wait() })
 	// The first snapshot is published before any listener opens, so the
 	// first query already gets the stored state.
 	s.p, err = pipeline.Open(s.db, cfg, files, pipeline.Options{Clock: s.clock, Logger: logger, Sink: sink})
@@ -141,6 +145,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	s.aliases, s.stopAliases = newAliasRefresher(aliasCtx, s.p, cfg, logger, s.clock), stopAliases
 	cleanup = append(cleanup, func() { stopAliases(); s.aliases.wait() })
 	sink.watch = func(snap *zones.Snapshot) { s.aliases.watch(aliasTargets(cfg, snap)) }
+	sink.changed = s.zonesChanged
 	sink.watch(s.p.Snapshot())
 
 	if err := s.dns.Start(); err != nil {
@@ -157,11 +162,6 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.controlLn, err = listenControl(cfg.Control); err != nil {
 		return nil, err
 	}
-	s.bus = newEventBus(s.clock)
-	watchCtx, stopWatch := context.WithCancel(context.Background())
-	s.secondaries, s.stopSecondaries = newSecondaryWatch(watchCtx, cfg, s.bus), stopWatch
-	cleanup = append(cleanup, func() { stopWatch(); s.secondaries.wait() })
-	sink.changed = s.zonesChanged
 	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus}
 	verifier, tokensErr := auth.NewVerifier(cfg.API.Tokens)
 	deps := handlerDeps{log: logger, clock: s.clock, bus: s.bus, idem: newIdempotency(s.clock), tokens: verifier, info: s.info}
