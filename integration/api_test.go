@@ -16,6 +16,8 @@ type apiInstance struct {
 	*instance
 	url    string // https://127.0.0.1:PORT or http://...
 	caFile string // "" without TLS
+	// elsewhere is the empty folder the remote CLI runs in.
+	elsewhere string
 }
 
 func newAPIDemo(t *testing.T, tls bool, edit func(string) string) *apiInstance {
@@ -47,12 +49,16 @@ func (ai *apiInstance) addToken(name, scope string, extra ...string) string {
 	return file
 }
 
-// remote runs the CLI against the remote API with the token in tokenFile.
+// remote runs the CLI against the remote API with the token in tokenFile,
+// in a folder of its own with no config: as on another host.
 func (ai *apiInstance) remote(tokenFile string, args ...string) cliResult {
 	ai.t.Helper()
+	if ai.elsewhere == "" {
+		ai.elsewhere = ai.t.TempDir()
+	}
 	global := []string{"--server", ai.url, "--token-file", tokenFile}
 	if ai.caFile != "" {
 		global = append(global, "--ca", ai.caFile)
 	}
-	return runCLI(ai.t, ai.dir, append(global, args...)...)
+	return runCLI(ai.t, ai.elsewhere, append(global, args...)...)
 }

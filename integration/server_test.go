@@ -83,6 +83,16 @@ func (in *instance) readConfig() string        { return testkit.ReadFile(in.t, i
 
 var listenLine = regexp.MustCompile(`(?m)^listen\s*=.*$`)
 
+// setListen sets the top-level listen of config to addr: the first
+// listen line, not the [api] table's.
+func setListen(config, addr string) string {
+	loc := listenLine.FindStringIndex(config)
+	if loc == nil {
+		return config
+	}
+	return config[:loc[0]] + fmt.Sprintf("listen  = [%q]", addr) + config[loc[1]:]
+}
+
 // withTTL returns a config edit that sets every app's slot TTL.
 func withTTL(ttl int) func(string) string {
 	re := regexp.MustCompile(`(?m)^ttl\s*=\s*\d+`)
@@ -108,8 +118,7 @@ func (in *instance) start() {
 		if in.port == 0 || attempt > 0 {
 			in.port = freePort(in.t)
 		}
-		in.writeConfig(listenLine.ReplaceAllString(in.readConfig(),
-			fmt.Sprintf("listen  = [%q]", in.addr())))
+		in.writeConfig(setListen(in.readConfig(), in.addr()))
 		in.proc = startProcess(in.t, in.dir, in.out, slotdnsBin, "serve", "--config", in.config)
 		lastErr = in.waitReady()
 		if lastErr == nil {

@@ -31,8 +31,14 @@ func reorderArgs(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return args
 	}
-	var flags, positional []string
+	// "token add NAME --scope swap": the flags are the subcommand's.
+	words := []string{args[i]}
 	rest := args[i+1:]
+	for len(rest) > 0 && cmd.Command(rest[0]) != nil {
+		cmd = cmd.Command(rest[0])
+		words, rest = append(words, rest[0]), rest[1:]
+	}
+	var flags, positional []string
 	for j := 0; j < len(rest); j++ {
 		arg := rest[j]
 		switch {
@@ -65,7 +71,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 		}
 	}
 	out := append([]string{args[0]}, global...)
-	out = append(out, args[i])
+	out = append(out, words...)
 	out = append(out, flags...)
 	if len(positional) > 0 {
 		out = append(out, "--")
