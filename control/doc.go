@@ -15,7 +15,16 @@
 // The files, by concern:
 //
 //   - server.go: Server (Start, Shutdown, Run), its sink and runtime.
-//   - api.go: the HTTP/JSON handler of the control API.
+//   - api.go: the HTTP/JSON handler of the control API, its routes and
+//     the scope each needs.
+//   - identity.go: who asks: the socket's peer (SO_PEERCRED) or a token.
+//   - remote.go: the remote API's tokens, sessions, login and TLS.
+//   - listeners.go: the HTTP servers of the socket and the API listener.
+//   - idempotency.go: a POST with an Idempotency-Key runs once.
+//   - events.go: server-sent events of changes and checks.
+//   - secondaries.go: each secondary followed to a new serial.
+//   - plan.go: what a swap would change, for its confirmation.
+//   - tokens.go: the token routes and whoami.
 //   - socket.go: the 0600 unix socket.
 //   - service.go: the API on a pipeline, for a server or offline.
 //   - change.go: swap, set and rollback requests.
