@@ -21,8 +21,7 @@ import (
 // maxBody bounds a request body; every request is a few hundred bytes.
 const maxBody = 64 << 10
 
-// handlerDeps is what the handler serves besides the controller. Only
-// bus and tokens may be nil (no server, no token file).
+// handlerDeps is what the handler serves besides the controller.
 type handlerDeps struct {
 	log    *slog.Logger
 	clock  clock.Clock
@@ -63,7 +62,7 @@ func (h *handler) routes() []route {
 // authenticate (who is asking: the socket's peer, or a token) and its
 // scope. A change replies once its snapshot is published.
 func newHandler(c api.Controller, deps handlerDeps, authenticator func(*handler) func(http.Handler) http.Handler) (*handler, *http.ServeMux) {
-	h := &handler{c: c, log: deps.log, clock: deps.clock, bus: deps.bus, idem: deps.idem, tokens: deps.tokens, info: deps.info}
+	h := &handler{c: c, handlerDeps: deps}
 	authenticate := authenticator(h)
 	mux := http.NewServeMux()
 	methods := map[string][]string{}
@@ -131,13 +130,8 @@ func (h *handler) recovering(next http.Handler) http.Handler {
 }
 
 type handler struct {
-	c      api.Controller
-	log    *slog.Logger
-	clock  clock.Clock
-	bus    *eventBus
-	idem   *idempotency
-	tokens *auth.Verifier
-	info   func() api.ServerInfo
+	c api.Controller
+	handlerDeps
 }
 
 // apps lists the apps, or for a token limited to one app, that one.

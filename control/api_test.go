@@ -65,7 +65,7 @@ func TestAPIErrors(t *testing.T) {
 func TestHandlerPanicIsAnInternalError(t *testing.T) {
 	t.Parallel()
 	var logged testkit.Buffer
-	h := &handler{log: slog.New(slog.NewTextHandler(&logged, nil))}
+	h := &handler{handlerDeps: handlerDeps{log: slog.New(slog.NewTextHandler(&logged, nil))}}
 	rec := httptest.NewRecorder()
 	h.recovering(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/apps", nil))
 	var e api.Error
