@@ -46,9 +46,9 @@ func TestDashboardSwap(t *testing.T) {
 	before := statusOf(ai.instance)
 
 	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
-	b.waitFor("the plan in the confirmation", `document.getElementById("dialog").open && document.querySelectorAll("#dialog-body tr[data-name]").length === 3`,
+	b.waitFor("the plan in the confirmation", `document.getElementById("dialog").open && document.querySelectorAll("#dialog-body li[data-name]").length === 3`,
 		`document.getElementById("dialog-body").innerText`)
-	www := b.text(`#dialog-body tr[data-name="www.yourwebapp.com."]`)
+	www := b.text(`#dialog-body li[data-name="www.yourwebapp.com."]`)
 	if !strings.Contains(www, productionTarget) || !strings.Contains(www, stagingTarget) || strings.Index(www, productionTarget) > strings.Index(www, stagingTarget) {
 		t.Errorf("the plan for www reads %q, want %s before and %s after", www, productionTarget, stagingTarget)
 	}
@@ -296,7 +296,8 @@ func TestDashboardSwapRefused(t *testing.T) {
 }
 
 // TestDashboardScreenshot writes the README's screenshot of the
-// dashboard after a swap with checks and two secondaries:
+// dashboard after a swap with checks and two secondaries, of staging
+// set to a third deployment first:
 //
 //	SLOTDNS_SCREENSHOT=docs/dashboard.png go test -run TestDashboardScreenshot ./integration
 //
@@ -318,8 +319,7 @@ func TestDashboardScreenshot(t *testing.T) {
 	// Some history first, then the checks (which would hold each swap for
 	// their window).
 	ai.start()
-	ai.mustSlotdns("swap", "yourwebapp", "--reason", "release 41")
-	ai.mustSlotdns("swap", "yourwebapp", "--reason", "back to release 40: checkout errors")
+	ai.mustSlotdns("set", "yourwebapp", "staging", "test3.cloudapp.test.", "--reason", "release 42 deployed to staging")
 	ai.stop()
 	ai.writeConfig(withCommandChecks(ai.readConfig(), `test -n "$SLOTDNS_TO"`, `test -n "$SLOTDNS_TO"`, "3s"))
 	ai.start()

@@ -107,6 +107,8 @@ func newBrowser(t *testing.T, extra ...browserOption) *browser {
 		cancelTab()
 		cancelAlloc() // kills the browser and waits for it
 	})
+	// The page gets 1280x800, whatever the headless window's frame takes.
+	b.do("set the viewport", chromedp.EmulateViewport(1280, 800))
 	return b
 }
 

@@ -309,13 +309,15 @@ export function planBody(plan) {
   const after = plan.checks.filter((c) => c.when === "after");
   return [
     h("p", {}, "These answers of ", h("code", { text: plan.zone }), " change at once, in one step:"),
-    h("table", { class: "grid plan" },
-      h("thead", {}, h("tr", {}, ["Name", "Type", "Now", "After the swap"].map((t) => h("th", { scope: "col", text: t })))),
-      h("tbody", {}, plan.answers.map((a) => h("tr", { data: { name: a.name } },
-        h("th", { scope: "row" }, h("code", { text: a.name }), h("span", { class: "note", text: a.slot })),
-        h("td", {}, h("span", { class: "rtype", text: a.type })),
-        h("td", { class: "before" }, h("code", { text: a.before })),
-        h("td", { class: "after" }, h("code", { text: a.after })))))),
+    h("ul", { class: "plan-answers" }, plan.answers.map((a) => h("li", { data: { name: a.name } },
+      h("div", { class: "plan-name" },
+        h("code", { class: "name", text: a.name }), " ",
+        h("span", { class: "rtype", text: a.type }), " ",
+        h("span", { class: "note", text: a.slot })),
+      h("div", { class: "plan-change" },
+        h("code", { class: "before", title: "now", text: a.before }),
+        h("span", { class: "arrow", "aria-label": "becomes", text: "→" }),
+        h("code", { class: "after", title: "after the swap", text: a.after }))))),
     plan.checks.length
       ? h("div", { class: "plan-checks" },
         h("p", { text: "Checks:" }),
