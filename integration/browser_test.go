@@ -76,8 +76,8 @@ func TestDashboardSwap(t *testing.T) {
 }
 
 // TestDashboardReadOnly signs in over HTTPS with a read token: the state
-// shows, the swap and roll back buttons do not, and the session cookie is
-// HttpOnly, Secure and SameSite=Strict.
+// shows, the swap and roll back buttons do not, the session cookie is
+// HttpOnly, Secure and SameSite=Strict, and logging out ends the session.
 func TestDashboardReadOnly(t *testing.T) {
 	t.Parallel()
 	ai := newDashboardDemo(t, true, nil)
@@ -119,6 +119,12 @@ func TestDashboardReadOnly(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no slotdns_session cookie for %s among %d", ai.url, len(cookies.Cookies))
+	}
+
+	b.do("log out", chromedp.Click(chromedp.ID("logout")))
+	b.waitFor("the sign-in form", `!document.getElementById("login").hidden && document.getElementById("apps").hidden`, "")
+	if got := eval[int](b, `fetch("/v1/whoami").then((r) => r.status)`); got != http.StatusUnauthorized {
+		t.Errorf("whoami after logging out: status %d, want 401", got)
 	}
 }
 
@@ -293,6 +299,54 @@ func TestDashboardSwapRefused(t *testing.T) {
 	if st := statusOf(ai.instance); st.target("production") != productionTarget || st.Version != 0 {
 		t.Errorf("after the refusal: production %s, version %d; want %s, 0", st.target("production"), st.Version, productionTarget)
 	}
+}
+
+// TestDashboardStalePlan confirms a swap whose plan the CLI made stale
+// meanwhile: the server refuses it (409, the plan's expect no longer
+// holds), the page says so, and the CLI's swap stands alone.
+func TestDashboardStalePlan(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	ai := newDashboardDemo(t, false, nil)
+	ai.start()
+	b.login(ai.url, dashboardToken(ai, "release", "swap"))
+
+	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
+	b.waitFor("the confirmation", `document.getElementById("dialog").open`, "")
+	ai.mustSlotdns("swap", "yourwebapp", "--reason", "from the CLI meanwhile")
+	b.do("confirm the stale plan", chromedp.Click(chromedp.ID("confirm")))
+	b.waitFor("the refusal as out of date", `document.getElementById("progress-yourwebapp").dataset.state === "conflict"`,
+		`document.getElementById("progress-yourwebapp").innerText`)
+	if st := statusOf(ai.instance); st.target("production") != stagingTarget || st.Version != 1 {
+		t.Errorf("after the stale confirmation: production %s, version %d; want %s, 1 (the CLI's swap only)", st.target("production"), st.Version, stagingTarget)
+	}
+	b.waitFor("the CLI's swap on the page", fmt.Sprintf(`document.querySelector('%s [data-slot="production"] .target').textContent === %q`, appSel, stagingTarget), "")
+}
+
+// TestDashboardAutoRollback has the "after" check fail once the swap is
+// served: slotdns rolls it back by itself, and the page ends the swap's
+// progress as rolled back, with the reason.
+func TestDashboardAutoRollback(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	ai := newDashboardDemo(t, false, func(config string) string {
+		return withCommandChecks(config, "", `echo "error rate 12% on $SLOTDNS_TO"; exit 1`, "2s")
+	})
+	ai.start()
+	b.login(ai.url, dashboardToken(ai, "release", "swap"))
+
+	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
+	b.waitFor("the confirmation", `document.getElementById("dialog").open`, "")
+	b.do("confirm", chromedp.Click(chromedp.ID("confirm")))
+	b.waitFor("the automatic rollback", `document.getElementById("progress-yourwebapp").dataset.state === "rolledback"`,
+		`document.getElementById("progress-yourwebapp").innerText`)
+	if got := b.text("#progress-yourwebapp .outcome"); !strings.Contains(got, "undid the swap (#2): error rate failed") || !strings.Contains(got, "error rate 12%") {
+		t.Errorf("the outcome reads %q, want the rollback's reason and the check's output", got)
+	}
+	if st := statusOf(ai.instance); st.target("production") != productionTarget || st.Version != 2 {
+		t.Errorf("after the automatic rollback: production %s, version %d; want %s, 2", st.target("production"), st.Version, productionTarget)
+	}
+	b.waitFor("the rollback in the history", fmt.Sprintf(`document.querySelector('%s tr[data-seq="2"].auto') !== null`, appSel), "")
 }
 
 // TestDashboardScreenshot writes the README's screenshot of the

@@ -358,7 +358,7 @@ function onChange(ev) {
   } else if (op && op.busy && !op.seq && ours(op, entry)) {
     committed(ev.app, op, entry);
   } else if (op && op.busy && op.seq && entry.kind === "rollback" && entry.actor === "slotdns") {
-    op.set("auto", "Rolled back automatically", "fail", `#${entry.seq}: ${entry.reason}`);
+    autoRolledBack(op, entry);
     renderProgress(ev.app);
   } else {
     const verb = { swap: "Swapped", set: "Set", rollback: "Rolled back" }[entry.kind] || entry.kind;
@@ -456,6 +456,22 @@ function showSecondary(op, ev) {
     op.set(key, `Secondary ${s.address}`, "ok", `serves ${s.serial} after ${s.after_ms} ms`);
   } else {
     op.set(key, `Secondary ${s.address}`, "fail", `not serving ${op.serial} after ${Math.round(s.after_ms / 1000)} s${s.error ? `: ${s.error}` : s.serial ? ` (serves ${s.serial})` : ""}`);
+  }
+}
+
+// autoReason drops the "automatic rollback: " the server's reason starts
+// with where the page says so already.
+function autoReason(reason) {
+  return (reason || "").replace(/^automatic rollback:\s*/, "");
+}
+
+// autoRolledBack records slotdns's own rollback of op's swap: its step,
+// and the drain that now counts from it.
+function autoRolledBack(op, entry) {
+  op.set("auto", "Rolled back automatically", "fail", `#${entry.seq}: ${autoReason(entry.reason)}`);
+  if (entry.drained_at) {
+    op.drainedAt = entry.drained_at;
+    op.committedAt = entry.time;
   }
 }
 
@@ -638,11 +654,13 @@ async function send(name, op, post, forceAgain) {
     const ch = await post();
     committed(name, op, ch);
     for (const c of ch.after_checks || []) {
-      op.set(`after:${c.name}`, null, c.pass ? "ok" : "fail", `${op.rounds[`after:${c.name}`] ? `${op.rounds[`after:${c.name}`]} rounds; last: ` : ""}${c.detail || (c.pass ? "passed" : "failed")}`);
+      const rounds = op.rounds[`after:${c.name}`] || 0;
+      op.set(`after:${c.name}`, null, c.pass ? "ok" : "fail",
+        `${rounds ? `${rounds} ${rounds === 1 ? "round" : "rounds"}; last: ` : ""}${c.detail || (c.pass ? "passed" : "failed")}`);
     }
     if (ch.rolled_back) {
-      op.set("auto", "Rolled back automatically", "fail", `#${ch.rolled_back.seq}: ${ch.rolled_back.reason}`);
-      op.outcome = { state: "rolledback", text: `Rolled back automatically: ${ch.rolled_back.reason}`, checks: ch.after_checks || [] };
+      autoRolledBack(op, ch.rolled_back);
+      op.outcome = { state: "rolledback", text: `slotdns undid the swap (#${ch.rolled_back.seq}): ${autoReason(ch.rolled_back.reason)}.`, checks: ch.after_checks || [] };
     } else if (ch.superseded) {
       op.outcome = { state: "done", text: `Committed as #${ch.seq}; its “after” checks stopped early: #${ch.superseded.seq} by ${ch.superseded.actor} changed the app since.` };
     } else {
@@ -736,7 +754,7 @@ function renderProgress(name) {
     li.querySelector(".step-state").textContent = `: ${stateText[st] || st}. `;
     const detail = li.querySelector(".step-detail");
     if (key === "drain" && op.drainedAt) {
-      if (!detail.querySelector("[data-until]")) {
+      if (detail.querySelector("[data-until]")?.dataset.until !== op.drainedAt) {
         detail.replaceChildren(countdown(op.drainedAt, op.committedAt, "old answers expire in", "drained: every cache that honours TTLs has the new answers"));
         detail.classList.add("drain");
         tick(detail);

@@ -157,13 +157,15 @@ export function renderHead(app) {
       h("div", {}, h("dt", { text: "Caches" }), h("dd", {}, drain))));
 }
 
+// renderAlerts warns while the slots are those of slotdns's own
+// rollback: the swap before it failed its "after" checks.
 export function renderAlerts(app) {
   const r = app.last_auto_rollback;
-  if (!r) {
+  if (!r || !app.last_change || app.last_change.seq !== r.seq) {
     return null;
   }
   return h("p", { class: "banner warn auto-rollback" },
-    h("strong", { text: "Rolled back automatically " }), when(r.time), ` (#${r.seq}): ${r.reason || ""}`);
+    h("strong", { text: "Rolled back automatically" }), " at ", when(r.time), ` (#${r.seq}): ${(r.reason || "").replace(/^automatic rollback:\s*/, "")}`);
 }
 
 function secondariesPanel(app) {
