@@ -155,6 +155,7 @@ fetch(%[1]q, {method: "POST", mode: "no-cors", credentials: "include", headers: 
 
 	type seen struct {
 		status int64
+		extra  bool // the cookies it went with are known
 		cookie bool
 	}
 	var mu sync.Mutex
@@ -173,6 +174,7 @@ fetch(%[1]q, {method: "POST", mode: "no-cors", credentials: "include", headers: 
 		case *network.EventRequestWillBeSent:
 			urls[ev.RequestID] = ev.Request.URL
 		case *network.EventRequestWillBeSentExtraInfo:
+			get(ev.RequestID).extra = true
 			for _, c := range ev.AssociatedCookies {
 				if c.Cookie != nil && c.Cookie.Name == "slotdns_session" && len(c.BlockedReasons) == 0 {
 					get(ev.RequestID).cookie = true
@@ -186,14 +188,16 @@ fetch(%[1]q, {method: "POST", mode: "no-cors", credentials: "include", headers: 
 	}
 	b.do("open the forging page", chromedp.Navigate(forger.URL))
 
+	// Each POST's response and the cookies it went with come in two
+	// events, in either order.
 	deadline := time.Now().Add(stepTimeout)
 	var posts []seen
 	for {
 		mu.Lock()
 		posts = posts[:0]
 		for id, u := range urls {
-			if u == swapURL && requests[id] != nil && requests[id].status != 0 {
-				posts = append(posts, *requests[id])
+			if r := requests[id]; u == swapURL && r != nil && r.status != 0 && r.extra {
+				posts = append(posts, *r)
 			}
 		}
 		mu.Unlock()
