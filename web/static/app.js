@@ -430,7 +430,7 @@ function onSecondary(name, ev) {
       if (sec.address === s.address && s.serial) {
         sec.serial = s.serial;
         sec.lag = (e.status.serial - s.serial) | 0;
-        sec.error = s.ok ? "" : sec.error;
+        sec.error = s.ok ? "" : s.error || sec.error;
       }
     }
     render(name);
@@ -599,6 +599,7 @@ async function swapFlow(name, slot, withSlot, preset = {}) {
   }
   e.op = op;
   renderProgress(name);
+  $(`progress-${safeId(name)}`)?.focus(); // the change buttons wait for it
   const body = { slot, with: withSlot, expect: plan.expect, no_wait_checks: false };
   if (answer.reason) {
     body.reason = answer.reason;
@@ -629,6 +630,7 @@ async function rollbackFlow(name, entry, preset = {}) {
   op.set("commit", "Commit", "running", "committing");
   e.op = op;
   renderProgress(name);
+  $(`progress-${safeId(name)}`)?.focus(); // the change buttons wait for it
   const body = { to: entry.seq };
   if (answer.reason) {
     body.reason = answer.reason;
