@@ -191,7 +191,7 @@ function secondariesPanel(app) {
     h("h3", { id: `sec-${safeId(app.name)}`, text: "Secondaries" }),
     rows.length
       ? h("div", { class: "table-wrap" }, h("table", { class: "grid" },
-        h("thead", {}, h("tr", {}, ["Address", "Serial", "Lag", "Last NOTIFY"].map((t) => h("th", { scope: "col", text: t })))),
+        h("thead", {}, h("tr", {}, ["Address", "Serial", "Lag"].map((t) => h("th", { scope: "col", text: t })), h("th", { scope: "col", class: "notify", text: "Last NOTIFY" }))),
         h("tbody", {}, rows)))
       : h("p", { class: "muted", text: `No secondaries are configured for ${app.zone}` }));
 }
