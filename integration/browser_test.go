@@ -28,8 +28,8 @@ const appSel = `[data-app="yourwebapp"]`
 // serial and the drain countdown.
 func TestDashboardSwap(t *testing.T) {
 	t.Parallel()
-	b := newBrowser(t)
 	ai := newDashboardDemo(t, false, nil)
+	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
@@ -134,8 +134,8 @@ func TestDashboardReadOnly(t *testing.T) {
 // 127.0.0.1), and the server refuses both with 403; nothing changes.
 func TestDashboardRefusesCrossSitePost(t *testing.T) {
 	t.Parallel()
-	b := newBrowser(t)
 	ai := newDashboardDemo(t, false, nil)
+	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
@@ -232,8 +232,8 @@ fetch(%[1]q, {method: "POST", mode: "no-cors", credentials: "include", headers: 
 // entry from the event stream, without a reload.
 func TestDashboardLiveUpdate(t *testing.T) {
 	t.Parallel()
-	b := newBrowser(t)
 	ai := newDashboardDemo(t, false, nil)
+	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "viewer", "read"))
 	eval[bool](b, `(window.slotdnsTestMarker = true)`) // gone if the page reloads
@@ -256,8 +256,8 @@ func TestDashboardLiveUpdate(t *testing.T) {
 // entry says so.
 func TestDashboardRollback(t *testing.T) {
 	t.Parallel()
-	b := newBrowser(t)
 	ai := newDashboardDemo(t, false, nil)
+	b := newBrowser(t)
 	ai.start()
 	ai.mustSlotdns("swap", "yourwebapp", "--reason", "release 41")
 	ai.mustSlotdns("swap", "yourwebapp", "--reason", "release 42")
@@ -284,10 +284,10 @@ func TestDashboardRollback(t *testing.T) {
 // swap refused with the check's output, and nothing changes.
 func TestDashboardSwapRefused(t *testing.T) {
 	t.Parallel()
-	b := newBrowser(t)
 	ai := newDashboardDemo(t, false, func(config string) string {
 		return withCommandChecks(config, `echo "staging answers 503 on /healthz"; exit 1`, "", "")
 	})
+	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
@@ -310,8 +310,8 @@ func TestDashboardSwapRefused(t *testing.T) {
 // holds), the page says so, and the CLI's swap stands alone.
 func TestDashboardStalePlan(t *testing.T) {
 	t.Parallel()
-	b := newBrowser(t)
 	ai := newDashboardDemo(t, false, nil)
+	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
@@ -332,10 +332,10 @@ func TestDashboardStalePlan(t *testing.T) {
 // progress as rolled back, with the reason.
 func TestDashboardAutoRollback(t *testing.T) {
 	t.Parallel()
-	b := newBrowser(t)
 	ai := newDashboardDemo(t, false, func(config string) string {
 		return withCommandChecks(config, "", `echo "error rate 12% on $SLOTDNS_TO"; exit 1`, "2s")
 	})
+	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
@@ -369,11 +369,11 @@ func TestDashboardScreenshot(t *testing.T) {
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(repoRoot, out)
 	}
-	b := newBrowser(t)
 	var ai *apiInstance
 	primary := func() string { return ai.addr() }
 	ns2, ns3 := newFakeSecondary(t, primary), newFakeSecondary(t, primary)
 	ai = newDashboardDemo(t, false, func(config string) string { return withFakeSecondaries(config, ns2, ns3) })
+	b := newBrowser(t)
 	// Some history first, then the checks (which would hold each swap for
 	// their window).
 	ai.start()

@@ -50,7 +50,9 @@ type browserOption = chromedp.ExecAllocatorOption
 
 // newBrowser starts Chromium for t: skipped when it is not installed
 // (failing under SLOTDNS_REQUIRE_INTEROP=1). On failure the test's output
-// gets a screenshot of the page and what the page logged.
+// gets a screenshot of the page and what the page logged. Make it after
+// the instance it visits: cleanups run last first, so the screenshot is
+// then of the page before the server stops.
 func newBrowser(t *testing.T, extra ...browserOption) *browser {
 	t.Helper()
 	path := requireTool(t, "chromium", "apt-get install chromium")
