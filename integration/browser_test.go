@@ -28,7 +28,7 @@ const appSel = `[data-app="yourwebapp"]`
 // serial and the drain countdown.
 func TestDashboardSwap(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, false, nil)
+	ai := newAPIDemo(t, false, nil)
 	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
@@ -80,7 +80,7 @@ func TestDashboardSwap(t *testing.T) {
 // HttpOnly, Secure and SameSite=Strict, and logging out ends the session.
 func TestDashboardReadOnly(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, true, nil)
+	ai := newAPIDemo(t, true, nil)
 	// The browser trusts the server's certificate (of the test CA) and no
 	// other.
 	b := newBrowser(t, chromedp.Flag("ignore-certificate-errors-spki-list", spkiHash(t, filepath.Join(ai.dir, "api.crt"))))
@@ -134,7 +134,7 @@ func TestDashboardReadOnly(t *testing.T) {
 // 127.0.0.1), and the server refuses both with 403; nothing changes.
 func TestDashboardRefusesCrossSitePost(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, false, nil)
+	ai := newAPIDemo(t, false, nil)
 	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
@@ -232,7 +232,7 @@ fetch(%[1]q, {method: "POST", mode: "no-cors", credentials: "include", headers: 
 // entry from the event stream, without a reload.
 func TestDashboardLiveUpdate(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, false, nil)
+	ai := newAPIDemo(t, false, nil)
 	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "viewer", "read"))
@@ -256,7 +256,7 @@ func TestDashboardLiveUpdate(t *testing.T) {
 // entry says so.
 func TestDashboardRollback(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, false, nil)
+	ai := newAPIDemo(t, false, nil)
 	b := newBrowser(t)
 	ai.start()
 	ai.mustSlotdns("swap", "yourwebapp", "--reason", "release 41")
@@ -284,7 +284,7 @@ func TestDashboardRollback(t *testing.T) {
 // swap refused with the check's output, and nothing changes.
 func TestDashboardSwapRefused(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, false, func(config string) string {
+	ai := newAPIDemo(t, false, func(config string) string {
 		return withCommandChecks(config, `echo "staging answers 503 on /healthz"; exit 1`, "", "")
 	})
 	b := newBrowser(t)
@@ -310,7 +310,7 @@ func TestDashboardSwapRefused(t *testing.T) {
 // holds), the page says so, and the CLI's swap stands alone.
 func TestDashboardStalePlan(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, false, nil)
+	ai := newAPIDemo(t, false, nil)
 	b := newBrowser(t)
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
@@ -332,7 +332,7 @@ func TestDashboardStalePlan(t *testing.T) {
 // progress as rolled back, with the reason.
 func TestDashboardAutoRollback(t *testing.T) {
 	t.Parallel()
-	ai := newDashboardDemo(t, false, func(config string) string {
+	ai := newAPIDemo(t, false, func(config string) string {
 		return withCommandChecks(config, "", `echo "error rate 12% on $SLOTDNS_TO"; exit 1`, "2s")
 	})
 	b := newBrowser(t)
@@ -372,7 +372,7 @@ func TestDashboardScreenshot(t *testing.T) {
 	var ai *apiInstance
 	primary := func() string { return ai.addr() }
 	ns2, ns3 := newFakeSecondary(t, primary), newFakeSecondary(t, primary)
-	ai = newDashboardDemo(t, false, func(config string) string { return withFakeSecondaries(config, ns2, ns3) })
+	ai = newAPIDemo(t, false, func(config string) string { return withFakeSecondaries(config, ns2, ns3) })
 	b := newBrowser(t)
 	// Some history first, then the checks (which would hold each swap for
 	// their window).

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/internal/testkit"
 
 	"github.com/chromedp/cdproto/emulation"
@@ -227,35 +226,11 @@ func (b *browser) slotTarget(slot string) string {
 	return strings.TrimSpace(b.text(fmt.Sprintf(`[data-app="yourwebapp"] [data-slot=%q] .target`, slot)))
 }
 
-// newDashboardDemo is newAPIDemo with [api]'s listen indented: start
-// rewrites every line that begins with "listen =" to the DNS address,
-// and would make [api]'s an array too.
-func newDashboardDemo(t *testing.T, tls bool, edit func(string) string) *apiInstance {
-	t.Helper()
-	ai := newAPIDemo(t, tls, edit)
-	config := ai.readConfig()
-	fixed := strings.Replace(config, "\n[api]\nlisten =", "\n[api]\n  listen =", 1)
-	if fixed == config {
-		t.Fatalf("no [api] listen line in\n%s", config)
-	}
-	ai.writeConfig(fixed)
-	return ai
-}
-
-// dashboardToken makes a token of scope for the instance's remote API,
-// written to the token file as `slotdns token add` writes it (the
-// running server reads the file again when it changes), and returns it.
+// dashboardToken makes a token of scope with the CLI (the running server
+// reads the token file again when it changes) and returns it, to paste.
 func dashboardToken(ai *apiInstance, name, scope string) string {
 	ai.t.Helper()
-	sc, err := auth.ParseScope(scope)
-	if err != nil {
-		ai.t.Fatal(err)
-	}
-	secret, _, err := auth.File{Path: filepath.Join(ai.dir, "slotdns.tokens")}.Add(name, sc, "", time.Now())
-	if err != nil {
-		ai.t.Fatalf("token %s: %v", name, err)
-	}
-	return secret
+	return strings.TrimSpace(testkit.ReadFile(ai.t, ai.addToken(name, scope)))
 }
 
 // appState is what `slotdns status --json` says of yourwebapp.
