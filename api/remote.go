@@ -81,7 +81,7 @@ const (
 	EventChange    = "change"    // a change committed: Entry, Serial
 	EventCheck     = "check"     // a check of a swap started (Check nil) or ended
 	EventSecondary = "secondary" // a secondary was seen serving Serial
-	EventZone      = "zone"      // a zone got a new serial without an app change (reload, alias)
+	EventZone      = "zone"      // a zone got a new serial: with every change, and alone on a reload or an alias refresh
 	EventResync    = "resync"    // events were dropped: read the state again
 )
 

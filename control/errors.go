@@ -89,7 +89,7 @@ func (e *CheckError) Error() string {
 			failed = append(failed, fmt.Sprintf("check %q failed after %s: %s", r.Name, r.Duration.Round(time.Millisecond), r.Detail))
 		}
 	}
-	return fmt.Sprintf("%s %q refused: %s; fix the slot about to become production, or try again with --force (recorded in history)", e.Kind, e.App, strings.Join(failed, "; "))
+	return fmt.Sprintf("%s %q refused: %s; fix the slot about to become production, or force the change (--force; recorded in history)", e.Kind, e.App, strings.Join(failed, "; "))
 }
 
 func (e *CheckError) Unwrap() error { return ErrCheckFailed }

@@ -155,10 +155,16 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			return
 		case <-tick.C:
+			if !id.stillValid() {
+				return
+			}
 			if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}
 		case e := <-s.events:
+			if !id.stillValid() {
+				return // the token was removed, or the session ended
+			}
 			if h.bus.takeMissed(s) && !send(api.Event{Type: api.EventResync, Time: e.Time}) {
 				return
 			}

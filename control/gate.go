@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,13 +105,18 @@ func (g *gateBook) stop() {
 	g.windows.Wait()
 }
 
+// remember keeps the latest result of each check of app: an "after"
+// round replaces the "after" results and keeps the "before" ones.
 func (g *gateBook) remember(app string, results []store.CheckResult) {
 	if len(results) == 0 {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.last[app] = results
+	kept := slices.DeleteFunc(slices.Clone(g.last[app]), func(old store.CheckResult) bool {
+		return slices.ContainsFunc(results, func(r store.CheckResult) bool { return r.Name == old.Name && r.When == old.When })
+	})
+	g.last[app] = append(kept, results...)
 }
 
 func (g *gateBook) lastResults(app string) []store.CheckResult {

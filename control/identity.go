@@ -19,7 +19,14 @@ type identity struct {
 	via   string     // "socket", "token" or "session"
 	actor string     // as history records it
 	token auth.Token // its scope and app; the socket's owner has every scope
+	// valid reports whether the token or session still holds, for an
+	// event stream that outlives the request's check; nil: always.
+	valid func() bool
 }
+
+// stillValid reports whether the identity still holds: a removed token
+// or an ended session ends the streams opened with it.
+func (id identity) stillValid() bool { return id.valid == nil || id.valid() }
 
 // principal is what idempotency keys are scoped by: two callers never
 // share one.

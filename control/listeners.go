@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/web"
 )
@@ -72,7 +73,11 @@ func (s *Server) startRemote(deps handlerDeps, verifier *auth.Verifier) (*httpLi
 	if err != nil {
 		return nil, err
 	}
-	handler := s.tracked(h.recovering(http.NewCrossOriginProtection().Handler(mux)))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.result(w, nil, api.Errorf(api.KindForbidden, "%s %s: refused, the request comes from another site's page (Origin %q)", r.Method, r.URL.Path, r.Header.Get("Origin")))
+	}))
+	handler := s.tracked(h.recovering(cop.Handler(mux)))
 	srv := newHTTPServer(handler, s.log)
 	srv.RegisterOnShutdown(s.bus.close)
 	s.log.Info("Remote API listening", "listen", ln.Addr().String(), "tls", a.TLS(), "tokens", a.Tokens)

@@ -87,12 +87,16 @@ func (a *remoteAuth) identify(h *handler, w http.ResponseWriter, r *http.Request
 		err   error
 		via   string
 	)
+	var valid func() bool
 	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		via = "token"
-		t, found, err = a.verifier.Check(strings.TrimSpace(bearer))
+		secret := strings.TrimSpace(bearer)
+		t, found, err = a.verifier.Check(secret)
+		valid = func() bool { _, ok, _ := a.verifier.Check(secret); return ok }
 	} else if c, cerr := r.Cookie(sessionCookie); cerr == nil {
 		via = "session"
 		t, found, err = a.sessions.Lookup(c.Value)
+		valid = func() bool { _, ok, _ := a.sessions.Lookup(c.Value); return ok }
 	} else {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="slotdns"`)
 		h.result(w, nil, api.Errorf(api.KindUnauthorized, "%s %s: no token; send Authorization: Bearer TOKEN (slotdns --token-file), or log in on the dashboard", r.Method, r.URL.Path))
@@ -113,7 +117,9 @@ func (a *remoteAuth) identify(h *handler, w http.ResponseWriter, r *http.Request
 		h.result(w, nil, api.Errorf(api.KindUnauthorized, "%s %s: %s", r.Method, r.URL.Path, what))
 		return identity{}, false
 	}
-	return tokenIdentity(t, via, addr), true
+	id := tokenIdentity(t, via, addr)
+	id.valid = valid
+	return id, true
 }
 
 // fail counts a failed attempt, logged at most once a minute per source

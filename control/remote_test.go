@@ -307,3 +307,34 @@ func TestPlan(t *testing.T) {
 		t.Errorf("plan of a missing slot: %v", err)
 	}
 }
+
+// TestEventStreamEndsWithItsToken: a stream opened with a token closes at
+// the next event once the token is removed.
+func TestEventStreamEndsWithItsToken(t *testing.T) {
+	rs := startRemoteSite(t)
+	token := rs.token("dash", auth.ScopeRead, "")
+	req, _ := http.NewRequest("GET", rs.url+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := rs.httpClient().Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("events: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan string)
+	go func() {
+		data, _ := io.ReadAll(resp.Body)
+		ended <- string(data)
+	}()
+	if err := rs.tokens.Remove("dash"); err != nil {
+		t.Fatal(err)
+	}
+	rs.swap(api.SwapRequest{})
+	select {
+	case data := <-ended:
+		if strings.Contains(data, "event: change") {
+			t.Fatalf("the stream of a removed token carried a change:\n%s", data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream of a removed token is still open")
+	}
+}
