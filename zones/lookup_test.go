@@ -231,6 +231,9 @@ func TestLookupZoneField(t *testing.T) {
 	if _, ok := s.Serial("other.net."); ok {
 		t.Errorf("serial other.net.: got a zone, want none")
 	}
+	if got := s.NumZones(); got != len(s.Origins()) || got != 2 {
+		t.Errorf("zones: got %d, want 2, as Origins lists", got)
+	}
 }
 
 // TestLookupSlotField checks that an answer names the slot that owns the
