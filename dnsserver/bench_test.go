@@ -51,6 +51,42 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
+// BenchmarkCounting measures the handler as a UDP reader runs it, with
+// counting off and on, for the same packets: a slot name (a request and a
+// slot answer counted), another name, a cached NXDOMAIN, and an answer too
+// large for UDP (the slow path truncates it; a truncation counted too).
+func BenchmarkCounting(b *testing.B) {
+	queries := []struct {
+		name string
+		req  *dns.Msg
+	}{
+		{"slot name", query("www.yourwebapp.com.", dns.TypeA)},
+		{"other name", query("mail.yourwebapp.com.", dns.TypeA, withEDNS(1232, false))},
+		{"NXDOMAIN", query("nx12345.yourwebapp.com.", dns.TypeA)},
+		{"truncated", query("big.yourwebapp.com.", dns.TypeA)},
+	}
+	for _, q := range queries {
+		for _, count := range []bool{false, true} {
+			name := q.name + "/off"
+			if count {
+				name = q.name + "/on"
+			}
+			b.Run(name, func(b *testing.B) {
+				s, st, c := benchServer(b, count)
+				req := pack(b, q.req)
+				out := make([]byte, 0, 4096)
+				if s.respond(st, req, out, c) == nil {
+					b.Fatal("no response")
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					s.respond(st, req, out, c)
+				}
+			})
+		}
+	}
+}
+
 // benchServer is a server (not started) serving testSnapshot, its state,
 // and a client as one UDP reader has it.
 func benchServer(b *testing.B, count bool) (*Server, *state, *client) {
