@@ -13,7 +13,7 @@ import (
 // of counters of its own, which only it adds to, and the TCP connections
 // share one (TCP is not the hot path). Counts sums the shards when asked.
 // A query adds to its shard without a lock and without allocating, except
-// the first time the shard counts a zone, query type or slot, when it
+// the first time the shard counts a zone, slot or query type, when it
 // makes the block that holds it. The adds are atomic so that Counts can
 // read while readers count; since a shard's counters sit on cache lines
 // of their own, no other core contends for them.
@@ -82,15 +82,13 @@ func (bs *blocks) each(f func(id int, b *block)) {
 	}
 }
 
-// Where each counter of a shard is. A requests block is one zone and
-// query type, its counters by rcode index. A zones block is one zone:
-// truncated answers, then transfers by type and result. A slots block is
-// eight slot ids. The other counters are in shard.other.
+// Where each counter of a shard is. A requests block is one zoneSlot
+// (ids.go) and query type, its counters by rcode index. A zones block is
+// one zone: truncated answers, then transfers by type and result. The
+// other counters are in shard.other.
 const (
 	zoneTruncated = 0
 	zoneTransfers = 1 // + 2*type + result
-
-	slotsPerBlock = len(block{})
 
 	otherDropped = 0 // then TSIG failures, at their tsigReason
 )
@@ -99,9 +97,8 @@ const (
 type shard struct {
 	_        cpu.CacheLinePad
 	protocol int
-	requests blocks // by zone id * numQtypes + qtype index
+	requests blocks // by zoneSlot id * numQtypes + qtype index
 	zones    blocks // by zone id
-	slots    blocks // by slot id / slotsPerBlock
 	other    block
 	_        cpu.CacheLinePad
 }
@@ -148,7 +145,7 @@ func (ss *shards) all() []*shard {
 // the zero tally is a query of no zone, no slot and another type.
 type tally struct {
 	zone     int32 // zone id (ids.go); 0: no zone served here
-	slot     int32 // app slot id; 0: the query name is no slot name
+	pair     int32 // zoneSlot id: the zone, and the slot whose name was asked
 	qtype    uint8 // index in qtypeNames
 	transfer uint8 // 0, or zoneTransfers + 2*type + result
 	tsig     uint8 // 0, or why the TSIG failed (tsigReason)
@@ -167,7 +164,7 @@ type tally struct {
 func (tl *tally) noteQuestion(ids *idTable, q dns.Question) {
 	if tl != nil {
 		tl.qtype = qtypeIndex(q.Qtype)
-		tl.zone = ids.zone(strings.ToLower(q.Name))
+		tl.zone, tl.pair = ids.ofName(strings.ToLower(q.Name))
 	}
 }
 
@@ -217,10 +214,7 @@ func (sh *shard) count(tl *tally, resp []byte) {
 	if tl.extended {
 		rcode = otherRcode
 	}
-	sh.requests.at(int(tl.zone)*numQtypes + int(tl.qtype))[rcode].Add(1)
-	if tl.slot != 0 {
-		sh.slots.at(int(tl.slot) / slotsPerBlock)[int(tl.slot)%slotsPerBlock].Add(1)
-	}
+	sh.requests.at(int(tl.pair)*numQtypes + int(tl.qtype))[rcode].Add(1)
 	if sh.protocol == protoUDP && !tl.streamed && resp[2]&tcBit != 0 {
 		sh.zones.at(int(tl.zone))[zoneTruncated].Add(1)
 	}

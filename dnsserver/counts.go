@@ -58,9 +58,7 @@ func (s *Server) Counts() Counts {
 	// The labels come from the state published now; the ids of zones and
 	// slots it does not serve are left out.
 	current := s.state.Load().ids
-	zoneNames, slotNames := s.ids.names()
-	zoneServed := make([]bool, len(zoneNames))
-	zoneServed[0] = true
+	zoneNames, slotNames, pairs := s.ids.names()
 	c := Counts{
 		Requests:     map[RequestKey]uint64{},
 		Dropped:      map[string]uint64{},
@@ -69,13 +67,16 @@ func (s *Server) Counts() Counts {
 		Transfers:    map[TransferKey]uint64{},
 		TSIGFailures: map[string]uint64{},
 	}
+	zoneServed := make([]bool, len(zoneNames))
+	zoneServed[0] = true
 	slotServed := make([]bool, len(slotNames))
 	for _, z := range current.zones {
 		zoneServed[z.id] = true
 		c.Truncated[zoneNames[z.id]] = 0
-		for _, id := range z.slots {
-			slotServed[id] = true
-			c.SlotAnswers[slotNames[id]] = 0
+		for _, pair := range z.slots {
+			slot := pairs[pair].slot
+			slotServed[slot] = true
+			c.SlotAnswers[slotNames[slot]] = 0
 		}
 	}
 	for _, p := range protocolNames {
@@ -92,13 +93,21 @@ func (s *Server) Counts() Counts {
 			c.TSIGFailures[r] += sh.other[1+i].Load()
 		}
 		sh.requests.each(func(id int, b *block) {
-			zone := id / numQtypes
-			if zone >= len(zoneNames) || !zoneServed[zone] {
-				return
+			pair := id / numQtypes
+			if pair >= len(pairs) {
+				return // of a snapshot published after current
 			}
+			zone, slot := pairs[pair].zone, pairs[pair].slot
 			for rcode := range b {
-				if n := b[rcode].Load(); n > 0 {
+				n := b[rcode].Load()
+				if n == 0 {
+					continue
+				}
+				if zoneServed[zone] {
 					c.Requests[RequestKey{zoneNames[zone], qtypeNames[id%numQtypes], proto, rcodeNames[rcode]}] += n
+				}
+				if slot != 0 && slotServed[slot] {
+					c.SlotAnswers[slotNames[slot]] += n
 				}
 			}
 		})
@@ -114,14 +123,6 @@ func (s *Server) Counts() Counts {
 					if n := b[zoneTransfers+2*typ+result].Load(); n > 0 {
 						c.Transfers[TransferKey{zoneNames[zone], typeName, resultName}] += n
 					}
-				}
-			}
-		})
-		sh.slots.each(func(id int, b *block) {
-			for i := range b {
-				slot := id*slotsPerBlock + i
-				if slot < len(slotNames) && slotServed[slot] {
-					c.SlotAnswers[slotNames[slot]] += b[i].Load()
 				}
 			}
 		})

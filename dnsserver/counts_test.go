@@ -190,6 +190,41 @@ func TestCountsAcrossPublish(t *testing.T) {
 	}
 }
 
+// TestSlotAnswersAcrossZones checks that a slot with names in two zones
+// counts the answers of both, and each zone its own requests.
+func TestSlotAnswersAcrossZones(t *testing.T) {
+	t.Parallel()
+	s := New(Config{Count: true})
+	c := &client{udp: true, addr: func() netip.Addr { return loopback }, counts: s.shards.newUDP()}
+	snap := twoZones(t, "production", "a.test.", "b.test.")
+	var in zones.Input
+	for _, origin := range snap.Origins() {
+		zi, _ := snap.ZoneInput(origin)
+		zi.Slots = []zones.Slot{zi.Slots[0]}
+		zi.Slots[0].App = "site" // one app, one slot, a name in each zone
+		in.Zones = append(in.Zones, zi)
+	}
+	snap, err := zones.Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Publish(snap)
+	for _, name := range []string{"www.a.test.", "www.b.test.", "www.b.test.", "ns.b.test."} {
+		s.respond(s.state.Load(), pack(t, query(name, dns.TypeA)), nil, c)
+	}
+	got := s.Counts()
+	if want := map[SlotKey]uint64{{"site", "production"}: 3}; !maps.Equal(got.SlotAnswers, want) {
+		t.Errorf("slot answers: got %v, want %v", got.SlotAnswers, want)
+	}
+	want := map[RequestKey]uint64{
+		request("a.test.", "A", "udp", "NOERROR"): 1,
+		request("b.test.", "A", "udp", "NOERROR"): 3,
+	}
+	if !maps.Equal(got.Requests, want) {
+		t.Errorf("requests: got %v, want %v", got.Requests, want)
+	}
+}
+
 // twoZones serves the origins, each with an app named by its first label
 // whose slot named slot has www.
 func twoZones(t *testing.T, slot string, origins ...string) *zones.Snapshot {

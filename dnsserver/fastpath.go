@@ -245,7 +245,7 @@ func (st *state) fill(key []byte, edns bool) *cachedResponse {
 	entry := &cachedResponse{wire: wire}
 	if st.ids != nil {
 		entry.tally.qtype = qtypeIndex(q.qtype)
-		entry.tally.zone, entry.tally.slot = st.ids.ofAnswer(q.name, a)
+		entry.tally.zone, entry.tally.pair = st.ids.ofAnswer(q.name, a)
 	}
 	st.cache.put(key, entry)
 	return entry

@@ -128,7 +128,7 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 	}
 	if tl != nil {
 		tl.qtype = qtypeIndex(q.qtype)
-		tl.zone, tl.slot = st.ids.ofAnswer(q.name, a)
+		tl.zone, tl.pair = st.ids.ofAnswer(q.name, a)
 		tl.extended = resp.Rcode > 0xF
 	}
 	wire, err := resp.PackBuffer(out)

@@ -18,22 +18,35 @@ import (
 // longer served stops being reported. Names that were ever published keep
 // their ids, which costs a few bytes each; zones and apps come from the
 // config, so they are few.
+//
+// A request is counted once, under the zone and the slot it was answered
+// from (a zoneSlot, with slot 0 for a name of no slot): Counts sums the
+// requests by zone, and the answers of each slot from the same counters,
+// so a query for a slot name costs one add, not two.
 
-// registry hands out the ids, one per name, never reused.
+// zoneSlot is a zone id and a slot id (0: none), as the requests are
+// counted.
+type zoneSlot struct{ zone, slot int32 }
+
+// registry hands out the ids, one per name (or pair), never reused.
 type registry struct {
 	mu        sync.Mutex
 	zones     map[string]int32 // origin -> id
 	slots     map[SlotKey]int32
-	zoneNames []string  // by id; id 0 is "": no zone served here
-	slotNames []SlotKey // by id; id 0 is no slot
+	pairs     map[zoneSlot]int32
+	zoneNames []string   // by id; id 0 is "": no zone served here
+	slotNames []SlotKey  // by id; id 0 is no slot
+	pairList  []zoneSlot // by id; id 0 is no zone and no slot
 }
 
 func newRegistry() *registry {
 	return &registry{
 		zones:     map[string]int32{"": 0},
-		slots:     map[SlotKey]int32{},
+		slots:     map[SlotKey]int32{{}: 0},
+		pairs:     map[zoneSlot]int32{{}: 0},
 		zoneNames: []string{""},
 		slotNames: []SlotKey{{}},
+		pairList:  []zoneSlot{{}},
 	}
 }
 
@@ -78,9 +91,10 @@ func (r *registry) table(snap *zones.Snapshot, prev *idTable) *idTable {
 // add maps the zone origin of snap and its slots in t.
 func (r *registry) add(t *idTable, snap *zones.Snapshot, origin string) {
 	in, _ := snap.ZoneInput(origin)
-	z := &zoneIDs{id: r.zoneID(origin), slots: make([]int32, len(in.Slots)), from: in.Slots}
+	zone := r.zoneID(origin)
+	z := &zoneIDs{id: zone, pair: r.pairID(zoneSlot{zone, 0}), slots: make([]int32, len(in.Slots)), from: in.Slots}
 	for i, sl := range in.Slots {
-		z.slots[i] = r.slotID(SlotKey{App: sl.App, Slot: sl.Slot})
+		z.slots[i] = r.pairID(zoneSlot{zone, r.slotID(SlotKey{App: sl.App, Slot: sl.Slot})})
 	}
 	t.zones[origin] = z
 }
@@ -111,11 +125,23 @@ func (r *registry) slotID(k SlotKey) int32 {
 	return id
 }
 
-// names gives the names of every id handed out so far.
-func (r *registry) names() (zoneNames []string, slotNames []SlotKey) {
+func (r *registry) pairID(p zoneSlot) int32 {
+	id, ok := r.pairs[p]
+	if !ok {
+		id = int32(len(r.pairList))
+		r.pairs[p] = id
+		r.pairList = append(r.pairList, p)
+	}
+	return id
+}
+
+// names gives what every id handed out so far stands for. The slices only
+// ever grow, so the part returned never changes.
+func (r *registry) names() (zoneNames []string, slotNames []SlotKey, pairs []zoneSlot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.zoneNames[:len(r.zoneNames):len(r.zoneNames)], r.slotNames[:len(r.slotNames):len(r.slotNames)]
+	return r.zoneNames[:len(r.zoneNames):len(r.zoneNames)], r.slotNames[:len(r.slotNames):len(r.slotNames)],
+		r.pairList[:len(r.pairList):len(r.pairList)]
 }
 
 // idTable is one published state's map from its zones and slots to ids.
@@ -125,42 +151,52 @@ type idTable struct {
 }
 
 type zoneIDs struct {
-	id    int32
-	slots []int32      // by index in the zone's ZoneInput.Slots
+	id    int32        // the zone's
+	pair  int32        // the zoneSlot of the zone's names of no slot
+	slots []int32      // the zoneSlot of each slot, by index in the zone's ZoneInput.Slots
 	from  []zones.Slot // those slots, to tell whether a later snapshot has others
 }
 
-// ofAnswer gives the zone and slot ids of a lookup's answer, or of the
-// zone qname lies in when there was no lookup (a is zero).
-func (t *idTable) ofAnswer(qname string, a zones.Answer) (zone, slot int32) {
+// ofAnswer gives the zone id and the zoneSlot id of a lookup's answer, or
+// of the zone qname lies in when there was no lookup (a is zero).
+func (t *idTable) ofAnswer(qname string, a zones.Answer) (zone, pair int32) {
 	if t == nil {
 		return 0, 0
 	}
-	if a.Zone == "" {
-		if a.Result == zones.NotAuth {
-			return 0, 0
-		}
-		return t.zone(qname), 0
+	var z *zoneIDs
+	switch {
+	case a.Zone != "":
+		z = t.zones[a.Zone]
+	case a.Result != zones.NotAuth:
+		z = t.zone(qname)
 	}
-	z := t.zones[a.Zone]
 	if z == nil {
 		return 0, 0
 	}
 	if a.Slot > 0 && a.Slot <= len(z.slots) {
-		slot = z.slots[a.Slot-1]
+		return z.id, z.slots[a.Slot-1]
 	}
-	return z.id, slot
+	return z.id, z.pair
 }
 
-// zone gives the id of the zone qname (lowercase) lies in: the longest
-// origin that is a suffix of it, as the lookup picks it; 0 when none.
-func (t *idTable) zone(qname string) int32 {
+// ofName gives the zone id and zoneSlot id (of no slot) of the zone qname
+// (lowercase) lies in, for a query answered without a lookup.
+func (t *idTable) ofName(qname string) (zone, pair int32) {
+	if z := t.zone(qname); z != nil {
+		return z.id, z.pair
+	}
+	return 0, 0
+}
+
+// zone gives the zone qname (lowercase) lies in: the longest origin that
+// is a suffix of it, as the lookup picks it; nil when none.
+func (t *idTable) zone(qname string) *zoneIDs {
 	if t == nil || qname == "" {
-		return 0
+		return nil
 	}
 	for off := 0; off < len(qname); {
 		if z := t.zones[qname[off:]]; z != nil {
-			return z.id
+			return z
 		}
 		next, end := dns.NextLabel(qname, off)
 		if end {
@@ -168,8 +204,5 @@ func (t *idTable) zone(qname string) int32 {
 		}
 		off = next
 	}
-	if z := t.zones["."]; z != nil {
-		return z.id
-	}
-	return 0
+	return t.zones["."]
 }

@@ -50,9 +50,12 @@ func checkTable(t *testing.T, r *registry, snap *zones.Snapshot, table *idTable)
 			continue
 		}
 		in, _ := snap.ZoneInput(origin)
+		if want := r.pairs[zoneSlot{z.id, 0}]; z.pair != want {
+			t.Errorf("%s: got zoneSlot %d for no slot, want %d", origin, z.pair, want)
+		}
 		for i, sl := range in.Slots {
-			if want := r.slots[SlotKey{sl.App, sl.Slot}]; z.slots[i] != want {
-				t.Errorf("%s slot %d: got id %d, want %d (%s/%s)", origin, i, z.slots[i], want, sl.App, sl.Slot)
+			if want := r.pairs[zoneSlot{z.id, r.slots[SlotKey{sl.App, sl.Slot}]}]; z.slots[i] != want {
+				t.Errorf("%s slot %d: got zoneSlot %d, want %d (%s/%s)", origin, i, z.slots[i], want, sl.App, sl.Slot)
 			}
 		}
 	}
