@@ -7,11 +7,12 @@ import (
 	"github.com/miekg/dns"
 )
 
-// BenchmarkHandler measures one query through the handler, without sockets:
-// the fast path (a cached answer, with and without EDNS options, and a
-// cached NXDOMAIN) and the slow path (a full parse, lookup and pack).
+// BenchmarkHandler measures one query through the handler, without sockets,
+// counted as a UDP reader counts it: the fast path (a cached answer, with
+// and without EDNS options, and a cached NXDOMAIN) and the slow path (a
+// full parse, lookup and pack).
 func BenchmarkHandler(b *testing.B) {
-	st := newState(testSnapshot(b, "blue.cloudapp.test."))
+	_, st, c := benchServer(b, true)
 	benchmarks := []struct {
 		name string
 		req  *dns.Msg
@@ -28,19 +29,71 @@ func BenchmarkHandler(b *testing.B) {
 		b.Run(bm.name, func(b *testing.B) {
 			req := pack(b, bm.req)
 			out := make([]byte, 0, 4096)
-			respond := st.respond
-			if bm.slow {
-				respond = st.respondSlow
+			counted := func() []byte {
+				var tl tally
+				var resp []byte
+				if bm.slow {
+					resp = st.respondSlow(req, out, true, &tl)
+				} else {
+					resp = st.respond(req, out, true, &tl)
+				}
+				c.counts.count(&tl, resp)
+				return resp
 			}
-			if respond(req, out, true) == nil {
+			if counted() == nil {
 				b.Fatal("no response")
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				respond(req, out, true)
+				counted()
 			}
 		})
 	}
+}
+
+// BenchmarkCounting measures the handler as a UDP reader runs it, with
+// counting off and on, for the same packets: a slot name (a request and a
+// slot answer counted), another name, a cached NXDOMAIN, and an answer too
+// large for UDP (the slow path truncates it; a truncation counted too).
+func BenchmarkCounting(b *testing.B) {
+	queries := []struct {
+		name string
+		req  *dns.Msg
+	}{
+		{"slot name", query("www.yourwebapp.com.", dns.TypeA)},
+		{"other name", query("mail.yourwebapp.com.", dns.TypeA, withEDNS(1232, false))},
+		{"NXDOMAIN", query("nx12345.yourwebapp.com.", dns.TypeA)},
+		{"truncated", query("big.yourwebapp.com.", dns.TypeA)},
+	}
+	for _, q := range queries {
+		for _, count := range []bool{false, true} {
+			name := q.name + "/off"
+			if count {
+				name = q.name + "/on"
+			}
+			b.Run(name, func(b *testing.B) {
+				s, st, c := benchServer(b, count)
+				req := pack(b, q.req)
+				out := make([]byte, 0, 4096)
+				if s.respond(st, req, out, c) == nil {
+					b.Fatal("no response")
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					s.respond(st, req, out, c)
+				}
+			})
+		}
+	}
+}
+
+// benchServer is a server (not started) serving testSnapshot, its state,
+// and a client as one UDP reader has it.
+func benchServer(b *testing.B, count bool) (*Server, *state, *client) {
+	s := New(Config{Count: count})
+	s.Publish(testSnapshot(b, "blue.cloudapp.test."))
+	c := &client{udp: true, addr: func() netip.Addr { return loopback }, counts: s.shards.newUDP()}
+	return s, s.state.Load(), c
 }
 
 // BenchmarkAXFR measures an AXFR of a zone of 100,000 names through the

@@ -21,4 +21,11 @@
 //   - acl.go: the transfer config, who may transfer which zone, and the
 //     refusal log limited to one line per source per minute.
 //   - tsig.go: TSIG (RFC 8945) keys, request checks and response signing.
+//   - counts.go: Counts, what the server counted (Config.Count), summed
+//     over its readers when asked; labels.go: the bounded label values
+//     (query types, rcodes, TSIG failure reasons).
+//   - counters.go: the counters of each reader (shards of cache-line
+//     blocks) and what one query counts as (tally).
+//   - ids.go: the stable ids of zones and app slots that index the
+//     counters, and each published state's map to them.
 package dnsserver

@@ -45,20 +45,22 @@ type fastQuery struct {
 }
 
 // respondFast answers req from the cache, filling the cache on a miss. ok is
-// false when the query is not one the fast path takes.
-func (st *state) respondFast(req, out []byte, udp bool) (resp []byte, ok bool) {
+// false when the query is not one the fast path takes. tl, when not nil,
+// gets what the response counts as, which the cache keeps beside it.
+func (st *state) respondFast(req, out []byte, udp bool, tl *tally) (resp []byte, ok bool) {
 	var keyBuf [maxKeyLen]byte
 	fq, n, ok := parseFast(req, &keyBuf)
 	if !ok {
 		return nil, false
 	}
 	key := keyBuf[:n]
-	cached := st.cache.get(key)
-	if cached == nil {
-		if cached = st.fill(key, fq.edns); cached == nil {
+	entry := st.cache.get(key)
+	if entry == nil {
+		if entry = st.fill(key, fq.edns); entry == nil {
 			return nil, false
 		}
 	}
+	cached := entry.wire
 	limit := maxTCPSize
 	if udp {
 		limit = minUDPSize
@@ -74,6 +76,9 @@ func (st *state) respondFast(req, out []byte, udp bool) (resp []byte, ok bool) {
 	out[2] |= req[2] & rdBit
 	out[3] |= req[3] & cdBit
 	copy(out[headerLen:], req[headerLen:fq.qnameEnd]) // the client's case
+	if tl != nil {
+		*tl = entry.tally
+	}
 	return out, true
 }
 
@@ -220,7 +225,7 @@ func wellFormedSubnet(data []byte) bool {
 
 // fill computes the response for a cache key through the slow path's
 // builder, with ID 0 and RD and CD clear, and keeps it if there is room.
-func (st *state) fill(key []byte, edns bool) []byte {
+func (st *state) fill(key []byte, edns bool) *cachedResponse {
 	name, nameLen, err := dns.UnpackDomainName(key, 0)
 	if err != nil || nameLen+3 != len(key) {
 		return nil
@@ -232,40 +237,53 @@ func (st *state) fill(key []byte, edns bool) []byte {
 		edns:   edns,
 		do:     key[len(key)-1]&keyDO != 0,
 	}
-	wire, err := st.answer(q).Pack()
+	resp, a := st.answer(q)
+	wire, err := resp.Pack()
 	if err != nil {
 		return nil
 	}
-	st.cache.put(key, wire)
-	return wire
+	entry := &cachedResponse{wire: wire}
+	if st.ids != nil {
+		entry.tally.qtype = qtypeIndex(q.qtype)
+		entry.tally.zone, entry.tally.pair = st.ids.ofAnswer(q.name, a)
+	}
+	st.cache.put(key, entry)
+	return entry
+}
+
+// cachedResponse is a packed response and what it counts as: the zone,
+// slot and query type, worked out once when it is packed.
+type cachedResponse struct {
+	wire  []byte
+	tally tally
 }
 
 // responseCache maps a cache key to a packed response. It hangs off one
 // published state and is dropped with it.
 type responseCache struct {
 	mu       sync.RWMutex
-	entries  map[string][]byte
+	entries  map[string]*cachedResponse
 	bytes    int // of the responses kept
 	max      int
 	maxBytes int
 }
 
 func newResponseCache(max, maxBytes int) *responseCache {
-	return &responseCache{entries: make(map[string][]byte), max: max, maxBytes: maxBytes}
+	return &responseCache{entries: make(map[string]*cachedResponse), max: max, maxBytes: maxBytes}
 }
 
-func (c *responseCache) get(key []byte) []byte {
+func (c *responseCache) get(key []byte) *cachedResponse {
 	c.mu.RLock()
 	resp := c.entries[string(key)] // no allocation for the lookup
 	c.mu.RUnlock()
 	return resp
 }
 
-func (c *responseCache) put(key, resp []byte) {
+func (c *responseCache) put(key []byte, resp *cachedResponse) {
 	c.mu.Lock()
-	if _, ok := c.entries[string(key)]; !ok && len(c.entries) < c.max && c.bytes+len(resp) <= c.maxBytes {
+	if _, ok := c.entries[string(key)]; !ok && len(c.entries) < c.max && c.bytes+len(resp.wire) <= c.maxBytes {
 		c.entries[string(key)] = resp
-		c.bytes += len(resp)
+		c.bytes += len(resp.wire)
 	}
 	c.mu.Unlock()
 }

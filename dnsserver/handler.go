@@ -34,6 +34,9 @@ type state struct {
 	cache  *responseCache
 	// records returns a zone's records in AXFR order; nil: none.
 	records func(origin string) ([]dns.RR, bool)
+	// ids gives the counter ids of the snapshot's zones and slots; nil
+	// when the server does not count.
+	ids *idTable
 }
 
 func newState(snap *zones.Snapshot) *state {
@@ -48,12 +51,13 @@ func newState(snap *zones.Snapshot) *state {
 // respond writes the response to the packet req into out (reusing its
 // capacity when large enough) and returns it; nil means the packet gets no
 // response. Over UDP the client's EDNS0 size limits the response, over TCP
-// only the 2-byte length prefix does.
-func (st *state) respond(req, out []byte, udp bool) []byte {
-	if resp, ok := st.respondFast(req, out, udp); ok {
+// only the 2-byte length prefix does. tl, when not nil, gets what the
+// query counts as.
+func (st *state) respond(req, out []byte, udp bool, tl *tally) []byte {
+	if resp, ok := st.respondFast(req, out, udp, tl); ok {
 		return resp
 	}
-	return st.respondSlow(req, out, udp)
+	return st.respondSlow(req, out, udp, tl)
 }
 
 // question is what a response depends on besides the snapshot.
@@ -70,8 +74,9 @@ type question struct {
 }
 
 // respondSlow handles every query through a full dns.Msg parse. It is the
-// reference the fast path must agree with byte for byte.
-func (st *state) respondSlow(req, out []byte, udp bool) []byte {
+// reference the fast path must agree with byte for byte (and in what tl,
+// when not nil, says the query counts as).
+func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 	if len(req) < headerLen {
 		return nil // not even a header: nothing to echo
 	}
@@ -108,6 +113,7 @@ func (st *state) respondSlow(req, out []byte, udp bool) []byte {
 	}
 
 	var resp *dns.Msg
+	var a zones.Answer // the lookup's, when there was one
 	switch {
 	case nopt > 1 || (opt != nil && opt.Hdr.Name != "."):
 		// RFC 6891 section 6.1.1: at most one OPT, owned by the root.
@@ -118,7 +124,12 @@ func (st *state) respondSlow(req, out []byte, udp bool) []byte {
 	case qdcount != 1 || len(m.Question) != 1:
 		resp = st.reply(q, dns.RcodeFormatError)
 	default:
-		resp = st.answer(q)
+		resp, a = st.answer(q)
+	}
+	if tl != nil {
+		tl.qtype = qtypeIndex(q.qtype)
+		tl.zone, tl.pair = st.ids.ofAnswer(q.name, a)
+		tl.extended = resp.Rcode > 0xF
 	}
 	wire, err := resp.PackBuffer(out)
 	if err != nil {
@@ -186,18 +197,19 @@ func restoreQuestionCase(wire []byte, name string) {
 }
 
 // answer runs the lookup for a well-formed query and builds the response.
-func (st *state) answer(q question) *dns.Msg {
+// It returns the lookup's answer too, zero when there was no lookup.
+func (st *state) answer(q question) (*dns.Msg, zones.Answer) {
 	switch {
 	case q.edns && q.version > 0:
-		return st.reply(q, dns.RcodeBadVers)
+		return st.reply(q, dns.RcodeBadVers), zones.Answer{}
 	case q.qclass != dns.ClassINET:
-		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotAuthoritative)
+		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotAuthoritative), zones.Answer{}
 	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
 		// Transfers are the server's (xfr.go); one that reaches here is
 		// malformed or has no server to answer it.
-		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeProhibited)
+		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeProhibited), zones.Answer{}
 	case st.lookup == nil:
-		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotReady)
+		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotReady), zones.Answer{}
 	}
 	a := st.lookup(q.name, q.qtype)
 	resp := st.reply(q, rcodeOf(a.Result))
@@ -206,9 +218,9 @@ func (st *state) answer(q question) *dns.Msg {
 		resp.Authoritative = true
 	case zones.Delegation:
 	case zones.NotAuth:
-		return withEDE(resp, dns.ExtendedErrorCodeNotAuthoritative)
+		return withEDE(resp, dns.ExtendedErrorCodeNotAuthoritative), a
 	default:
-		return resp // SERVFAIL carries no records
+		return resp, a // SERVFAIL carries no records
 	}
 	// The slices belong to the snapshot: share them read-only, and copy
 	// Extra before the OPT is added to it.
@@ -217,7 +229,7 @@ func (st *state) answer(q question) *dns.Msg {
 	if len(a.Extra) > 0 {
 		resp.Extra = append(append(make([]dns.RR, 0, len(a.Extra)+1), a.Extra...), resp.Extra...)
 	}
-	return resp
+	return resp, a
 }
 
 // rcodeOf maps a lookup result to its rcode.

@@ -68,7 +68,7 @@ func testState(t testing.TB) *state {
 // the test when a response does not parse.
 func exchange(t testing.TB, st *state, req []byte, udp bool) (*dns.Msg, []byte) {
 	t.Helper()
-	wire := st.respond(req, nil, udp)
+	wire := st.respond(req, nil, udp, nil)
 	if wire == nil {
 		return nil, nil
 	}
@@ -428,8 +428,8 @@ func FuzzHandler(f *testing.F) {
 		}
 		for i, udp := range []bool{true, false, true, false} {
 			st := states[i/2]
-			wire := st.respond(req, nil, udp)
-			slow := st.respondSlow(req, nil, udp)
+			wire := st.respond(req, nil, udp, nil)
+			slow := st.respondSlow(req, nil, udp, nil)
 			if !bytes.Equal(wire, slow) {
 				t.Fatalf("udp=%v: fast path gives % x, slow path % x", udp, wire, slow)
 			}

@@ -26,6 +26,9 @@ type Config struct {
 	Logger         *slog.Logger  // nil: discard
 	TCPIdleTimeout time.Duration // 0: a default (10s)
 	Transfer       *Transfer     // who may AXFR/IXFR which zone; nil: nobody
+	// Count makes the server count requests, transfers and TSIG failures
+	// for Counts. Off, it does none of that work.
+	Count bool
 }
 
 const (
@@ -47,6 +50,11 @@ type Server struct {
 	tcpSlots chan struct{} // one token per open TCP connection
 	panics   atomic.Uint64 // queries whose handling panicked
 	wg       sync.WaitGroup
+
+	// With Config.Count: the stable ids of zones and slots, and the
+	// counters of the readers. Both nil without.
+	ids    *registry
+	shards *shards
 
 	mu       sync.Mutex
 	started  bool
@@ -75,7 +83,11 @@ func New(cfg Config) *Server {
 		done:     make(chan struct{}),
 		refusals: newRefusalLimiter(refusalLogInterval, refusalLogSources),
 	}
-	s.state.Store(newState(nil))
+	if cfg.Count {
+		s.ids = newRegistry()
+		s.shards = &shards{tcp: &shard{protocol: protoTCP}}
+	}
+	s.Publish(nil)
 	s.SetTransfer(cfg.Transfer)
 	return s
 }
@@ -93,7 +105,13 @@ func (s *Server) SetTransfer(t *Transfer) {
 
 // Publish makes snap the snapshot every following query reads.
 func (s *Server) Publish(snap *zones.Snapshot) {
-	s.state.Store(newState(snap))
+	st := newState(snap)
+	if prev := s.state.Load(); prev != nil {
+		st.ids = s.ids.table(snap, prev.ids)
+	} else {
+		st.ids = s.ids.table(snap, nil)
+	}
+	s.state.Store(st)
 }
 
 // Snapshot returns the snapshot being served (nil before Publish).
@@ -265,11 +283,24 @@ func (s *Server) shuttingDown() bool {
 	}
 }
 
-// respond answers req from st: through the fast path when it can, else
-// the transfer and TSIG path or the full parse. A panic while answering (a bug, which a
-// crafted query could otherwise turn into a crash of the whole server) is
-// logged, sparingly, and answered with SERVFAIL.
-func (s *Server) respond(st *state, req, out []byte, c *client) (resp []byte) {
+// respond answers req from st, and counts the query in c's counters when
+// the server counts.
+func (s *Server) respond(st *state, req, out []byte, c *client) []byte {
+	if c.counts == nil {
+		return s.handle(st, req, out, c, nil)
+	}
+	var tl tally
+	resp := s.handle(st, req, out, c, &tl)
+	c.counts.count(&tl, resp)
+	return resp
+}
+
+// handle answers req from st: through the fast path when it can, else
+// the transfer and TSIG path or the full parse, filling in tl (when not
+// nil) with what the query counts as. A panic while answering (a bug,
+// which a crafted query could otherwise turn into a crash of the whole
+// server) is logged, sparingly, and answered with SERVFAIL.
+func (s *Server) handle(st *state, req, out []byte, c *client, tl *tally) (resp []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			// Log the 1st, 2nd, 4th, 8th... so a flood cannot fill the log.
@@ -278,16 +309,19 @@ func (s *Server) respond(st *state, req, out []byte, c *client) (resp []byte) {
 					"query", fmt.Sprintf("%x", req), "count", n)
 			}
 			resp = nil
+			if tl != nil {
+				*tl = tally{} // whatever the query got to, it counts as no zone
+			}
 			if len(req) >= headerLen && req[2]&0x80 == 0 {
 				resp = headerOnly(out, binary.BigEndian.Uint16(req), int(req[2]>>3)&0xF, dns.RcodeServerFailure)
 			}
 		}
 	}()
-	if resp, ok := st.respondFast(req, out, c.udp); ok {
+	if resp, ok := st.respondFast(req, out, c.udp, tl); ok {
 		return resp
 	}
 	if tsigAt, ok := extendedQuery(req); ok {
-		return s.respondExtended(st, req, out, c, tsigAt)
+		return s.respondExtended(st, req, out, c, tsigAt, tl)
 	}
-	return st.respondSlow(req, out, c.udp)
+	return st.respondSlow(req, out, c.udp, tl)
 }

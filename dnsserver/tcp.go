@@ -78,7 +78,8 @@ func (s *Server) serveTCP(c net.Conn) {
 	var lenBuf [2]byte
 	remote := addrOf(c.RemoteAddr())
 	cl := &client{
-		addr: func() netip.Addr { return remote },
+		counts: s.shards.forTCP(),
+		addr:   func() netip.Addr { return remote },
 		send: func(msg []byte) error {
 			var l [2]byte
 			binary.BigEndian.PutUint16(l[:], uint16(len(msg)))

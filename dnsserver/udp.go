@@ -24,21 +24,22 @@ func (s *Server) serveUDP(pc net.PacketConn) {
 		uc.SetReadBuffer(udpReadBuffer)
 	}
 	for range runtime.GOMAXPROCS(0) {
+		counts := s.shards.newUDP()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.readUDP(pc)
+			s.readUDP(pc, counts)
 		}()
 	}
 }
 
-// readUDPSimple serves pc one packet per system call; it is the fallback
-// where batched I/O is not available.
-func (s *Server) readUDPSimple(pc net.PacketConn) {
+// readUDPSimple serves pc one packet per system call, counting in counts;
+// it is the fallback where batched I/O is not available.
+func (s *Server) readUDPSimple(pc net.PacketConn, counts *shard) {
 	req := make([]byte, udpMaxQuery)
 	out := make([]byte, 0, udpMaxQuery)
 	var addr net.Addr
-	cl := &client{udp: true, addr: func() netip.Addr { return addrOf(addr) }}
+	cl := &client{udp: true, addr: func() netip.Addr { return addrOf(addr) }, counts: counts}
 	for {
 		var n int
 		var err error

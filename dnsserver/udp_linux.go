@@ -54,22 +54,23 @@ type udpBatcher struct {
 	// client tells the transfer and TSIG paths the source of packet cur.
 	client *client
 	cur    int
+	counts *shard // this reader's counters; nil when not counting
 }
 
-// readUDP serves pc in batches; it falls back to one packet per call when
-// pc gives no raw access.
-func (s *Server) readUDP(pc net.PacketConn) {
+// readUDP serves pc in batches, counting in counts; it falls back to one
+// packet per call when pc gives no raw access.
+func (s *Server) readUDP(pc net.PacketConn, counts *shard) {
 	uc, ok := pc.(*net.UDPConn)
 	if !ok {
-		s.readUDPSimple(pc)
+		s.readUDPSimple(pc, counts)
 		return
 	}
 	rc, err := uc.SyscallConn()
 	if err != nil {
-		s.readUDPSimple(pc)
+		s.readUDPSimple(pc, counts)
 		return
 	}
-	b := &udpBatcher{rc: rc}
+	b := &udpBatcher{rc: rc, counts: counts}
 	if ip := uc.LocalAddr().(*net.UDPAddr).IP; ip == nil || ip.IsUnspecified() {
 		b.pktinfo = enablePktinfo(rc)
 	}
@@ -131,7 +132,7 @@ func (b *udpBatcher) source() netip.Addr {
 }
 
 func (b *udpBatcher) init() {
-	b.client = &client{udp: true, addr: b.source}
+	b.client = &client{udp: true, addr: b.source, counts: b.counts}
 	for i := range udpBatch {
 		b.recvIov[i].Base = &b.bufs[i][0]
 		b.recvIov[i].SetLen(udpMaxQuery)

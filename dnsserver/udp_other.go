@@ -4,4 +4,4 @@ package dnsserver
 
 import "net"
 
-func (s *Server) readUDP(pc net.PacketConn) { s.readUDPSimple(pc) }
+func (s *Server) readUDP(pc net.PacketConn, counts *shard) { s.readUDPSimple(pc, counts) }

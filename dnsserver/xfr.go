@@ -24,6 +24,9 @@ type client struct {
 	// send writes one message of a transfer (TCP only); it closes the
 	// connection when the write fails.
 	send func(msg []byte) error
+	// counts is where its queries are counted; nil when the server does
+	// not count.
+	counts *shard
 }
 
 // addrOf returns the IP address of a socket address, IPv4-mapped IPv6
@@ -105,24 +108,29 @@ func stripTSIG(req []byte, tsigAt int) []byte {
 }
 
 // respondExtended answers a zone transfer or a signed query. Over TCP a
-// transfer is written through c.send and nil is returned.
-func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt int) []byte {
+// transfer is written through c.send and nil is returned. tl, when not
+// nil, gets what the query counts as: for a transfer, whether it was
+// refused; for a signed query, why its TSIG failed.
+func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt int, tl *tally) []byte {
 	var m dns.Msg
 	if err := m.Unpack(req); err != nil || len(m.Question) != 1 {
-		return st.respondSlow(req, out, c.udp)
+		return st.respondSlow(req, out, c.udp, tl)
 	}
 	pol := s.policy.Load()
 	q := m.Question[0]
+	xfr := q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR
+	tl.noteQuestion(st.ids, q)
 	plain := req
 	var sg *tsigSigner
 	keyName := ""
 	if tsigAt > 0 {
 		rr := m.IsTsig()
 		if rr == nil {
-			return st.respondSlow(req, out, c.udp)
+			return st.respondSlow(req, out, c.udp, tl)
 		}
 		plain = stripTSIG(req, tsigAt)
 		check := pol.keys.check(req, rr)
+		tl.noteTSIG(check, q.Qtype)
 		switch {
 		case check.formErr:
 			return st.packReply(&m, dns.RcodeFormatError, nil, out)
@@ -133,9 +141,8 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 		sg = check.signer()
 		keyName = check.key.name
 	}
-	if m.Opcode != dns.OpcodeQuery || q.Qclass != dns.ClassINET ||
-		(q.Qtype != dns.TypeAXFR && q.Qtype != dns.TypeIXFR) || !plainEDNS(&m) {
-		return signAnswer(st, st.respond(plain, out, c.udp), &m, sg, c.udp)
+	if m.Opcode != dns.OpcodeQuery || q.Qclass != dns.ClassINET || !xfr || !plainEDNS(&m) {
+		return signAnswer(st, st.respond(plain, out, c.udp, tl), &m, sg, c.udp)
 	}
 
 	// Only a stream can carry a transfer: UDP, or a caller without one,
@@ -152,10 +159,12 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 	}
 	if !ok {
 		s.logRefusal(addr, zone, q.Qtype, why)
+		tl.noteTransfer(q.Qtype, transferRefused)
 		return signReply(st.packReply(&m, dns.RcodeRefused, nil, out, dns.ExtendedErrorCodeProhibited), sg)
 	}
 	soa := records[0].(*dns.SOA)
 	if oneMessage && q.Qtype == dns.TypeAXFR {
+		tl.noteTransfer(q.Qtype, transferOK)
 		return signReply(st.axfrOneMessage(&m, records, sg, c.udp, out), sg)
 	}
 
@@ -170,6 +179,7 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 			// RFC 1995 section 3: the query carries the client's SOA.
 			return signReply(st.packReply(&m, dns.RcodeFormatError, nil, out), sg)
 		}
+		tl.noteTransfer(q.Qtype, transferOK)
 		if !serial.Less(clientSOA.Serial, soa.Serial) || oneMessage {
 			// Up to date, or over UDP: our SOA alone (RFC 1995 section 4).
 			return signReply(st.packReply(&m, dns.RcodeSuccess, []dns.RR{soa}, out), sg)
@@ -178,12 +188,16 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 			if deltas, ok := pol.journal(zone, clientSOA.Serial); ok {
 				if deltas, ok := chain(deltas, clientSOA.Serial, soa.Serial); ok {
 					s.streamIXFR(st, &m, soa, deltas, sg, c)
+					tl.noteStreamed()
 					return nil
 				}
 			}
 		}
 	}
+	// An AXFR, or an IXFR answered with the whole zone.
+	tl.noteTransfer(q.Qtype, transferOK)
 	s.streamAXFR(st, &m, records, sg, c)
+	tl.noteStreamed()
 	return nil
 }
 

@@ -39,8 +39,8 @@ func (b *builder) build(inputs map[string]ZoneInput, order []string) error {
 	}
 	var errs []error
 	for _, zv := range b.views {
-		for _, sl := range zv.input.Slots {
-			errs = append(errs, b.overlay(zv, sl)...)
+		for i, sl := range zv.input.Slots {
+			errs = append(errs, b.overlay(zv, i, sl)...)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -107,8 +107,9 @@ func (b *builder) own(zv *zoneView, name string) *node {
 	return n
 }
 
-// overlay adds one slot's names to its zone.
-func (b *builder) overlay(zv *zoneView, sl Slot) []error {
+// overlay adds one slot's names to its zone; index is the slot's place
+// in the zone's input, which each name's node keeps (see Answer.Slot).
+func (b *builder) overlay(zv *zoneView, index int, sl Slot) []error {
 	if !sl.Target.IsHost() && len(sl.Target.Addrs) == 0 {
 		return []error{fmt.Errorf("app %q slot %q: no target; give a hostname or IP addresses", sl.App, sl.Slot)}
 	}
@@ -140,6 +141,7 @@ func (b *builder) overlay(zv *zoneView, sl Slot) []error {
 		}
 
 		n := b.own(zv, name)
+		n.slot = index + 1
 		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: sl.TTL}
 		switch {
 		case sl.Target.IsHost() && name == zv.origin:

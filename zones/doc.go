@@ -42,6 +42,10 @@
 //   - NS and MX answers carry the addresses of their in-zone targets in the
 //     additional section; referrals carry glue.
 //
+// An answer for a slot name says which slot it is (Answer.Slot, an index
+// into the zone's ZoneInput.Slots), so that a server can count answers per
+// app and slot at no extra cost.
+//
 // # Transfers
 //
 // Snapshot.Records gives a zone as AXFR sends it (RFC 5936): the SOA with

@@ -38,6 +38,10 @@ func (r Result) String() string {
 type Answer struct {
 	Result Result
 	Zone   string // the origin that matched, "" for NotAuth
+	// Slot is 1 + the index in Zone's ZoneInput.Slots of the slot that
+	// owns qname, and 0 when qname is no slot name: a server can count the
+	// answers of each slot without looking the name up again.
+	Slot   int
 	Answer []dns.RR
 	Ns     []dns.RR
 	Extra  []dns.RR
@@ -96,10 +100,13 @@ func (s *Snapshot) lookup(qname string, qtype uint16, depth int) Answer {
 	// far as the links left, as Build saw it.
 	if n.cname != nil && qtype != dns.TypeCNAME && qtype != dns.TypeANY && depth == 0 {
 		if ans, ok := z.precomputed(qname, qtype); ok {
+			ans.Slot = n.slot
 			return ans
 		}
 	}
-	return s.answerAt(z, n, qname, qtype, depth)
+	ans := s.answerAt(z, n, qname, qtype, depth)
+	ans.Slot = n.slot
+	return ans
 }
 
 // precomputed gives the answer of the CNAME chain at qname computed when

@@ -231,6 +231,42 @@ func TestLookupZoneField(t *testing.T) {
 	if _, ok := s.Serial("other.net."); ok {
 		t.Errorf("serial other.net.: got a zone, want none")
 	}
+	if got := s.NumZones(); got != len(s.Origins()) || got != 2 {
+		t.Errorf("zones: got %d, want 2, as Origins lists", got)
+	}
+}
+
+// TestLookupSlotField checks that an answer names the slot that owns the
+// query name, whatever the type and result, and no slot for other names.
+func TestLookupSlotField(t *testing.T) {
+	s := exampleSnapshot(t)
+	for _, tc := range []struct {
+		qname string
+		qtype uint16
+		want  int // 1 + the slot's index in the zone's input; 0: none
+	}{
+		{"example.org.", dns.TypeA, 1},             // an apex alias
+		{"example.org.", dns.TypeMX, 1},            // the file's records at a slot name
+		{"www.example.org.", dns.TypeA, 1},         // a chain computed when built
+		{"www.example.org.", dns.TypeTXT, 1},       // a chain followed per query
+		{"stage.example.org.", dns.TypeA, 2},       // a CNAME out of our zones
+		{"qa.example.org.", dns.TypeA, 3},          // addresses
+		{"qa.example.org.", dns.TypeMX, 3},         // NoData
+		{"deep.qa2.example.org.", dns.TypeAAAA, 3}, // a second name of the slot
+		{"toslot.example.org.", dns.TypeA, 0},      // a file CNAME into a slot name
+		{"qa2.example.org.", dns.TypeA, 0},         // the empty non-terminal above one
+		{"prod.cloudapp.test.", dns.TypeA, 0},      // the target, in another zone
+		{"nope.example.org.", dns.TypeA, 0},        // NXDOMAIN
+		{"www.other.net.", dns.TypeA, 0},           // not ours
+	} {
+		if got := s.Lookup(tc.qname, tc.qtype).Slot; got != tc.want {
+			t.Errorf("%s %s slot: got %d, want %d", tc.qname, dns.TypeToString[tc.qtype], got, tc.want)
+		}
+	}
+	in, _ := s.ZoneInput("example.org.")
+	if got := in.Slots[s.Lookup("stage.example.org.", dns.TypeA).Slot-1].Slot; got != "staging" {
+		t.Errorf("stage.example.org. slot: got %q, want staging", got)
+	}
 }
 
 // TestLookupDoesNotAllocate pins the hot path: names that exist answer from

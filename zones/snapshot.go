@@ -308,3 +308,6 @@ func (s *Snapshot) AliasUsers(target string) []string {
 
 // Origins lists the zones of the snapshot, sorted.
 func (s *Snapshot) Origins() []string { return slices.Sorted(maps.Keys(s.zones)) }
+
+// NumZones is how many zones the snapshot has, without listing them.
+func (s *Snapshot) NumZones() int { return len(s.zones) }

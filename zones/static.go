@@ -32,6 +32,7 @@ type node struct {
 	wildcard string   // "*." + name: where synthesis below this name comes from
 	any      []dns.RR // the RFC 8482 answer to ANY
 	noAddrs  bool     // an apex alias with no addresses: A, AAAA and ANY fail
+	slot     int      // a slot name: 1 + its slot's index in ZoneInput.Slots; else 0
 }
 
 // empty reports an empty non-terminal: a name that exists only because
