@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/internal/panics"
+	"github.com/slotdns/slotdns/metrics"
 )
 
 // maxBody bounds a request body; every request is a few hundred bytes.
@@ -29,6 +31,8 @@ type handlerDeps struct {
 	idem   *idempotency
 	tokens *auth.Verifier
 	info   func() api.ServerInfo
+	// metrics counts requests by route and status; nil: not counted.
+	metrics *metrics.Metrics
 }
 
 // route is one route of the control API and the scope it needs.
@@ -71,7 +75,8 @@ func newHandler(c api.Controller, deps handlerDeps, authenticator func(*handler)
 		if r.method == http.MethodPost || r.method == http.MethodDelete {
 			serve = h.idem.wrap(h, serve)
 		}
-		mux.Handle(r.method+" "+r.path, authenticate(h.authorize(r.need, serve)))
+		pattern := r.method + " " + r.path
+		mux.Handle(pattern, h.counted(pattern, authenticate(h.authorize(r.need, serve))))
 		methods[r.path] = append(methods[r.path], r.method)
 	}
 	for path, allowed := range methods {
@@ -88,6 +93,33 @@ func newHandler(c api.Controller, deps handlerDeps, authenticator func(*handler)
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, &api.Error{Kind: api.KindNotFound, Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)}, http.StatusNotFound)
 }
+
+// counted counts each request of the route by its status.
+func (h *handler) counted(pattern string, next http.Handler) http.Handler {
+	if h.metrics == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		h.metrics.API(pattern, cmp.Or(rec.status, http.StatusOK))
+	})
+}
+
+// statusRecorder notes the status of a reply it passes on.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // authorize lets a request through when its identity has the scope, and
 // for a token limited to one app, when the route is about that app.

@@ -21,17 +21,29 @@ const actorSlotdns = api.ActorSlotdns
 
 func (s *service) Swap(ctx context.Context, app string, req api.SwapRequest) (api.Change, error) {
 	ch, err := s.swap(ctx, app, req)
-	return ch, apiError(err)
+	return ch, s.counted("swap", err)
 }
 
 func (s *service) Set(ctx context.Context, app, slot string, req api.SetRequest) (api.Change, error) {
 	ch, err := s.set(ctx, app, slot, req)
-	return ch, apiError(err)
+	return ch, s.counted("set", err)
 }
 
 func (s *service) Rollback(ctx context.Context, app string, req api.RollbackRequest) (api.Change, error) {
 	ch, err := s.rollback(ctx, app, req)
-	return ch, apiError(err)
+	kind := "rollback"
+	if req.To != 0 {
+		kind = "rollback_to"
+	}
+	return ch, s.counted(kind, err)
+}
+
+// counted counts a change of kind by its outcome, and gives its error as
+// the API's.
+func (s *service) counted(kind string, err error) error {
+	err = apiError(err)
+	s.metrics.Change(kind, resultOf(err))
+	return err
 }
 
 func (s *service) swap(ctx context.Context, name string, req api.SwapRequest) (api.Change, error) {

@@ -177,8 +177,13 @@ func (s *service) runChecks(ctx context.Context, app, phase string, list []confi
 		s.events.publish(api.Event{Type: api.EventCheck, App: app, Phase: phase, CheckName: c.Name})
 	}
 	results := checks.Run(ctx, s.clock, list, run)
-	for i := range results {
-		s.events.publish(api.Event{Type: api.EventCheck, App: app, Phase: phase, CheckName: results[i].Name, Check: &results[i]})
+	for i, r := range results {
+		s.events.publish(api.Event{Type: api.EventCheck, App: app, Phase: phase, CheckName: r.Name, Check: &results[i]})
+		outcome := "pass"
+		if !r.Pass {
+			outcome = "fail"
+		}
+		s.metrics.Check(r.Name, phase, outcome)
 	}
 	return results
 }
@@ -267,6 +272,7 @@ func (s *service) autoRollback(app string, entry store.Entry, failed store.Check
 	}
 	s.log.Warn("Swap rolled back by itself", "app", app, "check", failed.Name, "detail", failed.Detail, "seq", res.Entry.Seq)
 	s.events.publish(changeEvent(app, res.Entry))
+	s.metrics.AutoRollback(app)
 	return &res.Entry, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/slotdns/slotdns/api"
-	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/web"
 )
 
@@ -60,16 +59,18 @@ func (l *httpListener) close() { l.srv.Close(); <-l.done }
 // dashboard's login and files, the health probes, and /metrics unless it
 // has a listener of its own. Cross-origin POSTs are refused, so that a
 // page elsewhere cannot make a logged-in browser press the swap button.
-func (s *Server) startRemote(deps handlerDeps, verifier *auth.Verifier) (*httpListener, error) {
+func (s *Server) startRemote(ra *remoteAuth, deps handlerDeps) (*httpListener, error) {
 	a := s.cfg.API
-	ra := newRemoteAuth(verifier, s.clock.Now, s.log, a.TLS())
 	h, mux := newHandler(s.svc, deps, ra.authenticate)
 	mux.HandleFunc("POST /v1/login", ra.login(h))
 	mux.HandleFunc("POST /v1/logout", ra.logout(h))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(s.ready.Load))
+	if a.MetricsListen == "" {
+		mux.Handle("GET /metrics", s.metricsHandler(a.Listen, ra, h))
+	}
 	mux.Handle("/", web.Handler())
-	ln, err := listenAPI(a)
+	ln, err := listenAPI(a, "listen", a.Listen)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,8 @@ type notifier struct {
 	// ahead is told of a secondary that, having answered a NOTIFY,
 	// serves a later serial than the one sent: see checkAhead.
 	ahead func(zone, addr string, serial uint32)
+	// counted is told of each NOTIFY's outcome; nil: not counted.
+	counted func(zone, addr, result string)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -162,6 +164,7 @@ func (n *notifier) deliver(ctx context.Context, t *notifyTarget) {
 		t.mu.Lock()
 		t.last = st
 		t.mu.Unlock()
+		n.count(t, st, err, start)
 		switch {
 		case st.Acked && answer.Rcode == dns.RcodeSuccess:
 			n.log.Debug("NOTIFY answered", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "attempts", attempt)
@@ -189,6 +192,23 @@ func (n *notifier) deliver(ctx context.Context, t *notifyTarget) {
 		case <-timer.C():
 			wait = min(2*wait, n.timing.max)
 		}
+	}
+}
+
+// count counts one NOTIFY attempt: answered (acked, with any rcode),
+// unanswered (error), or the last of a serial the secondary never
+// answered (gave_up).
+func (n *notifier) count(t *notifyTarget, st *api.NotifyStatus, err error, start time.Time) {
+	if n.counted == nil {
+		return
+	}
+	switch {
+	case st.Acked:
+		n.counted(t.zone, t.addr, "acked")
+	case n.clock.Now().Sub(start) >= n.timing.giveUp:
+		n.counted(t.zone, t.addr, "gave_up")
+	default:
+		n.counted(t.zone, t.addr, "error")
 	}
 }
 

@@ -184,8 +184,9 @@ func tlsConfig(a config.API) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-// listenAPI opens the API listener, with TLS when configured.
-func listenAPI(a config.API) (net.Listener, error) {
+// listenAPI opens a listener of the [api] table (key names it, for
+// errors) on addr, with TLS when configured.
+func listenAPI(a config.API, key, addr string) (net.Listener, error) {
 	var tc *tls.Config
 	if a.TLS() {
 		var err error
@@ -193,9 +194,9 @@ func listenAPI(a config.API) (net.Listener, error) {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", a.Listen)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("api listen %s: %w", a.Listen, err)
+		return nil, fmt.Errorf("api %s %s: %w", key, addr, err)
 	}
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)

@@ -22,6 +22,7 @@ import (
 	"github.com/slotdns/slotdns/dnsserver"
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/internal/version"
+	"github.com/slotdns/slotdns/metrics"
 	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
@@ -60,6 +61,7 @@ type Server struct {
 	// remote serves the remote API, the dashboard and, unless it has a
 	// listener of its own, /metrics; nil when the config has no [api].
 	remote      *httpListener
+	metrics     *metrics.Metrics // nil when nothing exports them: recording is then a no-op
 	metricsHTTP *httpListener
 	ready       atomic.Bool // every zone loaded and every listener bound
 
@@ -127,8 +129,16 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if err != nil {
 		return nil, err
 	}
-	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer})
+	// The data plane counts only when something exports the counts.
+	exported := cfg.API.Listen != "" || cfg.API.MetricsListen != ""
+	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported})
+	if exported {
+		s.metrics = s.newMetrics()
+	}
 	s.notifier = newNotifier(cfg, s.keys, logger, opts.notify, s.clock, s.servedSOA)
+	if s.metrics != nil {
+		s.notifier.counted = s.metrics.Notify
+	}
 	s.notifier.ahead = s.secondaryAhead
 	sink := &serverSink{dns: s.dns, notifier: s.notifier, watch: func(*zones.Snapshot) {}}
 	s.bus = newEventBus(s.clock)
@@ -162,9 +172,9 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.controlLn, err = listenControl(cfg.Control); err != nil {
 		return nil, err
 	}
-	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus}
+	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus, metrics: s.metrics}
 	verifier, tokensErr := auth.NewVerifier(cfg.API.Tokens)
-	deps := handlerDeps{log: logger, clock: s.clock, bus: s.bus, idem: newIdempotency(s.clock), tokens: verifier, info: s.info}
+	deps := handlerDeps{log: logger, clock: s.clock, bus: s.bus, idem: newIdempotency(s.clock), tokens: verifier, info: s.info, metrics: s.metrics}
 	// On the socket the kernel says who connects (SO_PEERCRED).
 	socketH, socketMux := newHandler(s.svc, deps, func(*handler) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler { return next }
@@ -182,16 +192,25 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 
 	cleanup = append(cleanup, func() { s.http.Close(); <-s.serveDone; os.Remove(cfg.Control) })
 
-	if cfg.API.Listen != "" {
+	if cfg.API.Listen != "" || cfg.API.MetricsListen != "" {
 		if tokensErr != nil {
 			return nil, tokensErr
 		}
-		if s.remote, err = s.startRemote(deps, verifier); err != nil {
-			return nil, err
+		ra := newRemoteAuth(verifier, s.clock.Now, logger, cfg.API.TLS())
+		if cfg.API.Listen != "" {
+			if s.remote, err = s.startRemote(ra, deps); err != nil {
+				return nil, err
+			}
+			cleanup = append(cleanup, s.remote.close)
+			if tokens, _ := verifier.Tokens(); len(tokens) == 0 {
+				logger.Warn("The remote API has no tokens yet: add one with slotdns token add NAME --scope read|swap|admin", "file", cfg.API.Tokens)
+			}
 		}
-		cleanup = append(cleanup, s.remote.close)
-		if tokens, _ := verifier.Tokens(); len(tokens) == 0 {
-			logger.Warn("The remote API has no tokens yet: add one with slotdns token add NAME --scope read|swap|admin", "file", cfg.API.Tokens)
+		if cfg.API.MetricsListen != "" {
+			if s.metricsHTTP, err = s.startMetrics(ra, deps); err != nil {
+				return nil, err
+			}
+			cleanup = append(cleanup, s.metricsHTTP.close)
 		}
 	}
 
@@ -322,6 +341,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if s.remote != nil {
 			if err := s.remote.shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("remote API: %w", err))
+			}
+		}
+		if s.metricsHTTP != nil {
+			if err := s.metricsHTTP.shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("metrics: %w", err))
 			}
 		}
 		if err := s.http.Shutdown(ctx); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/internal/clock"
+	"github.com/slotdns/slotdns/metrics"
 	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/store"
 )
@@ -29,6 +30,9 @@ type service struct {
 	// events tells the event streams of changes and checks; nil without
 	// a server.
 	events *eventBus
+	// metrics counts changes and checks; nil without a server, or when
+	// nothing exports them.
+	metrics *metrics.Metrics
 	// tlsRoots replaces the system's roots for HTTPS checks (tests).
 	tlsRoots *x509.CertPool
 }
