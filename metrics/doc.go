@@ -44,11 +44,11 @@
 //
 // Control plane, from the recorder methods:
 //
-//	slotdns_changes_total{kind,result}           Change: swap, set, rollback, rollback_to; ok, refused, conflict, error
+//	slotdns_changes_total{kind,result}               Change: swap, set, rollback, rollback_to; ok, refused, conflict, error
 //	slotdns_check_results_total{check,when,outcome}  Check: before, after; pass, fail
-//	slotdns_auto_rollbacks_total{app}            AutoRollback
-//	slotdns_notify_total{zone,secondary,result}  Notify: acked, error, gave_up
-//	slotdns_api_requests_total{route,code}       API: the mux pattern, the HTTP status
+//	slotdns_auto_rollbacks_total{app}                AutoRollback
+//	slotdns_notify_total{zone,secondary,result}      Notify: acked, error, gave_up
+//	slotdns_api_requests_total{route,code}           API: the mux pattern, the HTTP status
 //
 // State, from Sources.Apps, Zones and Secondaries, as gauges made at
 // scrape time:
