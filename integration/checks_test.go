@@ -59,6 +59,7 @@ func TestSwapChecks(t *testing.T) {
 			} `json:"last_auto_rollback"`
 			Checks []struct {
 				Name string `json:"name"`
+				When string `json:"when"`
 				Pass bool   `json:"pass"`
 			} `json:"checks"`
 		}
@@ -66,8 +67,11 @@ func TestSwapChecks(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &st); err != nil {
 			t.Fatalf("status --json: %v\n%s", err, out)
 		}
-		if len(st) != 1 || st[0].LastAutoRollback == nil || st[0].LastAutoRollback.Actor != "slotdns" || len(st[0].Checks) != 1 || st[0].Checks[0].Pass {
-			t.Errorf("status --json: got %s, want the automatic rollback and the failed check", out)
+		// The last result of each check: the "before" one passed, the
+		// "after" one failed.
+		if len(st) != 1 || st[0].LastAutoRollback == nil || st[0].LastAutoRollback.Actor != "slotdns" || len(st[0].Checks) != 2 ||
+			st[0].Checks[0].When != "before" || !st[0].Checks[0].Pass || st[0].Checks[1].When != "after" || st[0].Checks[1].Pass {
+			t.Errorf("status --json: got %s, want the automatic rollback, the passed before check and the failed after check", out)
 		}
 	})
 }
