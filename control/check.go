@@ -61,6 +61,7 @@ func Check(cfg *config.Config) CheckReport {
 		r.Zones = append(r.Zones, cz)
 	}
 	add(cfg.Check(files))
+	add(checkAPI(cfg))
 	for _, a := range cfg.Apps {
 		r.Apps = append(r.Apps, a.Name)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slotdns/slotdns/api"
+	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/web"
 )
 
@@ -54,6 +55,40 @@ func (l *httpListener) shutdown(ctx context.Context) error {
 }
 
 func (l *httpListener) close() { l.srv.Close(); <-l.done }
+
+// startAPI opens the listeners of the [api] table, if any.
+func (s *Server) startAPI(deps handlerDeps, verifier *auth.Verifier) error {
+	a := s.cfg.API
+	if a.Listen == "" && a.MetricsListen == "" {
+		return nil
+	}
+	ra := newRemoteAuth(verifier, s.clock.Now, s.log, a.TLS())
+	var err error
+	if a.Listen != "" {
+		if s.remote, err = s.startRemote(ra, deps); err != nil {
+			return err
+		}
+		if tokens, _ := verifier.Tokens(); len(tokens) == 0 {
+			s.log.Warn("The remote API has no tokens yet: add one with slotdns token add NAME --scope read|swap|admin", "file", a.Tokens)
+		}
+	}
+	if a.MetricsListen != "" {
+		if s.metricsHTTP, err = s.startMetrics(ra, deps); err != nil {
+			s.closeAPI()
+			return err
+		}
+	}
+	return nil
+}
+
+// closeAPI closes the [api] listeners at once (a start that failed).
+func (s *Server) closeAPI() {
+	for _, l := range []*httpListener{s.remote, s.metricsHTTP} {
+		if l != nil {
+			l.close()
+		}
+	}
+}
 
 // startRemote opens the API listener: the control API for tokens, the
 // dashboard's login and files, the health probes, and /metrics unless it

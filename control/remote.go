@@ -2,6 +2,7 @@ package control
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -182,6 +183,25 @@ func tlsConfig(a config.API) (*tls.Config, error) {
 		return nil, fmt.Errorf("api: tls_cert %s and tls_key %s: %w", a.TLSCert, a.TLSKey, err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// checkAPI reads what the [api] listeners need before a start opens
+// anything: the certificate and key, and the token file.
+func checkAPI(cfg *config.Config) error {
+	a := cfg.API
+	if a.Listen == "" && a.MetricsListen == "" {
+		return nil
+	}
+	var errs []error
+	if a.TLS() {
+		if _, err := tlsConfig(a); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if _, err := (auth.File{Path: a.Tokens}).Load(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // listenAPI opens a listener of the [api] table (key names it, for

@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/auth"
+	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/internal/testkit"
 )
 
@@ -337,4 +340,41 @@ func TestEventStreamEndsWithItsToken(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream of a removed token is still open")
 	}
+}
+
+// TestStartRefusesABadAPISetup: a token file others may read, or a
+// certificate that does not load, stops a start before anything opens,
+// and slotdns check says the same.
+func TestStartRefusesABadAPISetup(t *testing.T) {
+	cert, _, _ := testkit.APICertFiles(t, t.TempDir())
+	for _, tc := range []struct {
+		name, api string
+		prepare   func(dir string)
+		want      string
+	}{
+		{"loose token file", "listen = \"127.0.0.1:0\"\n", func(dir string) {
+			testkit.WriteFile(t, filepath.Join(dir, "slotdns.tokens"), `{"tokens": []}`) // 0644
+		}, "chmod 600"},
+		{"a key of another certificate", "listen = \"127.0.0.1:0\"\ntls_cert = \"" + cert + "\"\ntls_key = \"" + cert + "\"\n", func(string) {}, "tls_cert " + cert},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := testkit.Site(t, testkit.SiteConfig+"\n[api]\n"+tc.api)
+			tc.prepare(filepath.Dir(path))
+			cfg, err := config.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Start(cfg, testkit.Discard(), Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("start: %v, want an error saying %q", err, tc.want)
+			}
+			if _, err := os.Stat(cfg.Control); err == nil {
+				t.Error("the failed start left its control socket")
+			}
+			report := Check(cfg)
+			if !slices.ContainsFunc(report.Problems, func(p string) bool { return strings.Contains(p, tc.want) }) {
+				t.Errorf("check: %v, want a problem saying %q", report.Problems, tc.want)
+			}
+		})
+	}
+
 }

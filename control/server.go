@@ -117,6 +117,9 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if err := cfg.Check(files); err != nil {
 		return nil, err
 	}
+	if err := checkAPI(cfg); err != nil {
+		return nil, err
+	}
 	if s.db, err = store.Open(cfg.DB, store.Options{JournalLimit: cfg.JournalLimit}); err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("%w; is another slotdns serving it?", err)
@@ -173,7 +176,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 		return nil, err
 	}
 	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus, metrics: s.metrics}
-	verifier, tokensErr := auth.NewVerifier(cfg.API.Tokens)
+	verifier, _ := auth.NewVerifier(cfg.API.Tokens) // checkAPI read it above
 	deps := handlerDeps{log: logger, clock: s.clock, bus: s.bus, idem: newIdempotency(s.clock), tokens: verifier, info: s.info, metrics: s.metrics}
 	// On the socket the kernel says who connects (SO_PEERCRED).
 	socketH, socketMux := newHandler(s.svc, deps, func(*handler) func(http.Handler) http.Handler {
@@ -192,27 +195,10 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 
 	cleanup = append(cleanup, func() { s.http.Close(); <-s.serveDone; os.Remove(cfg.Control) })
 
-	if cfg.API.Listen != "" || cfg.API.MetricsListen != "" {
-		if tokensErr != nil {
-			return nil, tokensErr
-		}
-		ra := newRemoteAuth(verifier, s.clock.Now, logger, cfg.API.TLS())
-		if cfg.API.Listen != "" {
-			if s.remote, err = s.startRemote(ra, deps); err != nil {
-				return nil, err
-			}
-			cleanup = append(cleanup, s.remote.close)
-			if tokens, _ := verifier.Tokens(); len(tokens) == 0 {
-				logger.Warn("The remote API has no tokens yet: add one with slotdns token add NAME --scope read|swap|admin", "file", cfg.API.Tokens)
-			}
-		}
-		if cfg.API.MetricsListen != "" {
-			if s.metricsHTTP, err = s.startMetrics(ra, deps); err != nil {
-				return nil, err
-			}
-			cleanup = append(cleanup, s.metricsHTTP.close)
-		}
+	if err := s.startAPI(deps, verifier); err != nil {
+		return nil, err
 	}
+	cleanup = append(cleanup, s.closeAPI)
 
 	s.ready.Store(true)
 	logger.Info("Serving", "listen", addrStrings(s.dns.UDPAddrs()), "zones", s.info().Zones, "control", cfg.Control, "api", cfg.API.Listen, "db", cfg.DB)

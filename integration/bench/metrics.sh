@@ -74,7 +74,7 @@ TOKEN="$("$BIN" --config "$STATE/on/slotdns.toml" token add bench --scope read 2
 # A dashboard's event stream, and a scrape every second, for the whole run.
 taskset -c 0 curl -sN -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API_PORT/v1/events" > /dev/null &
 PIDS+=($!)
-(while sleep 1; do curl -s "http://127.0.0.1:$API_PORT/metrics" > "$STATE/last-scrape"; done) &
+taskset -c 0 bash -c "while sleep 1; do curl -s http://127.0.0.1:$API_PORT/metrics > $STATE/last-scrape; done" &
 PIDS+=($!)
 
 echo "metrics off: port $OFF_PORT; on: port $ON_PORT, API $API_PORT scraped every second with an event stream open"
