@@ -105,32 +105,17 @@ func sameSlice(a, b []zones.Slot) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
-func (r *registry) zoneID(origin string) int32 {
-	id, ok := r.zones[origin]
-	if !ok {
-		id = int32(len(r.zoneNames))
-		r.zones[origin] = id
-		r.zoneNames = append(r.zoneNames, origin)
-	}
-	return id
-}
+func (r *registry) zoneID(origin string) int32 { return intern(r.zones, &r.zoneNames, origin) }
+func (r *registry) slotID(k SlotKey) int32     { return intern(r.slots, &r.slotNames, k) }
+func (r *registry) pairID(p zoneSlot) int32    { return intern(r.pairs, &r.pairList, p) }
 
-func (r *registry) slotID(k SlotKey) int32 {
-	id, ok := r.slots[k]
+// intern gives k its id: the one it has, or the next one.
+func intern[K comparable](ids map[K]int32, list *[]K, k K) int32 {
+	id, ok := ids[k]
 	if !ok {
-		id = int32(len(r.slotNames))
-		r.slots[k] = id
-		r.slotNames = append(r.slotNames, k)
-	}
-	return id
-}
-
-func (r *registry) pairID(p zoneSlot) int32 {
-	id, ok := r.pairs[p]
-	if !ok {
-		id = int32(len(r.pairList))
-		r.pairs[p] = id
-		r.pairList = append(r.pairList, p)
+		id = int32(len(*list))
+		ids[k] = id
+		*list = append(*list, k)
 	}
 	return id
 }
