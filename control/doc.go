@@ -24,6 +24,7 @@
 //   - events.go: server-sent events of changes and checks.
 //   - secondaries.go: each secondary followed to a new serial.
 //   - plan.go: what a swap would change, for its confirmation.
+//   - metrics.go: /metrics and the state it reads at scrape time.
 //   - tokens.go: the token routes and whoami.
 //   - socket.go: the 0600 unix socket.
 //   - service.go: the API on a pipeline, for a server or offline.
