@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/slotdns/slotdns/api"
-	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/internal/clock"
 )
 
@@ -39,7 +38,7 @@ type eventBus struct {
 // stream is one reader of the bus.
 type stream struct {
 	events  chan api.Event
-	allowed func(app string) bool
+	allowed func(api.Event) bool
 	// missed is set when an event did not fit: the reader gets a resync
 	// event and reads the state again.
 	missed bool
@@ -50,8 +49,8 @@ func newEventBus(c clock.Clock) *eventBus {
 	return &eventBus{clock: c, subs: map[*stream]struct{}{}}
 }
 
-// publish sends e to every stream allowed to see its app, never waiting
-// for one.
+// publish sends e to every stream allowed to see it, never waiting for
+// one.
 func (b *eventBus) publish(e api.Event) {
 	if b == nil {
 		return
@@ -62,7 +61,7 @@ func (b *eventBus) publish(e api.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.subs {
-		if e.App != "" && !s.allowed(e.App) {
+		if !s.allowed(e) {
 			continue
 		}
 		select {
@@ -73,7 +72,7 @@ func (b *eventBus) publish(e api.Event) {
 	}
 }
 
-func (b *eventBus) subscribe(allowed func(string) bool) (*stream, error) {
+func (b *eventBus) subscribe(allowed func(api.Event) bool) (*stream, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -123,7 +122,18 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := identityOf(r.Context())
-	s, err := h.bus.subscribe(func(app string) bool { return id.token.Allows(auth.ScopeRead, app) })
+	allowed := func(api.Event) bool { return true }
+	if only := id.token.App; only != "" {
+		// A token of one app sees that app's events, and those of its
+		// zone alone: not another app's, nor another zone's serials.
+		app, err := h.c.App(r.Context(), only)
+		if err != nil {
+			h.result(w, nil, err)
+			return
+		}
+		allowed = func(e api.Event) bool { return e.App == only || (e.App == "" && e.Zone == app.Zone) }
+	}
+	s, err := h.bus.subscribe(allowed)
 	if err != nil {
 		h.result(w, nil, err)
 		return

@@ -378,3 +378,68 @@ func TestStartRefusesABadAPISetup(t *testing.T) {
 	}
 
 }
+
+// TestEventsOfOneAppsToken: a token limited to one app gets its app's and
+// its zone's events, none of another app's.
+func TestEventsOfOneAppsToken(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := testkit.APICertFiles(t, dir)
+	cfg := testkit.SiteConfig + `
+[[app]]
+name = "other"
+zone = "deploy.test."
+
+[app.slots.production]
+names  = ["www"]
+target = "blue.deploy.test."
+
+[app.slots.staging]
+names  = ["stage"]
+target = "green.deploy.test."
+
+[api]
+listen = "127.0.0.1:0"
+tls_cert = "` + cert + `"
+tls_key = "` + key + `"
+`
+	st := startSite(t, cfg, Options{})
+	rs := &remoteSite{site: st, url: "https://" + st.s.APIAddr().String(), tokens: auth.File{Path: filepath.Join(filepath.Dir(st.path), "slotdns.tokens")}}
+	token := rs.token("site-only", auth.ScopeRead, "site")
+	req, _ := http.NewRequest("GET", rs.url+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := rs.httpClient().Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("events: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	events := make(chan api.Event, 64)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var e api.Event
+				json.Unmarshal([]byte(data), &e)
+				events <- e
+			}
+		}
+		close(events)
+	}()
+	if _, err := rs.c.Swap(context.Background(), "other", api.SwapRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	ch := rs.swap(api.SwapRequest{})
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.App == "other" || e.Zone == "deploy.test." {
+				t.Fatalf("a token of app site got an event of another app or zone: %+v", e)
+			}
+			if e.Type == api.EventChange && e.Entry != nil && e.Entry.Seq == ch.Seq && e.App == "site" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no change event of site within 10s")
+		}
+	}
+}
