@@ -51,8 +51,8 @@ func (s *service) swap(ctx context.Context, name string, req api.SwapRequest) (a
 	if err != nil {
 		return api.Change{}, err
 	}
-	if ch, ok := s.replay(ctx, name); ok {
-		return ch, nil
+	if ch, ok, err := s.replay(ctx, name); ok || err != nil {
+		return ch, err
 	}
 	req.Slot, req.With = cmpOr(req.Slot, api.DefaultSwapSlot), cmpOr(req.With, api.DefaultSwapWith)
 	if req.Slot == req.With {
@@ -124,8 +124,8 @@ func (s *service) set(ctx context.Context, name, slot string, req api.SetRequest
 	if _, err := s.request(name, req.Actor, req.Reason); err != nil {
 		return api.Change{}, err
 	}
-	if ch, ok := s.replay(ctx, name); ok {
-		return ch, nil
+	if ch, ok, err := s.replay(ctx, name); ok || err != nil {
+		return ch, err
 	}
 	to, err := canonicalTarget("target", req.Target)
 	if err != nil {
@@ -152,8 +152,8 @@ func (s *service) rollback(ctx context.Context, name string, req api.RollbackReq
 	if err != nil {
 		return api.Change{}, err
 	}
-	if ch, ok := s.replay(ctx, name); ok {
-		return ch, nil
+	if ch, ok, err := s.replay(ctx, name); ok || err != nil {
+		return ch, err
 	}
 	if req.To == 0 {
 		if req.Force {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +54,10 @@ func newIdempotency(c clock.Clock) *idempotency {
 
 type requestIDKey struct{}
 
-// requestIDOf is the request id of a keyed request, "" for others.
+// requestIDOf is what the history entry of a keyed request records, ""
+// for others: the request id, then "/" and the request's fingerprint, so
+// that a replay from history tells the same request from another one sent
+// with the key.
 func requestIDOf(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
@@ -85,6 +89,7 @@ func (ip *idempotency) wrap(h *handler, next http.HandlerFunc) http.HandlerFunc 
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		fp := sha256.Sum256(fmt.Appendf(nil, "%s %s\x00%s", r.Method, r.URL.RequestURI(), body))
+		recorded := requestID(identityOf(r.Context()).principal(), key) + "/" + hex.EncodeToString(fp[:8])
 		id := requestID(identityOf(r.Context()).principal(), key)
 
 		first, rep := ip.claim(id, fp)
@@ -115,9 +120,16 @@ func (ip *idempotency) wrap(h *handler, next http.HandlerFunc) http.HandlerFunc 
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			rep.status, rep.header, rep.body = rec.status, w.Header().Clone(), rec.body.Bytes()
+			if r.Context().Err() != nil {
+				// The caller went away: it never got this reply, and a
+				// retry must run again (a change that committed is then
+				// found in the history).
+				rep.status = 0
+				ip.forget(id, rep)
+			}
 			close(rep.done)
 		}()
-		next(rec, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next(rec, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, recorded)))
 	}
 }
 
@@ -192,30 +204,36 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// replay finds the change a keyed request made before a restart: the
-// history entry that records its id, among the app's latest.
-func (s *service) replay(ctx context.Context, app string) (api.Change, bool) {
-	id := requestIDOf(ctx)
-	if id == "" {
-		return api.Change{}, false
+// replay finds the change a keyed request made before a restart (or
+// before the caller went away): the history entry that records its id,
+// among the app's latest and within idempotencyTTL. The same key sent
+// with another request is refused, as in memory.
+func (s *service) replay(ctx context.Context, app string) (api.Change, bool, error) {
+	recorded := requestIDOf(ctx)
+	if recorded == "" {
+		return api.Change{}, false, nil
 	}
+	id, _, _ := strings.Cut(recorded, "/")
 	var found *store.Entry
-	s.db.Read(func(v store.View) error {
+	err := s.db.Read(func(v store.View) error {
 		entries, err := v.History(app, replayDepth)
 		if err != nil {
 			return err
 		}
 		for i := range entries {
-			if entries[i].RequestID == id {
+			if strings.HasPrefix(entries[i].RequestID, id+"/") {
 				found = &entries[i]
 			}
 		}
 		return nil
 	})
-	if found == nil {
-		return api.Change{}, false
+	if err != nil || found == nil || s.clock.Now().Sub(found.Time) >= idempotencyTTL {
+		return api.Change{}, false, err
 	}
-	return s.changeReply(app, *found, 0), true
+	if found.RequestID != recorded {
+		return api.Change{}, false, invalidf("the Idempotency-Key of this request made change #%d of %q, with another request; use a new key for each change", found.Seq, app)
+	}
+	return s.changeReply(app, *found, 0), true, nil
 }
 
 // replayDepth is how far back in an app's history replay looks.

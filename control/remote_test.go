@@ -197,6 +197,12 @@ func TestRemoteIdempotentSwap(t *testing.T) {
 	if hist, _ := rs.c.History(context.Background(), "site", 0); len(hist) != 1 {
 		t.Fatalf("retry after restart swapped again: %d entries", len(hist))
 	}
+	// The key with another request is refused after the restart too,
+	// not answered with the first change.
+	other, body = rs.do(c, "POST", "/v1/apps/site/slots/staging", `{"target":"test3.deploy.test."}`, h)
+	if other.StatusCode != http.StatusBadRequest || !strings.Contains(body, "another request") {
+		t.Fatalf("same key, another request, after a restart: %d %s", other.StatusCode, body)
+	}
 }
 
 func TestDashboardSession(t *testing.T) {
@@ -441,5 +447,35 @@ tls_key = "` + key + `"
 		case <-timeout:
 			t.Fatal("no change event of site within 10s")
 		}
+	}
+}
+
+// TestIdempotentRetryAfterTheCallerLeft: a caller that gave up during the
+// checks never got a reply; its retry with the same key runs the swap
+// (once), instead of replaying the abandoned attempt's error.
+func TestIdempotentRetryAfterTheCallerLeft(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := testkit.APICertFiles(t, dir)
+	cfg := testkit.SiteConfig + "\n[[app.check]]\nwhen = \"before\"\ncommand = [\"sleep\", \"1\"]\n" +
+		"\n[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" + cert + "\"\ntls_key = \"" + key + "\"\n"
+	st := startSite(t, cfg, Options{})
+	rs := &remoteSite{site: st, url: "https://" + st.s.APIAddr().String(), tokens: auth.File{Path: filepath.Join(filepath.Dir(st.path), "slotdns.tokens")}}
+	h := map[string]string{"Authorization": "Bearer " + rs.token("ci", auth.ScopeSwap, ""), "Idempotency-Key": "deploy-5"}
+
+	impatient := rs.httpClient()
+	impatient.Timeout = 200 * time.Millisecond
+	req, _ := http.NewRequest("POST", rs.url+"/v1/apps/site/swap", strings.NewReader(`{}`))
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	if _, err := impatient.Do(req); err == nil {
+		t.Fatal("the impatient caller got a reply within 200ms of a 1s check")
+	}
+	resp, body := rs.do(rs.httpClient(), "POST", "/v1/apps/site/swap", `{}`, h)
+	if resp.StatusCode != 200 {
+		t.Fatalf("the retry: %d %s, want the swap", resp.StatusCode, body)
+	}
+	if hist, _ := rs.c.History(context.Background(), "site", 0); len(hist) != 1 {
+		t.Fatalf("%d history entries, want one swap", len(hist))
 	}
 }
