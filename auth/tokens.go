@@ -129,6 +129,9 @@ func (f File) load() ([]Token, fs.FileInfo, error) {
 		if t.Scope == 0 {
 			return nil, nil, fmt.Errorf("%s (%s): no scope", where, t.Name)
 		}
+		if t.Scope == ScopeAdmin && t.App != "" {
+			return nil, nil, fmt.Errorf("%s (%s): an admin token cannot be limited to app %q; make it a swap token, or remove the app", where, t.Name, t.App)
+		}
 		if _, err := parseDigest(t.Digest); err != nil {
 			return nil, nil, fmt.Errorf("%s (%s): %w", where, t.Name, err)
 		}
@@ -137,7 +140,7 @@ func (f File) load() ([]Token, fs.FileInfo, error) {
 }
 
 // Add makes a token and records its digest; the token itself is returned
-// once and kept nowhere.
+// once and kept nowhere by this package.
 func (f File) Add(name string, scope Scope, app string, now time.Time) (secret string, t Token, err error) {
 	if err := CheckName(name); err != nil {
 		return "", Token{}, err

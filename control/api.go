@@ -40,25 +40,29 @@ type route struct {
 	method, path string
 	need         auth.Scope
 	serve        http.HandlerFunc
+	// ofEachApp marks a route without {app} that shows a token limited to
+	// one app only that app's part; the other routes without {app} are
+	// the whole server's, for tokens of every app.
+	ofEachApp bool
 }
 
 func (h *handler) routes() []route {
 	return []route{
-		{"GET", "/v1/apps", auth.ScopeRead, h.apps},
-		{"GET", "/v1/apps/{app}", auth.ScopeRead, h.app},
-		{"GET", "/v1/apps/{app}/plan", auth.ScopeRead, h.plan},
-		{"POST", "/v1/apps/{app}/swap", auth.ScopeSwap, h.swap},
-		{"POST", "/v1/apps/{app}/slots/{slot}", auth.ScopeSwap, h.set},
-		{"POST", "/v1/apps/{app}/rollback", auth.ScopeSwap, h.rollback},
-		{"GET", "/v1/apps/{app}/history", auth.ScopeRead, h.history},
-		{"GET", "/v1/events", auth.ScopeRead, h.events},
-		{"GET", "/v1/server", auth.ScopeRead, h.server},
-		{"GET", "/v1/whoami", auth.ScopeRead, h.whoami},
-		{"POST", "/v1/reload", auth.ScopeAdmin, h.reload},
-		{"GET", "/v1/backup", auth.ScopeAdmin, h.backup},
-		{"GET", "/v1/tokens", auth.ScopeAdmin, h.listTokens},
-		{"POST", "/v1/tokens", auth.ScopeAdmin, h.addToken},
-		{"DELETE", "/v1/tokens/{name}", auth.ScopeAdmin, h.removeToken},
+		{"GET", "/v1/apps", auth.ScopeRead, h.apps, true},
+		{"GET", "/v1/apps/{app}", auth.ScopeRead, h.app, false},
+		{"GET", "/v1/apps/{app}/plan", auth.ScopeRead, h.plan, false},
+		{"POST", "/v1/apps/{app}/swap", auth.ScopeSwap, h.swap, false},
+		{"POST", "/v1/apps/{app}/slots/{slot}", auth.ScopeSwap, h.set, false},
+		{"POST", "/v1/apps/{app}/rollback", auth.ScopeSwap, h.rollback, false},
+		{"GET", "/v1/apps/{app}/history", auth.ScopeRead, h.history, false},
+		{"GET", "/v1/events", auth.ScopeRead, h.events, true},
+		{"GET", "/v1/server", auth.ScopeRead, h.server, true},
+		{"GET", "/v1/whoami", auth.ScopeRead, h.whoami, true},
+		{"POST", "/v1/reload", auth.ScopeAdmin, h.reload, false},
+		{"GET", "/v1/backup", auth.ScopeAdmin, h.backup, false},
+		{"GET", "/v1/tokens", auth.ScopeAdmin, h.listTokens, false},
+		{"POST", "/v1/tokens", auth.ScopeAdmin, h.addToken, false},
+		{"DELETE", "/v1/tokens/{name}", auth.ScopeAdmin, h.removeToken, false},
 	}
 }
 
@@ -78,7 +82,7 @@ func newHandler(c api.Controller, deps handlerDeps, authenticator func(*handler)
 			serve = h.idem.wrap(h, serve)
 		}
 		pattern := r.method + " " + r.path
-		mux.Handle(pattern, h.counted(pattern, authenticate(h.authorize(r.need, serve))))
+		mux.Handle(pattern, h.counted(pattern, authenticate(h.authorize(r.need, r.ofEachApp, serve))))
 		methods[r.path] = append(methods[r.path], r.method)
 	}
 	for path, allowed := range methods {
@@ -123,16 +127,19 @@ func (r *statusRecorder) WriteHeader(status int) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// authorize lets a request through when its identity has the scope, and
-// for a token limited to one app, when the route is about that app.
-func (h *handler) authorize(need auth.Scope, next http.HandlerFunc) http.Handler {
+// authorize lets a request through when its identity has the scope and,
+// for a token limited to one app, when the route is about that app, or
+// shows each app's part (ofEachApp).
+func (h *handler) authorize(need auth.Scope, ofEachApp bool, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := identityOf(r.Context())
 		app := r.PathValue("app")
 		switch {
 		case !id.token.Scope.Allows(need):
 			h.result(w, nil, api.Errorf(api.KindForbidden, "%s %s needs a token of scope %s; %s has scope %s", r.Method, r.URL.Path, need, id.name, scopeName(id.token.Scope)))
-		case app != "" && id.token.App != "" && id.token.App != app:
+		case id.token.App != "" && app == "" && !ofEachApp:
+			h.result(w, nil, api.Errorf(api.KindForbidden, "%s %s is the whole server's; token %s is limited to app %q", r.Method, r.URL.Path, id.name, id.token.App))
+		case !id.token.Allows(need, cmp.Or(app, id.token.App)):
 			h.result(w, nil, api.Errorf(api.KindForbidden, "token %s is limited to app %q, not %q", id.name, id.token.App, app))
 		default:
 			next(w, r)
@@ -185,8 +192,19 @@ func (h *handler) plan(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) now() time.Time { return h.clock.Now() }
 
+// server describes the server; to a token of one app, with that app's
+// zone alone.
 func (h *handler) server(w http.ResponseWriter, r *http.Request) {
-	h.result(w, h.info(), nil)
+	info := h.info()
+	if only := identityOf(r.Context()).token.App; only != "" {
+		app, err := h.c.App(r.Context(), only)
+		if err != nil {
+			h.result(w, nil, err)
+			return
+		}
+		info.Zones = []string{app.Zone}
+	}
+	h.result(w, info, nil)
 }
 
 func (h *handler) app(w http.ResponseWriter, r *http.Request) {

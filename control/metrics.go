@@ -71,7 +71,8 @@ func (s *Server) metricsHandler(listen string, ra *remoteAuth, h *handler) http.
 	if config.Loopback(listen) {
 		return serve
 	}
-	return ra.authenticate(h)(h.authorize(auth.ScopeRead, serve.ServeHTTP))
+	// Every app's series: not for a token limited to one app.
+	return ra.authenticate(h)(h.authorize(auth.ScopeRead, false, serve.ServeHTTP))
 }
 
 // startMetrics opens metrics_listen: /metrics and the health probes.

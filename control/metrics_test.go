@@ -119,6 +119,7 @@ func TestMetricsMoveWithQueriesAndSwaps(t *testing.T) {
 func TestMetricsNeedATokenOffLoopback(t *testing.T) {
 	rs := startRemoteSite(t)
 	token := rs.token("prometheus", auth.ScopeRead, "")
+	oneApp := rs.token("site-only", auth.ScopeRead, "site")
 	ra := newRemoteAuth(mustVerifier(t, rs.tokens.Path), rs.s.clock.Now, testkit.Discard(), true)
 	h, _ := newHandler(rs.s.svc, handlerDeps{log: testkit.Discard(), clock: rs.s.clock}, ra.authenticate)
 	// The address is only read, to tell loopback from the rest.
@@ -126,7 +127,7 @@ func TestMetricsNeedATokenOffLoopback(t *testing.T) {
 	for _, tc := range []struct {
 		auth string
 		want int
-	}{{"", 401}, {"Bearer sdt_wrong", 401}, {"Bearer " + token, 200}} {
+	}{{"", 401}, {"Bearer sdt_wrong", 401}, {"Bearer " + oneApp, 403}, {"Bearer " + token, 200}} {
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		if tc.auth != "" {
 			req.Header.Set("Authorization", tc.auth)

@@ -142,6 +142,13 @@ func TestRemoteAppLimitedToken(t *testing.T) {
 	if _, err := other.Swap(context.Background(), "site", api.SwapRequest{}); !errors.Is(err, api.ErrForbidden) {
 		t.Fatalf("token of another app swapped site: %v", err)
 	}
+	site := rs.client(rs.token("site-only", auth.ScopeSwap, "site"))
+	if info, err := site.Server(context.Background()); err != nil || !slices.Equal(info.Zones, []string{"example.com."}) {
+		t.Fatalf("server info for a token of site: %+v %v, want its zone alone", info, err)
+	}
+	if _, err := site.Reload(context.Background()); !errors.Is(err, api.ErrForbidden) {
+		t.Fatalf("a token of one app reloaded: %v", err)
+	}
 }
 
 func TestRemoteFailuresRateLimited(t *testing.T) {
