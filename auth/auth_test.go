@@ -115,7 +115,7 @@ func TestSessions(t *testing.T) {
 	secret, _, _ := f.Add("alice", ScopeSwap, "", time.Now())
 	v, _ := NewVerifier(f.Path)
 	now := time.Unix(1000, 0)
-	s := NewSessions(v, time.Hour, 3, func() time.Time { return now })
+	s := NewSessions(v, time.Hour, 3, 2, func() time.Time { return now })
 	if _, _, ok, _ := s.Start("sdt_wrong"); ok {
 		t.Fatal("a session from a wrong token")
 	}
@@ -141,11 +141,18 @@ func TestSessions(t *testing.T) {
 	if _, ok, _ := s.Lookup(id); ok {
 		t.Fatal("the session of a removed token still works")
 	}
+	other, _, _ := f.Add("bob", ScopeRead, "", time.Now())
+	bobs, _, _, _ := s.Start(other)
+	secret, _, _ = f.Add("alice2", ScopeRead, "", time.Now())
 	for range 10 {
+		now = now.Add(time.Second)
 		s.Start(secret)
 	}
-	if len(s.m) > 3 {
-		t.Fatalf("%d sessions kept, max 3", len(s.m))
+	if len(s.m) != 3 {
+		t.Fatalf("%d sessions kept, want 2 of the one token and 1 of the other", len(s.m))
+	}
+	if _, ok, _ := s.Lookup(bobs); !ok {
+		t.Fatal("one token's logins ended another token's session")
 	}
 }
 

@@ -15,6 +15,7 @@ type Sessions struct {
 	verifier *Verifier
 	ttl      time.Duration
 	max      int
+	perToken int
 	now      func() time.Time
 
 	mu sync.Mutex
@@ -27,9 +28,9 @@ type session struct {
 }
 
 // NewSessions returns sessions of tokens known to v, valid for ttl, at
-// most max at once (the oldest go first).
-func NewSessions(v *Verifier, ttl time.Duration, max int, now func() time.Time) *Sessions {
-	return &Sessions{verifier: v, ttl: ttl, max: max, now: now, m: map[[sha256.Size]byte]session{}}
+// most max at once and perToken per token (the oldest go first).
+func NewSessions(v *Verifier, ttl time.Duration, max, perToken int, now func() time.Time) *Sessions {
+	return &Sessions{verifier: v, ttl: ttl, max: max, perToken: perToken, now: now, m: map[[sha256.Size]byte]session{}}
 }
 
 // Start makes a session for the token secret, which must be valid.
@@ -46,6 +47,8 @@ func (s *Sessions) Start(secret string) (id string, t Token, ok bool, err error)
 	defer s.mu.Unlock()
 	now := s.now()
 	s.expire(now)
+	s.evict(func(sess session) bool { return sess.token == d }, s.perToken)
+	s.evict(func(session) bool { return true }, s.max)
 	s.m[digestOf(id)] = session{token: d, expires: now.Add(s.ttl)}
 	return id, t, true, nil
 }
@@ -68,22 +71,33 @@ func (s *Sessions) End(id string) {
 	delete(s.m, digestOf(id))
 }
 
-// expire drops expired sessions and, past max, the ones closest to
-// expiry.
+// expire drops expired sessions.
 func (s *Sessions) expire(now time.Time) {
 	for k, sess := range s.m {
 		if !now.Before(sess.expires) {
 			delete(s.m, k)
 		}
 	}
-	for len(s.m) >= s.max {
+}
+
+// evict ends the sessions of which, closest to expiry first, until fewer
+// than limit are left.
+func (s *Sessions) evict(which func(session) bool, limit int) {
+	for {
+		n, first := 0, true
 		var oldest [sha256.Size]byte
-		first := true
 		var at time.Time
 		for k, sess := range s.m {
+			if !which(sess) {
+				continue
+			}
+			n++
 			if first || sess.expires.Before(at) {
 				oldest, at, first = k, sess.expires, false
 			}
+		}
+		if n < limit {
+			return
 		}
 		delete(s.m, oldest)
 	}

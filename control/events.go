@@ -15,8 +15,10 @@ import (
 // made, wherever it was made, without asking again and again.
 
 const (
-	// maxStreams bounds the open event streams.
-	maxStreams = 256
+	// maxStreams bounds the open event streams, streamsPerCaller those of
+	// one token (or user on the socket).
+	maxStreams       = 256
+	streamsPerCaller = 16
 	// streamBuffer is how many events wait for a slow reader before it is
 	// told to read the state again.
 	streamBuffer = 64
@@ -39,6 +41,7 @@ type eventBus struct {
 type stream struct {
 	events  chan api.Event
 	allowed func(api.Event) bool
+	caller  string // identity.principal
 	// missed is set when an event did not fit: the reader gets a resync
 	// event and reads the state again.
 	missed bool
@@ -72,7 +75,7 @@ func (b *eventBus) publish(e api.Event) {
 	}
 }
 
-func (b *eventBus) subscribe(allowed func(api.Event) bool) (*stream, error) {
+func (b *eventBus) subscribe(caller string, allowed func(api.Event) bool) (*stream, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -81,7 +84,16 @@ func (b *eventBus) subscribe(allowed func(api.Event) bool) (*stream, error) {
 	if len(b.subs) >= maxStreams {
 		return nil, &api.Error{Kind: api.KindNoServer, Message: fmt.Sprintf("%d event streams are open already; close one", maxStreams)}
 	}
-	s := &stream{events: make(chan api.Event, streamBuffer), allowed: allowed, done: make(chan struct{})}
+	mine := 0
+	for s := range b.subs {
+		if s.caller == caller {
+			mine++
+		}
+	}
+	if mine >= streamsPerCaller {
+		return nil, &api.Error{Kind: api.KindConflict, Message: fmt.Sprintf("%d event streams of %s are open already; close one (a dashboard tab holds one)", mine, caller)}
+	}
+	s := &stream{events: make(chan api.Event, streamBuffer), allowed: allowed, caller: caller, done: make(chan struct{})}
 	b.subs[s] = struct{}{}
 	return s, nil
 }
@@ -133,7 +145,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		}
 		allowed = func(e api.Event) bool { return e.App == only || (e.App == "" && e.Zone == app.Zone) }
 	}
-	s, err := h.bus.subscribe(allowed)
+	s, err := h.bus.subscribe(id.principal(), allowed)
 	if err != nil {
 		h.result(w, nil, err)
 		return

@@ -25,6 +25,9 @@ const (
 	sessionCookie = "slotdns_session"
 	sessionTTL    = 12 * time.Hour
 	maxSessions   = 10000
+	// One token's logins beyond this end its oldest sessions, so that
+	// one token cannot push every other out.
+	sessionsPerToken = 50
 	// A source gets failBurst wrong tokens, then one per failInterval.
 	failBurst    = 10
 	failInterval = 6 * time.Second
@@ -44,7 +47,7 @@ type remoteAuth struct {
 func newRemoteAuth(v *auth.Verifier, now func() time.Time, log *slog.Logger, tls bool) *remoteAuth {
 	return &remoteAuth{
 		verifier: v,
-		sessions: auth.NewSessions(v, sessionTTL, maxSessions, now),
+		sessions: auth.NewSessions(v, sessionTTL, maxSessions, sessionsPerToken, now),
 		limiter:  auth.NewLimiter(failBurst, failInterval, maxSources, now),
 		log:      log,
 		tls:      tls,
@@ -109,12 +112,17 @@ func (a *remoteAuth) identify(h *handler, w http.ResponseWriter, r *http.Request
 		return identity{}, false
 	}
 	if !found {
-		a.fail(r, addr, via)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="slotdns", error="invalid_token"`)
 		what := "wrong or removed token"
 		if via == "session" {
+			// A session id is 256 random bits, not worth guessing: an
+			// old cookie (a restart, an expiry) is no attack, and must
+			// not lock its address out.
 			what = "session ended or expired; log in again"
+			a.clearCookie(w)
+		} else {
+			a.fail(r, addr, via)
 		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="slotdns", error="invalid_token"`)
 		h.result(w, nil, api.Errorf(api.KindUnauthorized, "%s %s: %s", r.Method, r.URL.Path, what))
 		return identity{}, false
 	}
@@ -169,10 +177,14 @@ func (a *remoteAuth) logout(h *handler) http.HandlerFunc {
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			a.sessions.End(c.Value)
 		}
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.tls,
-			SameSite: http.SameSiteStrictMode, MaxAge: -1})
+		a.clearCookie(w)
 		h.result(w, struct{}{}, nil)
 	}
+}
+
+func (a *remoteAuth) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.tls,
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 }
 
 // tlsConfig is the API listener's TLS: 1.2 at least, 1.3 preferred (Go
