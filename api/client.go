@@ -16,6 +16,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -53,7 +54,11 @@ func NewClient(socket string) *Client {
 func NewRemote(base, token string, roots *x509.CertPool) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return nil, Errorf(KindInvalid, "server %q: want https://HOST:PORT", base)
+		hint := ""
+		if !strings.Contains(base, "://") {
+			hint = " (the DNS server verify asks is --dns HOST:PORT)"
+		}
+		return nil, Errorf(KindInvalid, "--server %q: want the remote API's URL, https://HOST:PORT%s", base, hint)
 	}
 	if token == "" {
 		return nil, Errorf(KindUnauthorized, "server %s: no token; give --token-file FILE or set SLOTDNS_TOKEN", base)
@@ -160,9 +165,6 @@ func (c *Client) RemoveToken(ctx context.Context, name string) error {
 	return c.do(ctx, c.http, http.MethodDelete, "/v1/tokens/"+url.PathEscape(name), nil, &out)
 }
 
-// Remote reports whether the client talks to a remote API.
-func (c *Client) Remote() bool { return c.remote }
-
 func (c *Client) History(ctx context.Context, app string, limit int) ([]Entry, error) {
 	var out []Entry
 	path := "/v1/apps/" + url.PathEscape(app) + "/history"
@@ -204,13 +206,17 @@ func (c *Client) Close() error {
 // the server but got no whole reply has an unknown outcome: the change
 // may have committed before the server went away.
 //
-// Every POST carries an Idempotency-Key. To a remote server, one whose
-// reply was lost is sent once more with the same key after a second: the
-// server runs it once and answers the retry with the first reply.
+// Every POST and DELETE carries an Idempotency-Key. To a remote server,
+// one whose reply was lost is sent once more with the same key after a
+// second: the server runs it once and answers the retry with the first
+// reply. (net/http itself may also resend a request with that header on
+// a connection that closed under it; the key makes that safe too.) A
+// 502, 503 or 504 without the server's JSON, from a proxy in front, is as
+// lost as a dropped connection.
 func (c *Client) do(ctx context.Context, client *http.Client, method, path string, body, out any) error {
 	key := ""
 	if method != http.MethodGet {
-		key = idempotencyKey(ctx)
+		key = newIdempotencyKey()
 	}
 	err := c.doOnce(ctx, client, method, path, key, body, out)
 	if c.remote && key != "" && errors.Is(err, ErrUnknownOutcome) {
@@ -238,7 +244,11 @@ func (c *Client) doOnce(ctx context.Context, client *http.Client, method, path, 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return c.replyError(resp)
+		err := c.replyError(resp)
+		if method != http.MethodGet && resp.StatusCode >= 502 && resp.StatusCode <= 504 && errors.Is(err, errNotOurs) {
+			return c.unknownOutcome(path, err)
+		}
+		return err
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err == nil {
@@ -298,6 +308,10 @@ func (c *Client) unknownOutcome(path string, err error) error {
 		c.socket, path, err, look)}
 }
 
+// errNotOurs marks an error reply that is not the server's JSON: a proxy's
+// page, or nothing.
+var errNotOurs = errors.New("not a slotdns reply")
+
 // replyError decodes an error reply.
 func (c *Client) replyError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -310,7 +324,7 @@ func (c *Client) replyError(resp *http.Response) error {
 		case http.StatusForbidden:
 			kind = KindForbidden
 		}
-		return &Error{Kind: kind, Message: fmt.Sprintf("server on %s: %s", c.socket, resp.Status)}
+		return fmt.Errorf("%w: %w", &Error{Kind: kind, Message: fmt.Sprintf("server on %s: %s", c.socket, resp.Status)}, errNotOurs)
 	}
 	if e.Kind == "" {
 		e.Kind = KindInternal
@@ -318,18 +332,5 @@ func (c *Client) replyError(resp *http.Response) error {
 	return &e
 }
 
-type idempotencyKeyCtx struct{}
-
-// WithIdempotencyKey makes the POST sent with ctx carry key, so that a
-// script may retry a change of its own with the same key.
-func WithIdempotencyKey(ctx context.Context, key string) context.Context {
-	return context.WithValue(ctx, idempotencyKeyCtx{}, key)
-}
-
-// idempotencyKey is the key of ctx, or a new random one.
-func idempotencyKey(ctx context.Context) string {
-	if key, ok := ctx.Value(idempotencyKeyCtx{}).(string); ok && key != "" {
-		return key
-	}
-	return rand.Text()
-}
+// newIdempotencyKey is the key of one change: its retry sends the same.
+func newIdempotencyKey() string { return rand.Text() }

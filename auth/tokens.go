@@ -17,8 +17,12 @@ import (
 	"time"
 )
 
-// ErrNotFound is a token name the file does not hold.
-var ErrNotFound = errors.New("no such token")
+// ErrNotFound is a token name the file does not hold; ErrInvalid a
+// token that may not be made as asked.
+var (
+	ErrNotFound = errors.New("no such token")
+	ErrInvalid  = errors.New("invalid token request")
+)
 
 // tokenPrefix marks a slotdns token, so that a secret scanner or a
 // reader of a leaked log can tell what it is.
@@ -53,7 +57,7 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // CheckName says what is wrong with a token name, or nil.
 func CheckName(name string) error {
 	if !validName.MatchString(name) {
-		return fmt.Errorf("token name %q: want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+		return fmt.Errorf("%w: token name %q: want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", ErrInvalid, name)
 	}
 	return nil
 }
@@ -146,12 +150,12 @@ func (f File) Add(name string, scope Scope, app string, now time.Time) (secret s
 		return "", Token{}, err
 	}
 	if scope == ScopeAdmin && app != "" {
-		return "", Token{}, fmt.Errorf("token %q: an admin token manages the whole server; --app limits read and swap tokens", name)
+		return "", Token{}, fmt.Errorf("%w: token %q: an admin token manages the whole server; --app limits read and swap tokens", ErrInvalid, name)
 	}
 	err = f.update(func(tokens []Token) ([]Token, error) {
 		for _, old := range tokens {
 			if old.Name == name {
-				return nil, fmt.Errorf("token %q exists already (scope %s, made %s); remove it first, or choose another name", name, old.Scope, old.Created.Format(time.RFC3339))
+				return nil, fmt.Errorf("%w: token %q exists already (scope %s, made %s); remove it first, or choose another name", ErrInvalid, name, old.Scope, old.Created.Format(time.RFC3339))
 			}
 		}
 		secret = newSecret()

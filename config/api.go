@@ -78,7 +78,7 @@ func (p *parser) buildAPI(cfg *Config, fa fileAPI) {
 		p.addf(a.listenLine, "api listen %q: plain HTTP is allowed only on loopback addresses (127.0.0.1, ::1), since tokens would cross the network in clear; add tls_cert and tls_key, or listen on 127.0.0.1", a.Listen)
 	case a.MetricsListen != "" && !a.TLS() && !Loopback(a.MetricsListen):
 		p.addf(a.metricsLine, "api metrics_listen %q: plain HTTP is allowed only on loopback addresses, since the read token a scraper sends would cross the network in clear; add tls_cert and tls_key, or listen on 127.0.0.1", a.MetricsListen)
-	case a.Listen == "" && a.TLS() && !p.bad["api.listen"]:
+	case a.Listen == "" && a.MetricsListen == "" && a.TLS() && !p.bad["api.listen"]:
 		p.addf(a.certLine, "api: tls_cert and tls_key are set but listen is not; add listen = \"0.0.0.0:8053\"")
 	}
 	cfg.API = a

@@ -162,6 +162,9 @@ func (h *handler) recovering(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v) // a reply cut short on purpose: net/http drops the connection
+				}
 				h.log.Error("Control request panicked; please report it", "method", r.Method, "path", r.URL.Path, "panic", v, "at", panics.Site())
 				h.reply(w, http.StatusInternalServerError, &api.Error{Kind: api.KindInternal, Message: fmt.Sprintf("%s %s: internal error: %v", r.Method, r.URL.Path, v)})
 			}
@@ -276,9 +279,11 @@ func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "application/octet-stream")
 	if err := h.c.Backup(r.Context(), w); err != nil {
-		// Once bytes went out the status is sent; the client sees the
-		// copy cut short.
+		// Once bytes went out the status is sent: the connection is
+		// dropped, so that the client sees the copy cut short rather
+		// than a reply that ends as if whole.
 		h.log.Error("Backup failed", "err", err)
+		panic(http.ErrAbortHandler)
 	}
 }
 

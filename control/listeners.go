@@ -10,6 +10,7 @@ import (
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/auth"
+	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/web"
 )
 
@@ -114,8 +115,24 @@ func (s *Server) startRemote(ra *remoteAuth, deps handlerDeps) (*httpListener, e
 		h.result(w, nil, api.Errorf(api.KindForbidden, "%s %s: refused, the request comes from another site's page (Origin %q)", r.Method, r.URL.Path, r.Header.Get("Origin")))
 	}))
 	handler := s.tracked(h.recovering(cop.Handler(mux)))
+	if !a.TLS() {
+		handler = loopbackHost(h, handler)
+	}
 	srv := newHTTPServer(handler, s.log)
 	srv.RegisterOnShutdown(s.bus.close)
 	s.log.Info("Remote API listening", "listen", ln.Addr().String(), "tls", a.TLS(), "tokens", a.Tokens)
 	return serveHTTP(srv, ln, s.log, "Remote API"), nil
+}
+
+// loopbackHost guards a plain HTTP listener, which is on loopback: a
+// request must name a loopback host, so that a page elsewhere whose name
+// was made to resolve to 127.0.0.1 (DNS rebinding) cannot read it.
+func loopbackHost(h *handler, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !config.Loopback(r.Host) && !config.Loopback(net.JoinHostPort(r.Host, "0")) {
+			h.result(w, nil, api.Errorf(api.KindForbidden, "host %q: this listener answers only to a loopback name (127.0.0.1, [::1], localhost)", r.Host))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -93,7 +93,11 @@ func (s *Server) startMetrics(ra *remoteAuth, deps handlerDeps) (*httpListener, 
 		only.Handle(p, mux)
 	}
 	only.HandleFunc("/", h.notFound)
-	return serveHTTP(newHTTPServer(h.recovering(only), s.log), ln, s.log, "Metrics"), nil
+	var handler http.Handler = h.recovering(only)
+	if !s.cfg.API.TLS() {
+		handler = loopbackHost(h, handler)
+	}
+	return serveHTTP(newHTTPServer(handler, s.log), ln, s.log, "Metrics"), nil
 }
 
 // resultOf names the outcome of a change for its counter.

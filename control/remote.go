@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slotdns/slotdns/api"
@@ -42,6 +43,9 @@ type remoteAuth struct {
 	limiter  *auth.Limiter
 	log      *slog.Logger
 	tls      bool
+
+	mu           sync.Mutex
+	brokenLogged time.Time // when an unreadable token file was last logged
 }
 
 func newRemoteAuth(v *auth.Verifier, now func() time.Time, log *slog.Logger, tls bool) *remoteAuth {
@@ -92,7 +96,7 @@ func (a *remoteAuth) identify(h *handler, w http.ResponseWriter, r *http.Request
 		via   string
 	)
 	var valid func() bool
-	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+	if scheme, bearer, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		via = "token"
 		secret := strings.TrimSpace(bearer)
 		t, found, err = a.verifier.Check(secret)
@@ -107,8 +111,7 @@ func (a *remoteAuth) identify(h *handler, w http.ResponseWriter, r *http.Request
 		return identity{}, false
 	}
 	if err != nil {
-		a.log.Error("Token file unreadable: every token is refused until it is fixed", "err", err)
-		h.result(w, nil, api.Errorf(api.KindUnauthorized, "the server cannot read its token file; its log says why"))
+		a.tokenFileBroken(h, w, err)
 		return identity{}, false
 	}
 	if !found {
@@ -129,6 +132,22 @@ func (a *remoteAuth) identify(h *handler, w http.ResponseWriter, r *http.Request
 	id := tokenIdentity(t, via, addr)
 	id.valid = valid
 	return id, true
+}
+
+// tokenFileBroken answers a request the token file cannot be read for:
+// the server's fault, not the token's. It is logged once a minute.
+func (a *remoteAuth) tokenFileBroken(h *handler, w http.ResponseWriter, err error) {
+	a.mu.Lock()
+	now := time.Now()
+	logNow := now.Sub(a.brokenLogged) >= time.Minute
+	if logNow {
+		a.brokenLogged = now
+	}
+	a.mu.Unlock()
+	if logNow {
+		a.log.Error("Token file unreadable: every token is refused until it is fixed", "err", err)
+	}
+	h.result(w, nil, api.Errorf(api.KindInternal, "the server cannot read its token file; its log says why"))
 }
 
 // fail counts a failed attempt, logged at most once a minute per source
@@ -154,8 +173,7 @@ func (a *remoteAuth) login(h *handler) http.HandlerFunc {
 		}
 		id, t, ok, err := a.sessions.Start(strings.TrimSpace(req.Token))
 		if err != nil {
-			a.log.Error("Token file unreadable: every token is refused until it is fixed", "err", err)
-			h.result(w, nil, api.Errorf(api.KindUnauthorized, "the server cannot read its token file; its log says why"))
+			a.tokenFileBroken(h, w, err)
 			return
 		}
 		if !ok {

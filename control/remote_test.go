@@ -486,3 +486,22 @@ func TestIdempotentRetryAfterTheCallerLeft(t *testing.T) {
 		t.Fatalf("%d history entries, want one swap", len(hist))
 	}
 }
+
+// TestPlainListenerAnswersLoopbackNamesOnly: a plain HTTP listener refuses
+// a request naming another host, as a page behind DNS rebinding sends.
+func TestPlainListenerAnswersLoopbackNamesOnly(t *testing.T) {
+	st := startSite(t, testkit.SiteConfig+"\n[api]\nlisten = \"127.0.0.1:0\"\n", Options{})
+	addr := st.s.APIAddr().String()
+	for host, want := range map[string]int{addr: 200, "localhost:1": 200, "[::1]:8053": 200, "rebound.example:8053": 403} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}

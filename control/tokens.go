@@ -45,8 +45,12 @@ func (h *handler) addToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	secret, t, err := h.tokens.File().Add(req.Name, scope, req.App, h.now())
-	if err != nil {
-		h.result(w, nil, invalidf("%v", err))
+	switch {
+	case errors.Is(err, auth.ErrInvalid):
+		h.result(w, nil, api.Errorf(api.KindInvalid, "%v", err))
+		return
+	case err != nil:
+		h.result(w, nil, err)
 		return
 	}
 	h.log.Info("Token added", "name", t.Name, "scope", t.Scope, "app", t.App, "by", identityOf(r.Context()).actor)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/internal/panics"
@@ -148,7 +149,13 @@ func exitCode(err error, asJSON bool, stdout, stderr io.Writer) int {
 		}
 		printJSON(stdout, body)
 	} else {
-		fmt.Fprintf(stderr, "slotdns: %v\n", err)
+		// A server's message may carry anything: print it as text, line
+		// by line (a config's problems come one per line).
+		lines := strings.Split(err.Error(), "\n")
+		for i := range lines {
+			lines[i] = text(lines[i])
+		}
+		fmt.Fprintf(stderr, "slotdns: %s\n", strings.Join(lines, "\n"))
 	}
 	return code
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 
@@ -76,10 +77,11 @@ func remoteConfig(c *cli.Context, client *api.Client) (*config.Config, api.Serve
 		return nil, api.ServerInfo{}, err
 	}
 	cfg := &config.Config{Path: c.String("server"), Control: c.String("server"), DB: "the database of " + c.String("server")}
-	host := strings.TrimPrefix(strings.TrimPrefix(c.String("server"), "https://"), "http://")
-	if h, _, err := net.SplitHostPort(strings.TrimSuffix(host, "/")); err == nil {
-		host = h
+	u, err := url.Parse(c.String("server"))
+	if err != nil {
+		return nil, api.ServerInfo{}, err // NewRemote parsed it already
 	}
+	host := u.Hostname()
 	for _, addr := range info.DNS {
 		if _, port, err := net.SplitHostPort(addr); err == nil {
 			cfg.Listen = append(cfg.Listen, net.JoinHostPort(host, port))
