@@ -45,14 +45,15 @@ func TestDashboardSwap(t *testing.T) {
 	}
 	before := statusOf(ai.instance)
 
-	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
+	b.click("press the swap button", "swap-yourwebapp")
 	b.waitFor("the plan in the confirmation", `document.getElementById("dialog").open && document.querySelectorAll("#dialog-body li[data-name]").length === 3`,
 		`document.getElementById("dialog-body").innerText`)
 	www := b.text(`#dialog-body li[data-name="www.yourwebapp.com."]`)
 	if !strings.Contains(www, productionTarget) || !strings.Contains(www, stagingTarget) || strings.Index(www, productionTarget) > strings.Index(www, stagingTarget) {
 		t.Errorf("the plan for www reads %q, want %s before and %s after", www, productionTarget, stagingTarget)
 	}
-	b.do("confirm", chromedp.SendKeys(chromedp.ID("reason"), "release 42"), chromedp.Click(chromedp.ID("confirm")))
+	b.do("confirm", chromedp.SendKeys(chromedp.ID("reason"), "release 42"))
+	b.click("confirm", "confirm")
 	b.waitFor("the swap to be done", `document.getElementById("progress-yourwebapp").dataset.state === "done"`,
 		`document.getElementById("progress-yourwebapp").innerText`)
 
@@ -121,7 +122,7 @@ func TestDashboardReadOnly(t *testing.T) {
 		t.Errorf("no slotdns_session cookie for %s among %d", ai.url, len(cookies.Cookies))
 	}
 
-	b.do("log out", chromedp.Click(chromedp.ID("logout")))
+	b.click("log out", "logout")
 	b.waitFor("the sign-in form", `!document.getElementById("login").hidden && document.getElementById("apps").hidden`, "")
 	if got := eval[int](b, `fetch("/v1/whoami").then((r) => r.status)`); got != http.StatusUnauthorized {
 		t.Errorf("whoami after logging out: status %d, want 401", got)
@@ -268,9 +269,10 @@ func TestDashboardRollback(t *testing.T) {
 	if n, m := b.count("#rollback-yourwebapp-1"), b.count("#rollback-yourwebapp-2"); n != 1 || m != 0 {
 		t.Errorf("roll back buttons: %d on #1 and %d on #2, want 1 and 0", n, m)
 	}
-	b.do("roll back to #1", chromedp.Click(chromedp.ID("rollback-yourwebapp-1")))
+	b.click("roll back to #1", "rollback-yourwebapp-1")
 	b.waitFor("the confirmation", `document.getElementById("dialog").open && document.getElementById("confirm").textContent === "Roll back"`, "")
-	b.do("confirm", chromedp.SendKeys(chromedp.ID("reason"), "42 is slow"), chromedp.Click(chromedp.ID("confirm")))
+	b.do("confirm", chromedp.SendKeys(chromedp.ID("reason"), "42 is slow"))
+	b.click("confirm", "confirm")
 	b.waitFor("the rollback to be done", `document.getElementById("progress-yourwebapp").dataset.state === "done"`,
 		`document.getElementById("progress-yourwebapp").innerText`)
 	if st := statusOf(ai.instance); st.target("production") != stagingTarget || st.Version != 3 {
@@ -291,10 +293,10 @@ func TestDashboardSwapRefused(t *testing.T) {
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
-	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
+	b.click("press the swap button", "swap-yourwebapp")
 	b.waitFor("the check in the plan", `document.getElementById("dialog").open && document.querySelector('#dialog-body [data-check="smoke test"]') !== null`,
 		`document.getElementById("dialog-body").innerText`)
-	b.do("confirm", chromedp.Click(chromedp.ID("confirm")))
+	b.click("confirm", "confirm")
 	b.waitFor("the refusal", `document.getElementById("progress-yourwebapp").dataset.state === "refused"`,
 		`document.getElementById("progress-yourwebapp").innerText`)
 	if got := b.text(`#progress-yourwebapp .outcome [data-check="smoke test"] .output`); !strings.Contains(got, "staging answers 503") {
@@ -315,10 +317,10 @@ func TestDashboardStalePlan(t *testing.T) {
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
-	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
+	b.click("press the swap button", "swap-yourwebapp")
 	b.waitFor("the confirmation", `document.getElementById("dialog").open`, "")
 	ai.mustSlotdns("swap", "yourwebapp", "--reason", "from the CLI meanwhile")
-	b.do("confirm the stale plan", chromedp.Click(chromedp.ID("confirm")))
+	b.click("confirm the stale plan", "confirm")
 	b.waitFor("the refusal as out of date", `document.getElementById("progress-yourwebapp").dataset.state === "conflict"`,
 		`document.getElementById("progress-yourwebapp").innerText`)
 	if st := statusOf(ai.instance); st.target("production") != stagingTarget || st.Version != 1 {
@@ -339,9 +341,9 @@ func TestDashboardAutoRollback(t *testing.T) {
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release", "swap"))
 
-	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
+	b.click("press the swap button", "swap-yourwebapp")
 	b.waitFor("the confirmation", `document.getElementById("dialog").open`, "")
-	b.do("confirm", chromedp.Click(chromedp.ID("confirm")))
+	b.click("confirm", "confirm")
 	b.waitFor("the automatic rollback", `document.getElementById("progress-yourwebapp").dataset.state === "rolledback"`,
 		`document.getElementById("progress-yourwebapp").innerText`)
 	if got := b.text("#progress-yourwebapp .outcome"); !strings.Contains(got, "undid the swap (#2): error rate failed") || !strings.Contains(got, "error rate 12%") {
@@ -383,9 +385,10 @@ func TestDashboardScreenshot(t *testing.T) {
 	ai.start()
 	b.login(ai.url, dashboardToken(ai, "release-manager", "swap"))
 
-	b.do("press the swap button", chromedp.Click(chromedp.ID("swap-yourwebapp")))
+	b.click("press the swap button", "swap-yourwebapp")
 	b.waitFor("the confirmation", `document.getElementById("dialog").open`, "")
-	b.do("confirm", chromedp.SendKeys(chromedp.ID("reason"), "release 42"), chromedp.Click(chromedp.ID("confirm")))
+	b.do("confirm", chromedp.SendKeys(chromedp.ID("reason"), "release 42"))
+	b.click("confirm", "confirm")
 	b.waitFor("the swap to be done", `document.getElementById("progress-yourwebapp").dataset.state === "done"`,
 		`document.getElementById("progress-yourwebapp").innerText`)
 	b.waitFor("the secondaries in sync", `[...document.querySelectorAll('#progress-yourwebapp [data-step^="sec:"]')].length === 2 &&

@@ -151,6 +151,14 @@ func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// click presses the button with id once it is there and enabled, in one
+// step in the page: the page may render it anew between a lookup and a
+// click, and a click by node id would then miss.
+func (b *browser) click(what, id string) {
+	b.t.Helper()
+	b.waitFor(what, fmt.Sprintf(`(() => { const e = document.getElementById(%q); if (!e || e.disabled || e.hidden) return false; e.click(); return true })()`, id), "")
+}
+
 // eval is the value of a JavaScript expression in the page, once it
 // settles when it is a promise.
 func eval[T any](b *browser, expr string) T {
@@ -215,7 +223,8 @@ func (b *browser) colorScheme(scheme string) {
 func (b *browser) login(url, token string) {
 	b.t.Helper()
 	b.do("open the dashboard", chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.ID("token")))
-	b.do("sign in", chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.ID("login-button")))
+	b.do("sign in", chromedp.SendKeys(chromedp.ID("token"), token))
+	b.click("sign in", "login-button")
 	b.waitFor("the app after signing in", `document.querySelector('[data-app="yourwebapp"] .serial') !== null && document.getElementById("live").dataset.state === "live"`,
 		`document.getElementById("login-error").textContent + " / live: " + document.getElementById("live").dataset.state`)
 }
