@@ -34,6 +34,9 @@ type state struct {
 	cache  *responseCache
 	// records returns a zone's records in AXFR order; nil: none.
 	records func(origin string) ([]dns.RR, bool)
+	// keepalive is the idle timeout TCP answers advertise when asked
+	// (RFC 7828), in units of 100 ms.
+	keepalive uint16
 	// ids gives the counter ids of the snapshot's zones and slots; nil
 	// when the server does not count.
 	ids *idTable
@@ -111,6 +114,10 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 	if opt != nil {
 		q.edns, q.do, q.version = true, opt.Do(), opt.Version()
 	}
+	keepalive := false // edns-tcp-keepalive asked (RFC 7828); over UDP it is ignored
+	for _, o := range optOptions(opt) {
+		keepalive = keepalive || o.Option() == dns.EDNS0TCPKEEPALIVE
+	}
 
 	var resp *dns.Msg
 	var a zones.Answer // the lookup's, when there was one
@@ -125,6 +132,11 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 		resp = st.reply(q, dns.RcodeFormatError)
 	default:
 		resp, a = st.answer(q)
+	}
+	if keepalive && !udp && st.keepalive > 0 {
+		if o := resp.IsEdns0(); o != nil {
+			o.Option = append(o.Option, &dns.EDNS0_TCP_KEEPALIVE{Code: dns.EDNS0TCPKEEPALIVE, Timeout: st.keepalive})
+		}
 	}
 	if tl != nil {
 		tl.qtype = qtypeIndex(q.qtype)
@@ -288,4 +300,11 @@ func headerOnly(out []byte, id uint16, opcode, rcode int) []byte {
 	binary.BigEndian.PutUint16(out, id)
 	binary.BigEndian.PutUint16(out[2:], 1<<15|uint16(opcode&0xF)<<11|uint16(rcode&0xF))
 	return out
+}
+
+func optOptions(opt *dns.OPT) []dns.EDNS0 {
+	if opt == nil {
+		return nil
+	}
+	return opt.Option
 }

@@ -25,18 +25,14 @@ type Config struct {
 	Listen         []string      // host:port; UDP and TCP on each ("[::1]:53" for IPv6)
 	Logger         *slog.Logger  // nil: discard
 	TCPIdleTimeout time.Duration // 0: a default (10s)
+	TCP            TCPLimits     // zero fields: the defaults
 	Transfer       *Transfer     // who may AXFR/IXFR which zone; nil: nobody
 	// Count makes the server count requests, transfers and TSIG failures
 	// for Counts. Off, it does none of that work.
 	Count bool
 }
 
-const (
-	defaultTCPIdleTimeout = 10 * time.Second
-	// maxTCPConns caps concurrent TCP connections over all listeners; a
-	// connection past it is closed at once.
-	maxTCPConns = 1000
-)
+const defaultTCPIdleTimeout = 10 * time.Second
 
 // Server answers DNS queries from the snapshot last published.
 type Server struct {
@@ -47,9 +43,9 @@ type Server struct {
 	policy   atomic.Pointer[transferPolicy] // who may transfer what, and the TSIG keys
 	refusals *refusalLimiter
 
-	tcpSlots chan struct{} // one token per open TCP connection
-	panics   atomic.Uint64 // queries whose handling panicked
-	wg       sync.WaitGroup
+	tcpGate *tcpGate      // who may open a TCP connection
+	panics  atomic.Uint64 // queries whose handling panicked
+	wg      sync.WaitGroup
 
 	// With Config.Count: the stable ids of zones and slots, and the
 	// counters of the readers. Both nil without.
@@ -71,6 +67,7 @@ func New(cfg Config) *Server {
 	if cfg.TCPIdleTimeout <= 0 {
 		cfg.TCPIdleTimeout = defaultTCPIdleTimeout
 	}
+	cfg.TCP = cfg.TCP.withDefaults()
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -78,7 +75,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
-		tcpSlots: make(chan struct{}, maxTCPConns),
+		tcpGate:  newTCPGate(cfg.TCP),
 		tcpConns: make(map[net.Conn]struct{}),
 		done:     make(chan struct{}),
 		refusals: newRefusalLimiter(refusalLogInterval, refusalLogSources),
@@ -106,6 +103,7 @@ func (s *Server) SetTransfer(t *Transfer) {
 // Publish makes snap the snapshot every following query reads.
 func (s *Server) Publish(snap *zones.Snapshot) {
 	st := newState(snap)
+	st.keepalive = uint16(min(s.cfg.TCPIdleTimeout/(100*time.Millisecond), 0xFFFF))
 	if prev := s.state.Load(); prev != nil {
 		st.ids = s.ids.table(snap, prev.ids)
 	} else {

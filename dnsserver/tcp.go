@@ -27,14 +27,13 @@ func (s *Server) acceptTCP(ln net.Listener) {
 			continue
 		}
 		backoff = 0
-		select {
-		case s.tcpSlots <- struct{}{}:
-		default:
-			c.Close() // too many connections: the client may retry
+		remote := addrOf(c.RemoteAddr())
+		if !s.tcpGate.enter(remote) {
+			c.Close() // too many connections, in all or from this source
 			continue
 		}
 		if !s.trackConn(c, true) {
-			<-s.tcpSlots
+			s.tcpGate.leave(remote)
 			c.Close()
 			return
 		}
@@ -61,22 +60,25 @@ func (s *Server) trackConn(c net.Conn, add bool) bool {
 
 // serveTCP answers the queries on one connection in order, as they arrive:
 // each is read whole (2-byte length, then the message) and answered before
-// the next. Responses are written out when no further query is buffered,
-// so pipelined queries share writes. The connection closes after
-// TCPIdleTimeout without a complete query.
+// the next. Responses are written out unless the next query is buffered
+// whole, so pipelined queries share writes and a query followed by part of
+// the next is answered at once. The connection closes when its next
+// query has not arrived whole within the idle timeout (shorter while the
+// server is busy), after MaxQueries queries, and on a frame too short to
+// hold a DNS header: a client that sends nothing useful does not keep it.
 func (s *Server) serveTCP(c net.Conn) {
 	defer s.wg.Done()
+	remote := addrOf(c.RemoteAddr())
 	defer func() {
 		s.trackConn(c, false)
 		c.Close()
-		<-s.tcpSlots
+		s.tcpGate.leave(remote)
 	}()
 	r := bufio.NewReaderSize(c, 4096)
 	w := bufio.NewWriterSize(c, 4096)
 	req := make([]byte, 512) // grown when a longer query arrives
 	out := make([]byte, 0, 4096)
 	var lenBuf [2]byte
-	remote := addrOf(c.RemoteAddr())
 	cl := &client{
 		counts: s.shards.forTCP(),
 		addr:   func() netip.Addr { return remote },
@@ -93,8 +95,8 @@ func (s *Server) serveTCP(c net.Conn) {
 			return nil
 		},
 	}
-	for {
-		if err := c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout)); err != nil {
+	for queries := 0; queries < s.cfg.TCP.MaxQueries; queries++ {
+		if err := c.SetReadDeadline(time.Now().Add(s.tcpGate.idleTimeout(s.cfg.TCPIdleTimeout))); err != nil {
 			return
 		}
 		// Checked after setting the deadline: Shutdown's own deadline, set
@@ -106,6 +108,9 @@ func (s *Server) serveTCP(c net.Conn) {
 			return
 		}
 		n := int(binary.BigEndian.Uint16(lenBuf[:]))
+		if n < headerLen {
+			return // not a message: an empty frame would hold the connection for free
+		}
 		if n > len(req) {
 			req = make([]byte, n)
 		}
@@ -121,11 +126,22 @@ func (s *Server) serveTCP(c net.Conn) {
 				out = resp[:0] // keep a larger buffer the packer made
 			}
 		}
-		if r.Buffered() == 0 {
+		if !nextBuffered(r) {
 			c.SetWriteDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
 			if err := w.Flush(); err != nil {
 				return
 			}
 		}
 	}
+	w.Flush()
+}
+
+// nextBuffered reports whether r holds the next query whole, so that its
+// answer may share a write with this one.
+func nextBuffered(r *bufio.Reader) bool {
+	if r.Buffered() < 2 {
+		return false
+	}
+	l, _ := r.Peek(2)
+	return r.Buffered() >= 2+int(binary.BigEndian.Uint16(l))
 }

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"testing"
@@ -91,8 +92,7 @@ func TestTCPIdleTimeout(t *testing.T) {
 
 func TestTCPConnectionCap(t *testing.T) {
 	t.Parallel()
-	s := New(Config{Listen: []string{"127.0.0.1:0"}})
-	s.tcpSlots = make(chan struct{}, 2) // a cap small enough to reach
+	s := New(Config{Listen: []string{"127.0.0.1:0"}, TCP: TCPLimits{MaxConns: 2}})
 	s.Publish(testSnapshot(t, "blue.cloudapp.test."))
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
@@ -134,5 +134,122 @@ func TestTCPConnectionCap(t *testing.T) {
 			t.Fatal("no connection served after one was freed")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// dialFrom connects to addr from the loopback address from.
+func dialFrom(t *testing.T, from, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// closedByServer reports whether the server closes c (EOF or reset)
+// within a few seconds without answering.
+func closedByServer(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.Read(make([]byte, 1))
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+}
+
+func TestTCPPerSourceCap(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{TCP: TCPLimits{MaxPerSource: 2}})
+	addr := s.TCPAddrs()[0].String()
+	req := pack(t, query("www.yourwebapp.com.", dns.TypeA))
+	for range 2 {
+		c := dialFrom(t, "127.0.0.1", addr)
+		writeTCP(t, c, req)
+		readTCP(t, c)
+	}
+	if third := dialFrom(t, "127.0.0.1", addr); !closedByServer(third) {
+		t.Fatal("a third connection from one source was kept open")
+	}
+	// Another source is still served.
+	other := dialFrom(t, "127.0.0.2", addr)
+	writeTCP(t, other, req)
+	if got := readTCP(t, other); got.Rcode != dns.RcodeSuccess {
+		t.Fatalf("another source: rcode %d", got.Rcode)
+	}
+}
+
+// TestTCPEmptyFramesDoNotHoldAConnection: a frame too short for a header
+// closes the connection, rather than restart its idle timer.
+func TestTCPEmptyFramesDoNotHoldAConnection(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
+	c := dialFrom(t, "127.0.0.1", s.TCPAddrs()[0].String())
+	c.Write([]byte{0, 0})
+	if !closedByServer(c) {
+		t.Fatal("a zero-length frame kept the connection open")
+	}
+}
+
+// TestTCPAnswersBeforeTheNextQueryIsWhole: a query followed by the first
+// bytes of the next is answered without waiting for the rest.
+func TestTCPAnswersBeforeTheNextQueryIsWhole(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
+	c := dialFrom(t, "127.0.0.1", s.TCPAddrs()[0].String())
+	first, second := pack(t, query("www.yourwebapp.com.", dns.TypeA)), pack(t, query("stage.yourwebapp.com.", dns.TypeA))
+	frame := func(m []byte) []byte { return append([]byte{byte(len(m) >> 8), byte(len(m))}, m...) }
+	c.Write(append(frame(first), frame(second)[:5]...))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got := readTCP(t, c); got.Question[0].Name != "www.yourwebapp.com." {
+		t.Fatalf("first answer: %v", got.Question)
+	}
+	c.Write(frame(second)[5:])
+	if got := readTCP(t, c); got.Question[0].Name != "stage.yourwebapp.com." {
+		t.Fatalf("second answer: %v", got.Question)
+	}
+}
+
+func TestTCPMaxQueriesPerConnection(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{TCP: TCPLimits{MaxQueries: 3}})
+	c := dialFrom(t, "127.0.0.1", s.TCPAddrs()[0].String())
+	req := pack(t, query("www.yourwebapp.com.", dns.TypeA))
+	for range 3 {
+		writeTCP(t, c, req)
+		readTCP(t, c)
+	}
+	if !closedByServer(c) {
+		t.Fatal("the connection stayed open past its queries")
+	}
+}
+
+// TestTCPKeepalive: a TCP query with edns-tcp-keepalive learns the idle
+// timeout; over UDP the option is ignored.
+func TestTCPKeepalive(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{TCPIdleTimeout: 7 * time.Second})
+	m := query("www.yourwebapp.com.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_TCP_KEEPALIVE{Code: dns.EDNS0TCPKEEPALIVE})
+	keepalive := func(r *dns.Msg) uint16 {
+		for _, o := range r.IsEdns0().Option {
+			if k, ok := o.(*dns.EDNS0_TCP_KEEPALIVE); ok {
+				return k.Timeout
+			}
+		}
+		return 0
+	}
+	c := dialFrom(t, "127.0.0.1", s.TCPAddrs()[0].String())
+	writeTCP(t, c, pack(t, m))
+	if got := keepalive(readTCP(t, c)); got != 70 {
+		t.Fatalf("TCP: keepalive %d (100 ms), want 70", got)
+	}
+	r, err := dns.Exchange(m, s.UDPAddrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keepalive(r); got != 0 {
+		t.Fatalf("UDP: keepalive %d, want none", got)
 	}
 }
