@@ -33,6 +33,7 @@ func Changes(old, new *Config) []string {
 		{"api.tls_key", old.API.TLSKey, new.API.TLSKey},
 		{"api.tokens", old.API.Tokens, new.API.Tokens},
 		{"api.metrics_listen", old.API.MetricsListen, new.API.MetricsListen},
+		{"tcp", fmt.Sprintf("%+v", old.TCP), fmt.Sprintf("%+v", new.TCP)},
 	} {
 		if k.old == k.new {
 			continue

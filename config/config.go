@@ -44,6 +44,7 @@ type Config struct {
 	Zones         []Zone
 	Apps          []App
 	API           API // the [api] table
+	TCP           TCP // the [tcp] table
 
 	// The lines of db, control and tsig_keys (0 when defaulted), for
 	// CheckPaths and LoadKeys.

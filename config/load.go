@@ -333,6 +333,14 @@ type fileConfig struct {
 	Zone          []fileZone
 	App           []fileApp
 	API           fileAPI
+	TCP           fileTCP
+}
+
+type fileTCP struct {
+	MaxConnections *int64
+	MaxPerSource   *int64
+	MaxQueries     *int64
+	IdleTimeout    string
 }
 
 type fileAPI struct {
@@ -374,7 +382,7 @@ type fileSlot struct {
 func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 	fc := &fileConfig{}
 	var zoneTables, appTables []map[string]toml.Primitive
-	var apiTable map[string]toml.Primitive
+	var apiTable, tcpTable map[string]toml.Primitive
 	p.table("", nil, top, map[string]field{
 		"listen":          {&fc.Listen, `write it as listen = ["127.0.0.1:53"]`},
 		"db":              {&fc.DB, `write it as db = "slotdns.db"`},
@@ -388,6 +396,13 @@ func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 		"zone":            {&zoneTables, `write each zone as a [[zone]] table with origin and file`},
 		"app":             {&appTables, `write each app as an [[app]] table with name, zone and [app.slots.NAME]`},
 		"api":             {&apiTable, `write it as an [api] table with listen`},
+		"tcp":             {&tcpTable, `write it as a [tcp] table with max_connections, max_per_source, max_queries, idle_timeout`},
+	})
+	p.table("tcp", toml.Key{"tcp"}, tcpTable, map[string]field{
+		"max_connections": {&fc.TCP.MaxConnections, `write it as max_connections = 1000`},
+		"max_per_source":  {&fc.TCP.MaxPerSource, `write it as max_per_source = 32`},
+		"max_queries":     {&fc.TCP.MaxQueries, `write it as max_queries = 10000`},
+		"idle_timeout":    {&fc.TCP.IdleTimeout, `write it as idle_timeout = "10s"`},
 	})
 	p.table("api", toml.Key{"api"}, apiTable, map[string]field{
 		"listen":         {&fc.API.Listen, `write it as listen = "127.0.0.1:8053"`},

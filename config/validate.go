@@ -80,6 +80,7 @@ func (p *parser) build(fc *fileConfig) *Config {
 	p.buildZones(cfg, fc)
 	p.buildApps(cfg, fc)
 	p.buildAPI(cfg, fc.API)
+	p.buildTCP(cfg, fc.TCP)
 	return cfg
 }
 

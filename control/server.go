@@ -134,7 +134,9 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	}
 	// The data plane counts only when something exports the counts.
 	exported := cfg.API.Listen != "" || cfg.API.MetricsListen != ""
-	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported})
+	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported,
+		TCPIdleTimeout: cfg.TCP.IdleTimeout,
+		TCP:            dnsserver.TCPLimits{MaxConns: cfg.TCP.MaxConnections, MaxPerSource: cfg.TCP.MaxPerSource, MaxQueries: cfg.TCP.MaxQueries}})
 	if exported {
 		s.metrics = s.newMetrics()
 	}
