@@ -23,9 +23,13 @@ type notifyTiming struct {
 	first   time.Duration // the wait after the first unanswered attempt; doubled after each
 	max     time.Duration // the longest wait between attempts
 	giveUp  time.Duration // stop retrying one serial after this long
+	// confirm is how long after an answered NOTIFY the secondary is
+	// asked whether it serves the serial: a secondary whose transfer
+	// failed says nothing, and would wait for its own refresh timer.
+	confirm time.Duration
 }
 
-var defaultNotifyTiming = notifyTiming{attempt: 2 * time.Second, first: time.Second, max: time.Minute, giveUp: 10 * time.Minute}
+var defaultNotifyTiming = notifyTiming{attempt: 2 * time.Second, first: time.Second, max: time.Minute, giveUp: 10 * time.Minute, confirm: 5 * time.Second}
 
 // notifier tells the secondaries of every zone of each change. There is one
 // goroutine per (zone, secondary); a change only wakes it, and it sends the
@@ -169,7 +173,14 @@ func (n *notifier) deliver(ctx context.Context, t *notifyTarget) {
 		case st.Acked && answer.Rcode == dns.RcodeSuccess:
 			n.log.Debug("NOTIFY answered", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "attempts", attempt)
 			n.checkAhead(ctx, t, soa.Serial)
-			return
+			if !n.behind(ctx, t, soa.Serial) {
+				return
+			}
+			if n.clock.Now().Sub(start) >= n.timing.giveUp {
+				n.log.Warn("Secondary answers NOTIFY but does not take the zone; giving up until the next change (check its transfer settings and log)", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "attempts", attempt)
+				return
+			}
+			n.log.Info("Secondary answered NOTIFY but still serves an older serial; notifying it again", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "attempts", attempt)
 		case st.Acked:
 			// An error answer is an answer: repeating cannot change it.
 			n.log.Warn("Secondary refused NOTIFY; check its config and key", "zone", t.zone, "secondary", t.addr, "serial", soa.Serial, "rcode", st.Answer)
@@ -210,6 +221,33 @@ func (n *notifier) count(t *notifyTarget, st *api.NotifyStatus, err error, start
 	default:
 		n.counted(t.zone, t.addr, "error")
 	}
+}
+
+// behind waits timing.confirm after an answered NOTIFY of sent, then asks
+// the secondary for its serial: true when it still serves an older one,
+// or when a newer change came meanwhile (NOTIFY it now). A secondary that
+// cannot be asked is taken to have the zone: the NOTIFY was answered.
+func (n *notifier) behind(ctx context.Context, t *notifyTarget, sent uint32) bool {
+	if n.timing.confirm <= 0 {
+		return false
+	}
+	timer := n.clock.NewTimer(n.timing.confirm)
+	select {
+	case <-ctx.Done():
+		timer.Stop()
+		return false
+	case <-t.wake:
+		timer.Stop()
+		wake(t) // for the loop: a newer serial to send
+		return true
+	case <-timer.C():
+	}
+	theirs, err := n.askSerial(ctx, t)
+	if err != nil {
+		n.log.Debug("Secondary's serial unknown after NOTIFY", "zone", t.zone, "secondary", t.addr, "err", err)
+		return false
+	}
+	return serial.Less(theirs, sent)
 }
 
 // checkAhead asks a secondary that answered a NOTIFY of sent for the

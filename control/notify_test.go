@@ -228,3 +228,37 @@ func TestSecondaryFarAheadIsNotFollowed(t *testing.T) {
 		t.Errorf("serial: %d, want 2026010101 (unmoved)", got)
 	}
 }
+
+// TestNotifyAgainWhenTheTransferFailed: a secondary that answers NOTIFY
+// but still serves the older serial when asked later (its transfer
+// failed) is notified again, with backoff, until it serves the serial.
+func TestNotifyAgainWhenTheTransferFailed(t *testing.T) {
+	t.Parallel()
+	sec := testkit.StartSecondary(t, 3, nil)
+	sec.Follow(false) // the first transfer fails
+	clk := clock.NewFake(epoch)
+	timing := defaultNotifyTiming
+	timing.attempt = time.Second
+	startNotifier(t, sec.Addr, false, timing, clk, &soaSource{serial: 7})
+	testkit.Eventually(t, "the first NOTIFY answered, then the wait to confirm it", func() bool {
+		return len(sec.Notifies()) == 1 && clk.Waiters() == 1
+	})
+	sec.Follow(true) // the next transfer works
+	clk.Advance(timing.confirm)
+	testkit.Eventually(t, "the secondary asked and found behind, then the backoff", func() bool { return clk.Waiters() == 1 })
+	if got := len(sec.Notifies()); got != 1 {
+		t.Fatalf("%d NOTIFYs before the backoff passed, want 1", got)
+	}
+	clk.Advance(timing.first)
+	testkit.Eventually(t, "a second NOTIFY, and the secondary at serial 7", func() bool {
+		soa, ok := testkit.Query(t, sec.Addr, "example.com.", dns.TypeSOA).Answer[0].(*dns.SOA)
+		return len(sec.Notifies()) == 2 && ok && soa.Serial == 7
+	})
+	// Confirmed at 7: no third NOTIFY.
+	testkit.Eventually(t, "the confirming wait", func() bool { return clk.Waiters() == 1 })
+	clk.Advance(timing.confirm)
+	testkit.Eventually(t, "the sender idle", func() bool { return clk.Waiters() == 0 })
+	if got := len(sec.Notifies()); got != 2 {
+		t.Fatalf("%d NOTIFYs, want 2", got)
+	}
+}
