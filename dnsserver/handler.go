@@ -122,11 +122,17 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 	var resp *dns.Msg
 	var a zones.Answer // the lookup's, when there was one
 	switch {
-	case nopt > 1 || (opt != nil && opt.Hdr.Name != "."):
-		// RFC 6891 section 6.1.1: at most one OPT, owned by the root.
+	case nopt > 1 || (opt != nil && opt.Hdr.Name != ".") || !wellFormedSections(req):
+		// RFC 6891 section 6.1.1: at most one OPT, owned by the root;
+		// and the records the header counts, where they may be.
 		q.edns = false
 		resp = st.reply(q, dns.RcodeFormatError)
+	case opcode == dns.OpcodeNotify:
+		// slotdns is the primary: nobody it follows sends it NOTIFY
+		// (NOTAUTH, as Knot answers).
+		resp = st.reply(q, dns.RcodeNotAuth)
 	case opcode != dns.OpcodeQuery:
+		// UPDATE among them, until dynamic updates exist (NOTIMP, as NSD).
 		resp = st.reply(q, dns.RcodeNotImplemented)
 	case qdcount != 1 || len(m.Question) != 1:
 		resp = st.reply(q, dns.RcodeFormatError)
@@ -214,7 +220,8 @@ func (st *state) answer(q question) (*dns.Msg, zones.Answer) {
 	switch {
 	case q.edns && q.version > 0:
 		return st.reply(q, dns.RcodeBadVers), zones.Answer{}
-	case q.qclass != dns.ClassINET:
+	case q.qclass != dns.ClassINET && q.qclass != dns.ClassANY:
+		// QCLASS ANY gets the class IN data, the only class served.
 		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotAuthoritative), zones.Answer{}
 	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
 		// Transfers are the server's (xfr.go); one that reaches here is

@@ -145,18 +145,26 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 		return signAnswer(st, st.respond(plain, out, c.udp, tl), &m, sg, c.udp)
 	}
 
-	// Only a stream can carry a transfer: UDP, or a caller without one,
-	// gets a single message.
+	// AXFR is TCP's (RFC 5936 section 4.2): NOTIMP over UDP, as NSD and
+	// Knot answer. Only a stream can carry a transfer: a caller without
+	// one gets a single message.
+	if c.udp && q.Qtype == dns.TypeAXFR {
+		tl.noteTransfer(q.Qtype, transferRefused)
+		return signReply(st.packReply(&m, dns.RcodeNotImplemented, nil, out), sg)
+	}
 	oneMessage := c.udp || c.send == nil
 	zone := strings.ToLower(q.Name)
 	addr := c.addr()
-	ok, why := pol.allow(zone, addr, keyName)
-	var records []dns.RR
-	if ok {
-		if records, ok = st.zoneRecords(zone); !ok {
-			why = refusedNotServed
-		}
+	// A name that is not the apex of a zone served here is not ours to
+	// transfer (NOTAUTH, as NSD and Knot answer); one that is may be
+	// refused to this client.
+	records, served := st.zoneRecords(zone)
+	if !served {
+		s.logRefusal(addr, zone, q.Qtype, refusedNotServed)
+		tl.noteTransfer(q.Qtype, transferRefused)
+		return signReply(st.packReply(&m, dns.RcodeNotAuth, nil, out), sg)
 	}
+	ok, why := pol.allow(zone, addr, keyName)
 	if !ok {
 		s.logRefusal(addr, zone, q.Qtype, why)
 		tl.noteTransfer(q.Qtype, transferRefused)
