@@ -123,6 +123,15 @@ func (p tsigProvider) Verify(msg []byte, t *dns.TSIG) error {
 	return nil
 }
 
+// withinFudge reports whether rr was signed within our fudge of now, or
+// the request's own when smaller: miekg/dns trusts the request's fudge,
+// and a request may claim up to 65535 s.
+func withinFudge(rr *dns.TSIG, now time.Time) bool {
+	window := int64(min(rr.Fudge, tsigFudge))
+	d := now.Unix() - int64(rr.TimeSigned)
+	return -window <= d && d <= window
+}
+
 // tsigCheck is what checking a request's TSIG found.
 type tsigCheck struct {
 	rr      *dns.TSIG
@@ -144,6 +153,8 @@ func (ring keyring) check(req []byte, rr *dns.TSIG) tsigCheck {
 	// TsigVerify rewrites the bytes it is given.
 	err := dns.TsigVerifyWithProvider(append([]byte(nil), req...), tsigProvider{key}, "", false)
 	switch {
+	case err == nil && !withinFudge(rr, time.Now()):
+		c.err = dns.RcodeBadTime
 	case err == nil && int(rr.MACSize) < key.macSize:
 		c.err = dns.RcodeBadTrunc
 	case err == nil:

@@ -275,6 +275,26 @@ func TestTSIGBadTime(t *testing.T) {
 	}
 }
 
+// TestTSIGFudgeIsOurs: a request signed 1,000 s ago that claims a fudge
+// of 65535 s is outside the window all the same: ours is 300 s.
+func TestTSIGFudgeIsOurs(t *testing.T) {
+	t.Parallel()
+	_, addr := startXfrServer(t, &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback, Key: testKeyName}}},
+		Keys: testKeys()}, testZone(t, 7, 5))
+	for _, tc := range []struct {
+		ago  time.Duration
+		want uint16
+	}{{1000 * time.Second, dns.RcodeBadTime}, {200 * time.Second, 0}} {
+		req := axfrQuery("example.com.")
+		req.SetTsig(testKeyName, dns.HmacSHA256, 65535, time.Now().Add(-tc.ago).Unix())
+		got := exchangeRaw(t, addr, req, testSecret)
+		tsig := got.IsTsig()
+		if tsig == nil || tsig.Error != tc.want {
+			t.Errorf("signed %v ago with fudge 65535: TSIG %v, want error %d", tc.ago, tsig, tc.want)
+		}
+	}
+}
+
 // TestAXFRLargeZone transfers 10,000 names over several signed messages,
 // each checked by miekg/dns's client (the MAC chain of RFC 8945 5.3.1).
 func TestAXFRLargeZone(t *testing.T) {
