@@ -28,6 +28,7 @@ func Changes(old, new *Config) []string {
 		{"alias_max_stale", old.AliasMaxStale.String(), new.AliasMaxStale.String()},
 		{"tsig_keys", old.KeysFile, new.KeysFile},
 		{"journal_limit", strconv.Itoa(old.JournalLimit), strconv.Itoa(new.JournalLimit)},
+		{"nsid", old.NSID, new.NSID},
 		{"api.listen", old.API.Listen, new.API.Listen},
 		{"api.tls_cert", old.API.TLSCert, new.API.TLSCert},
 		{"api.tls_key", old.API.TLSKey, new.API.TLSKey},

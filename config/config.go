@@ -41,6 +41,7 @@ type Config struct {
 	AliasMaxStale time.Duration // how long an apex alias serves its last good addresses
 	KeysFile      string        // the tsig_keys file, resolved; "" when none
 	JournalLimit  int           // IXFR deltas kept per zone
+	NSID          string        // the server's identity for RFC 5001; "" gives none
 	Zones         []Zone
 	Apps          []App
 	API           API // the [api] table

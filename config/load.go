@@ -330,6 +330,7 @@ type fileConfig struct {
 	AliasMaxStale string
 	TSIGKeys      string
 	JournalLimit  *int64
+	NSID          string
 	Zone          []fileZone
 	App           []fileApp
 	API           fileAPI
@@ -393,6 +394,7 @@ func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 		"alias_max_stale": {&fc.AliasMaxStale, `write it as alias_max_stale = "24h"`},
 		"tsig_keys":       {&fc.TSIGKeys, `write it as tsig_keys = "tsig.key"`},
 		"journal_limit":   {&fc.JournalLimit, `write it as journal_limit = 1000`},
+		"nsid":            {&fc.NSID, `write it as nsid = "dns1.example.net"`},
 		"zone":            {&zoneTables, `write each zone as a [[zone]] table with origin and file`},
 		"app":             {&appTables, `write each app as an [[app]] table with name, zone and [app.slots.NAME]`},
 		"api":             {&apiTable, `write it as an [api] table with listen`},

@@ -72,6 +72,11 @@ func (p *parser) build(fc *fileConfig) *Config {
 			cfg.JournalLimit = int(*fc.JournalLimit)
 		}
 	}
+	if len(fc.NSID) > 128 || strings.ContainsFunc(fc.NSID, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		p.addf(p.line("nsid"), "nsid %q: want printable ASCII of at most 128 bytes, such as the host's name", fc.NSID)
+	} else {
+		cfg.NSID = fc.NSID
+	}
 	if fc.TSIGKeys != "" {
 		// Only the path: LoadKeys reads the file.
 		cfg.KeysFile = p.resolvePath(fc.TSIGKeys)

@@ -135,8 +135,8 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	// The data plane counts only when something exports the counts.
 	exported := cfg.API.Listen != "" || cfg.API.MetricsListen != ""
 	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported,
-		TCPIdleTimeout: cfg.TCP.IdleTimeout,
-		TCP:            dnsserver.TCPLimits{MaxConns: cfg.TCP.MaxConnections, MaxPerSource: cfg.TCP.MaxPerSource, MaxQueries: cfg.TCP.MaxQueries}})
+		TCPIdleTimeout: cfg.TCP.IdleTimeout, NSID: nsid(cfg),
+		TCP: dnsserver.TCPLimits{MaxConns: cfg.TCP.MaxConnections, MaxPerSource: cfg.TCP.MaxPerSource, MaxQueries: cfg.TCP.MaxQueries}})
 	if exported {
 		s.metrics = s.newMetrics()
 	}
@@ -274,6 +274,14 @@ func (s *Server) zonesChanged(origins []string) {
 		s.bus.publish(api.Event{Type: api.EventZone, Zone: zone, Serial: serial})
 		s.secondaries.changed(zone, serial)
 	}
+}
+
+// nsid is the configured NSID as bytes, nil when none.
+func nsid(cfg *config.Config) []byte {
+	if cfg.NSID == "" {
+		return nil
+	}
+	return []byte(cfg.NSID)
 }
 
 // info is what GET /v1/server says of this server.

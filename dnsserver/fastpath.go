@@ -42,6 +42,7 @@ type fastQuery struct {
 	qnameEnd int    // offset just past the qname in the query
 	edns     bool   // the query has an OPT
 	udpSize  uint16 // the OPT's payload size
+	nsid     bool   // it asks for the server's NSID (RFC 5001)
 }
 
 // respondFast answers req from the cache, filling the cache on a miss. ok is
@@ -50,8 +51,8 @@ type fastQuery struct {
 func (st *state) respondFast(req, out []byte, udp bool, tl *tally) (resp []byte, ok bool) {
 	var keyBuf [maxKeyLen]byte
 	fq, n, ok := parseFast(req, &keyBuf)
-	if !ok {
-		return nil, false
+	if !ok || (fq.nsid && st.nsid != nil) {
+		return nil, false // an NSID answer is the slow path's to add
 	}
 	key := keyBuf[:n]
 	entry := st.cache.get(key)
@@ -143,7 +144,10 @@ func parseFast(req []byte, key *[maxKeyLen]byte) (fq fastQuery, n int, ok bool) 
 			return fq, 0, false
 		}
 		options := req[off+11:]
-		if int(binary.BigEndian.Uint16(req[off+9:])) != len(options) || !ignoredOptions(options) {
+		if int(binary.BigEndian.Uint16(req[off+9:])) != len(options) {
+			return fq, 0, false
+		}
+		if fq.nsid, ok = ignoredOptions(options); !ok {
 			return fq, 0, false
 		}
 		fq.edns = true
@@ -161,45 +165,47 @@ func parseFast(req []byte, key *[maxKeyLen]byte) (fq fastQuery, n int, ok bool) 
 }
 
 // ignoredOptions reports whether an OPT's RDATA is a sequence of options,
-// each framed exactly, that the response does not depend on. slotdns
-// implements no option, so it ignores them (RFC 6891 section 6.1.2; for
-// cookies RFC 7873 section 5.2.1) and the answer is the one to the same
-// query with a bare OPT, which shares its cache key. Only well-formed
+// each framed exactly, that the response does not depend on, and whether
+// NSID is among them. The fast path ignores them (RFC 6891 section 6.1.2;
+// for cookies RFC 7873 section 5.2.1) and the answer is the one to the
+// same query with a bare OPT, which shares its cache key; NSID, when the
+// server has one, is the slow path's to add. Only well-formed
 // instances of the options resolvers commonly send are taken; the slow path
 // answers anything else, since its parser rejects some malformed framing and
 // content (a client subnet of an unknown family) with FORMERR.
-func ignoredOptions(rdata []byte) bool {
+func ignoredOptions(rdata []byte) (nsid, ok bool) {
 	for len(rdata) > 0 {
 		if len(rdata) < 4 {
-			return false
+			return false, false
 		}
 		code := binary.BigEndian.Uint16(rdata)
 		end := 4 + int(binary.BigEndian.Uint16(rdata[2:]))
 		if end > len(rdata) {
-			return false
+			return false, false
 		}
 		data := rdata[4:end]
 		switch code {
 		case dns.EDNS0COOKIE:
 			// A client cookie alone, or with a server cookie (RFC 7873 section 4).
 			if len(data) != 8 && (len(data) < 16 || len(data) > 40) {
-				return false
+				return false, false
 			}
 		case dns.EDNS0PADDING:
 		case dns.EDNS0NSID:
 			if len(data) != 0 { // a request is empty (RFC 5001 section 2.3)
-				return false
+				return false, false
 			}
+			nsid = true
 		case dns.EDNS0SUBNET:
 			if !wellFormedSubnet(data) {
-				return false
+				return false, false
 			}
 		default:
-			return false
+			return false, false
 		}
 		rdata = rdata[end:]
 	}
-	return true
+	return nsid, true
 }
 
 // wellFormedSubnet reports whether data is a client-subnet option as a

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 
 	"github.com/slotdns/slotdns/zones"
@@ -37,6 +38,9 @@ type state struct {
 	// keepalive is the idle timeout TCP answers advertise when asked
 	// (RFC 7828), in units of 100 ms.
 	keepalive uint16
+	// nsid is the server's identity, given to a query that asks for it
+	// (RFC 5001); nil: none configured.
+	nsid []byte
 	// ids gives the counter ids of the snapshot's zones and slots; nil
 	// when the server does not count.
 	ids *idTable
@@ -115,8 +119,10 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 		q.edns, q.do, q.version = true, opt.Do(), opt.Version()
 	}
 	keepalive := false // edns-tcp-keepalive asked (RFC 7828); over UDP it is ignored
+	nsid := false      // the server's identity asked (RFC 5001)
 	for _, o := range optOptions(opt) {
 		keepalive = keepalive || o.Option() == dns.EDNS0TCPKEEPALIVE
+		nsid = nsid || o.Option() == dns.EDNS0NSID
 	}
 
 	var resp *dns.Msg
@@ -139,9 +145,12 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 	default:
 		resp, a = st.answer(q)
 	}
-	if keepalive && !udp && st.keepalive > 0 {
-		if o := resp.IsEdns0(); o != nil {
+	if o := resp.IsEdns0(); o != nil {
+		if keepalive && !udp && st.keepalive > 0 {
 			o.Option = append(o.Option, &dns.EDNS0_TCP_KEEPALIVE{Code: dns.EDNS0TCPKEEPALIVE, Timeout: st.keepalive})
+		}
+		if nsid && st.nsid != nil {
+			o.Option = append(o.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hex.EncodeToString(st.nsid)})
 		}
 	}
 	if tl != nil {

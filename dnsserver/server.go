@@ -26,6 +26,7 @@ type Config struct {
 	Logger         *slog.Logger  // nil: discard
 	TCPIdleTimeout time.Duration // 0: a default (10s)
 	TCP            TCPLimits     // zero fields: the defaults
+	NSID           []byte        // the server's identity for RFC 5001; nil: none
 	Transfer       *Transfer     // who may AXFR/IXFR which zone; nil: nobody
 	// Count makes the server count requests, transfers and TSIG failures
 	// for Counts. Off, it does none of that work.
@@ -104,6 +105,7 @@ func (s *Server) SetTransfer(t *Transfer) {
 func (s *Server) Publish(snap *zones.Snapshot) {
 	st := newState(snap)
 	st.keepalive = uint16(min(s.cfg.TCPIdleTimeout/(100*time.Millisecond), 0xFFFF))
+	st.nsid = s.cfg.NSID
 	if prev := s.state.Load(); prev != nil {
 		st.ids = s.ids.table(snap, prev.ids)
 	} else {

@@ -253,3 +253,43 @@ func TestTCPKeepalive(t *testing.T) {
 		t.Fatalf("UDP: keepalive %d, want none", got)
 	}
 }
+
+// TestNSID: a query that asks for NSID (RFC 5001) gets the configured
+// identity, every time (the fast path leaves it to the slow one); one that
+// does not ask, or a server without one, gets none.
+func TestNSID(t *testing.T) {
+	t.Parallel()
+	nsidOf := func(r *dns.Msg) string {
+		for _, o := range r.IsEdns0().Option {
+			if n, ok := o.(*dns.EDNS0_NSID); ok {
+				return n.Nsid
+			}
+		}
+		return ""
+	}
+	ask := func(s *Server, withNSID bool) string {
+		m := query("www.yourwebapp.com.", dns.TypeA)
+		m.SetEdns0(1232, false)
+		if withNSID {
+			m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_NSID{Code: dns.EDNS0NSID}}
+		}
+		r, err := dns.Exchange(m, s.UDPAddrs()[0].String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nsidOf(r)
+	}
+	named := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{NSID: []byte("dns1")})
+	for range 3 {
+		if got := ask(named, true); got != "646e7331" {
+			t.Fatalf("NSID asked: %q, want hex of dns1", got)
+		}
+	}
+	if got := ask(named, false); got != "" {
+		t.Fatalf("NSID not asked: %q, want none", got)
+	}
+	anonymous := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{})
+	if got := ask(anonymous, true); got != "" {
+		t.Fatalf("no NSID configured: %q, want none", got)
+	}
+}

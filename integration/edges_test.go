@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +126,17 @@ func TestProtocolEdgesAsNSDAndKnot(t *testing.T) {
 			t.Errorf("%s: slotdns %v; NSD %v; Knot %v", c.name, ours, nsd, knot)
 		}
 		t.Logf("%-32s slotdns %-28v NSD %-28v Knot %v", c.name, ours, nsd, knot)
+	}
+}
+
+// TestNSIDWithDig: dig +nsid shows the configured identity.
+func TestNSIDWithDig(t *testing.T) {
+	t.Parallel()
+	digPath := requireTool(t, "dig", "apt-get install bind9-dnsutils")
+	in := newDemo(t, func(config string) string { return "nsid = \"dns-test-1\"\n" + config })
+	in.start()
+	out, err := exec.Command(digPath, "@127.0.0.1", "-p", strconv.Itoa(in.port), "+nsid", "+norec", "yourwebapp.com", "SOA").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `("dns-test-1")`) {
+		t.Fatalf("dig +nsid: %v\n%s", err, out)
 	}
 }
