@@ -35,6 +35,7 @@ func Changes(old, new *Config) []string {
 		{"api.tokens", old.API.Tokens, new.API.Tokens},
 		{"api.metrics_listen", old.API.MetricsListen, new.API.MetricsListen},
 		{"tcp", fmt.Sprintf("%+v", old.TCP), fmt.Sprintf("%+v", new.TCP)},
+		{"cookies", cookiesText(old.Cookies), cookiesText(new.Cookies)},
 	} {
 		if k.old == k.new {
 			continue

@@ -44,8 +44,9 @@ type Config struct {
 	NSID          string        // the server's identity for RFC 5001; "" gives none
 	Zones         []Zone
 	Apps          []App
-	API           API // the [api] table
-	TCP           TCP // the [tcp] table
+	API           API     // the [api] table
+	TCP           TCP     // the [tcp] table
+	Cookies       Cookies // the [cookies] table
 
 	// The lines of db, control and tsig_keys (0 when defaulted), for
 	// CheckPaths and LoadKeys.

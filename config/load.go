@@ -335,6 +335,13 @@ type fileConfig struct {
 	App           []fileApp
 	API           fileAPI
 	TCP           fileTCP
+	Cookies       fileCookies
+}
+
+type fileCookies struct {
+	Enabled        *bool
+	Secret         string
+	PreviousSecret string
 }
 
 type fileTCP struct {
@@ -383,7 +390,7 @@ type fileSlot struct {
 func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 	fc := &fileConfig{}
 	var zoneTables, appTables []map[string]toml.Primitive
-	var apiTable, tcpTable map[string]toml.Primitive
+	var apiTable, tcpTable, cookiesTable map[string]toml.Primitive
 	p.table("", nil, top, map[string]field{
 		"listen":          {&fc.Listen, `write it as listen = ["127.0.0.1:53"]`},
 		"db":              {&fc.DB, `write it as db = "slotdns.db"`},
@@ -399,6 +406,12 @@ func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 		"app":             {&appTables, `write each app as an [[app]] table with name, zone and [app.slots.NAME]`},
 		"api":             {&apiTable, `write it as an [api] table with listen`},
 		"tcp":             {&tcpTable, `write it as a [tcp] table with max_connections, max_per_source, max_queries, idle_timeout`},
+		"cookies":         {&cookiesTable, `write it as a [cookies] table with enabled, secret, previous_secret`},
+	})
+	p.table("cookies", toml.Key{"cookies"}, cookiesTable, map[string]field{
+		"enabled":         {&fc.Cookies.Enabled, `write it as enabled = true`},
+		"secret":          {&fc.Cookies.Secret, `write it as secret = "` + exampleCookieSecret + `" (32 hex digits)`},
+		"previous_secret": {&fc.Cookies.PreviousSecret, `write it as previous_secret = "` + exampleCookieSecret + `"`},
 	})
 	p.table("tcp", toml.Key{"tcp"}, tcpTable, map[string]field{
 		"max_connections": {&fc.TCP.MaxConnections, `write it as max_connections = 1000`},

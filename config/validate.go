@@ -86,6 +86,7 @@ func (p *parser) build(fc *fileConfig) *Config {
 	p.buildApps(cfg, fc)
 	p.buildAPI(cfg, fc.API)
 	p.buildTCP(cfg, fc.TCP)
+	p.buildCookies(cfg, fc.Cookies)
 	return cfg
 }
 

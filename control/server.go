@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -135,7 +136,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	// The data plane counts only when something exports the counts.
 	exported := cfg.API.Listen != "" || cfg.API.MetricsListen != ""
 	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported,
-		TCPIdleTimeout: cfg.TCP.IdleTimeout, NSID: nsid(cfg),
+		TCPIdleTimeout: cfg.TCP.IdleTimeout, NSID: nsid(cfg), Cookies: cookieSecrets(cfg),
 		TCP: dnsserver.TCPLimits{MaxConns: cfg.TCP.MaxConnections, MaxPerSource: cfg.TCP.MaxPerSource, MaxQueries: cfg.TCP.MaxQueries}})
 	if exported {
 		s.metrics = s.newMetrics()
@@ -274,6 +275,23 @@ func (s *Server) zonesChanged(origins []string) {
 		s.bus.publish(api.Event{Type: api.EventZone, Zone: zone, Serial: serial})
 		s.secondaries.changed(zone, serial)
 	}
+}
+
+// cookieSecrets are the DNS cookie secrets of the config: a random one
+// when none is set (the cookies of a previous start are then refused and
+// made anew), nil when cookies are off.
+func cookieSecrets(cfg *config.Config) *dnsserver.CookieSecrets {
+	c := cfg.Cookies
+	if !c.Enabled {
+		return nil
+	}
+	s := &dnsserver.CookieSecrets{Previous: c.PreviousSecret}
+	if c.Secret != nil {
+		s.Current = *c.Secret
+	} else {
+		rand.Read(s.Current[:])
+	}
+	return s
 }
 
 // nsid is the configured NSID as bytes, nil when none.

@@ -265,8 +265,8 @@ func TestFastPathCountsAsSlowPath(t *testing.T) {
 			for _, qtype := range []uint16{dns.TypeA, dns.TypeMX, dns.TypeANY, dns.TypeSRV, dns.TypeHINFO} {
 				req := pack(t, query(name, qtype, withEDNS(1232, false)))
 				var slow, fast tally
-				st.respondSlow(req, nil, true, &slow)
-				if _, ok := st.respondFast(req, nil, true, &fast); !ok {
+				st.respondSlow(req, nil, true, &slow, nil)
+				if _, ok := st.respondFast(req, nil, true, &fast, nil); !ok {
 					t.Fatalf("%s %s: the fast path declined", name, dns.TypeToString[qtype])
 				}
 				if fast != slow {

@@ -43,12 +43,13 @@ type fastQuery struct {
 	edns     bool   // the query has an OPT
 	udpSize  uint16 // the OPT's payload size
 	nsid     bool   // it asks for the server's NSID (RFC 5001)
+	cookie   []byte // its COOKIE option's data, in the query; nil: none
 }
 
 // respondFast answers req from the cache, filling the cache on a miss. ok is
 // false when the query is not one the fast path takes. tl, when not nil,
 // gets what the response counts as, which the cache keeps beside it.
-func (st *state) respondFast(req, out []byte, udp bool, tl *tally) (resp []byte, ok bool) {
+func (st *state) respondFast(req, out []byte, udp bool, tl *tally, ck *cookieCtx) (resp []byte, ok bool) {
 	var keyBuf [maxKeyLen]byte
 	fq, n, ok := parseFast(req, &keyBuf)
 	if !ok || (fq.nsid && st.nsid != nil) {
@@ -69,7 +70,11 @@ func (st *state) respondFast(req, out []byte, udp bool, tl *tally) (resp []byte,
 			limit = clampUDPSize(fq.udpSize)
 		}
 	}
-	if len(cached) > limit {
+	withCookie := fq.cookie != nil && ck != nil
+	if withCookie && entry.optRDLen == 0 {
+		return nil, false
+	}
+	if len(cached) > limit || (withCookie && len(cached)+cookieOptionLen > limit) {
 		return nil, false // the slow path truncates
 	}
 	out = append(out[:0], cached...)
@@ -77,6 +82,13 @@ func (st *state) respondFast(req, out []byte, udp bool, tl *tally) (resp []byte,
 	out[2] |= req[2] & rdBit
 	out[3] |= req[3] & cdBit
 	copy(out[headerLen:], req[headerLen:fq.qnameEnd]) // the client's case
+	if withCookie {
+		// The cached answer ends with its OPT: the cookie, which depends
+		// on the client and is never cached, is added to its RDATA.
+		out = ck.appendOption(out, fq.cookie)
+		rdlen := binary.BigEndian.Uint16(out[entry.optRDLen:])
+		binary.BigEndian.PutUint16(out[entry.optRDLen:], rdlen+cookieOptionLen)
+	}
 	if tl != nil {
 		*tl = entry.tally
 	}
@@ -147,7 +159,7 @@ func parseFast(req []byte, key *[maxKeyLen]byte) (fq fastQuery, n int, ok bool) 
 		if int(binary.BigEndian.Uint16(req[off+9:])) != len(options) {
 			return fq, 0, false
 		}
-		if fq.nsid, ok = ignoredOptions(options); !ok {
+		if fq.nsid, fq.cookie, ok = ignoredOptions(options); !ok {
 			return fq, 0, false
 		}
 		fq.edns = true
@@ -173,39 +185,40 @@ func parseFast(req []byte, key *[maxKeyLen]byte) (fq fastQuery, n int, ok bool) 
 // instances of the options resolvers commonly send are taken; the slow path
 // answers anything else, since its parser rejects some malformed framing and
 // content (a client subnet of an unknown family) with FORMERR.
-func ignoredOptions(rdata []byte) (nsid, ok bool) {
+func ignoredOptions(rdata []byte) (nsid bool, cookie []byte, ok bool) {
 	for len(rdata) > 0 {
 		if len(rdata) < 4 {
-			return false, false
+			return false, nil, false
 		}
 		code := binary.BigEndian.Uint16(rdata)
 		end := 4 + int(binary.BigEndian.Uint16(rdata[2:]))
 		if end > len(rdata) {
-			return false, false
+			return false, nil, false
 		}
 		data := rdata[4:end]
 		switch code {
 		case dns.EDNS0COOKIE:
 			// A client cookie alone, or with a server cookie (RFC 7873 section 4).
-			if len(data) != 8 && (len(data) < 16 || len(data) > 40) {
-				return false, false
+			if !wellFormedCookie(data) || cookie != nil {
+				return false, nil, false
 			}
+			cookie = data
 		case dns.EDNS0PADDING:
 		case dns.EDNS0NSID:
 			if len(data) != 0 { // a request is empty (RFC 5001 section 2.3)
-				return false, false
+				return false, nil, false
 			}
 			nsid = true
 		case dns.EDNS0SUBNET:
 			if !wellFormedSubnet(data) {
-				return false, false
+				return false, nil, false
 			}
 		default:
-			return false, false
+			return false, nil, false
 		}
 		rdata = rdata[end:]
 	}
-	return nsid, true
+	return nsid, cookie, true
 }
 
 // wellFormedSubnet reports whether data is a client-subnet option as a
@@ -248,7 +261,7 @@ func (st *state) fill(key []byte, edns bool) *cachedResponse {
 	if err != nil {
 		return nil
 	}
-	entry := &cachedResponse{wire: wire}
+	entry := &cachedResponse{wire: wire, optRDLen: optRDLenAt(wire)}
 	if st.ids != nil {
 		entry.tally.qtype = qtypeIndex(q.qtype)
 		entry.tally.zone, entry.tally.pair = st.ids.ofAnswer(q.name, a)
@@ -262,6 +275,9 @@ func (st *state) fill(key []byte, edns bool) *cachedResponse {
 type cachedResponse struct {
 	wire  []byte
 	tally tally
+	// optRDLen is the offset of the RDLENGTH of the OPT when it is the
+	// answer's last record, where a cookie is added; 0 otherwise.
+	optRDLen int
 }
 
 // responseCache maps a cache key to a packed response. It hangs off one
@@ -298,4 +314,34 @@ func (c *responseCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
+}
+
+// optRDLenAt is the offset of the RDLENGTH of msg's last record when that
+// is an OPT, 0 otherwise.
+func optRDLenAt(msg []byte) int {
+	if len(msg) < headerLen || binary.BigEndian.Uint16(msg[10:]) == 0 {
+		return 0
+	}
+	off := headerLen
+	for range int(binary.BigEndian.Uint16(msg[4:])) {
+		var ok bool
+		if off, ok = skipName(msg, off); !ok {
+			return 0
+		}
+		off += 4
+	}
+	n := int(binary.BigEndian.Uint16(msg[6:])) + int(binary.BigEndian.Uint16(msg[8:])) + int(binary.BigEndian.Uint16(msg[10:]))
+	last := 0
+	for range n {
+		var ok bool
+		if off, ok = skipName(msg, off); !ok || off+10 > len(msg) {
+			return 0
+		}
+		last = off
+		off += 10 + int(binary.BigEndian.Uint16(msg[off+8:]))
+	}
+	if off != len(msg) || binary.BigEndian.Uint16(msg[last:]) != dns.TypeOPT {
+		return 0
+	}
+	return last + 8
 }

@@ -86,8 +86,8 @@ func TestOptionsIgnored(t *testing.T) {
 			for _, name := range []string{"www.example.com.", "nope.example.com.", "example.org.", "big.example.com."} {
 				for _, udp := range []bool{true, false} {
 					bare := query(name, dns.TypeA, withEDNS(1232, true))
-					want := st.respondSlow(pack(t, bare), nil, udp, nil)
-					got := st.respondSlow(withOptions(t, bare, o.rdata, len(o.rdata)), nil, udp, nil)
+					want := st.respondSlow(pack(t, bare), nil, udp, nil, nil)
+					got := st.respondSlow(withOptions(t, bare, o.rdata, len(o.rdata)), nil, udp, nil, nil)
 					if !bytes.Equal(got, want) {
 						t.Errorf("%s udp=%v:\ngot  % x\nwant % x", name, udp, got, want)
 					}
@@ -153,7 +153,7 @@ func TestFastPathOptions(t *testing.T) {
 				t.Errorf("fast path takes it: got %v, want %v", got, tc.fast)
 			}
 			for _, udp := range []bool{true, false} {
-				want := st.respondSlow(req, nil, udp, nil)
+				want := st.respondSlow(req, nil, udp, nil, nil)
 				got, wire := exchange(t, st, req, udp)
 				if !bytes.Equal(wire, want) {
 					t.Errorf("udp=%v:\ngot  % x\nwant % x", udp, wire, want)
@@ -178,7 +178,7 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 				t.Fatalf("fast path refuses % x", req)
 			}
 			for _, udp := range []bool{true, false} {
-				want := st.respondSlow(req, nil, udp, nil)
+				want := st.respondSlow(req, nil, udp, nil, nil)
 				got := st.respond(req, nil, udp, nil)
 				if !bytes.Equal(got, want) {
 					var m dns.Msg

@@ -61,10 +61,10 @@ func newState(snap *zones.Snapshot) *state {
 // only the 2-byte length prefix does. tl, when not nil, gets what the
 // query counts as.
 func (st *state) respond(req, out []byte, udp bool, tl *tally) []byte {
-	if resp, ok := st.respondFast(req, out, udp, tl); ok {
+	if resp, ok := st.respondFast(req, out, udp, tl, nil); ok {
 		return resp
 	}
-	return st.respondSlow(req, out, udp, tl)
+	return st.respondSlow(req, out, udp, tl, nil)
 }
 
 // question is what a response depends on besides the snapshot.
@@ -83,7 +83,7 @@ type question struct {
 // respondSlow handles every query through a full dns.Msg parse. It is the
 // reference the fast path must agree with byte for byte (and in what tl,
 // when not nil, says the query counts as).
-func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
+func (st *state) respondSlow(req, out []byte, udp bool, tl *tally, ck *cookieCtx) []byte {
 	if len(req) < headerLen {
 		return nil // not even a header: nothing to echo
 	}
@@ -120,15 +120,25 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 	}
 	keepalive := false // edns-tcp-keepalive asked (RFC 7828); over UDP it is ignored
 	nsid := false      // the server's identity asked (RFC 5001)
+	var cookie []byte  // the query's COOKIE option (RFC 7873)
+	badCookie := false
 	for _, o := range optOptions(opt) {
 		keepalive = keepalive || o.Option() == dns.EDNS0TCPKEEPALIVE
 		nsid = nsid || o.Option() == dns.EDNS0NSID
+		if c, ok := o.(*dns.EDNS0_COOKIE); ok {
+			data, err := hex.DecodeString(c.Cookie)
+			badCookie = badCookie || err != nil || !wellFormedCookie(data) || cookie != nil
+			cookie = data
+		}
 	}
 
 	var resp *dns.Msg
 	var a zones.Answer // the lookup's, when there was one
 	switch {
-	case nopt > 1 || (opt != nil && opt.Hdr.Name != ".") || !wellFormedSections(req):
+	case nopt > 1 || (opt != nil && opt.Hdr.Name != ".") || !wellFormedSections(req) || (badCookie && ck != nil):
+		// A malformed cookie is an error only where cookies are
+		// answered (RFC 7873 section 5.2.2); elsewhere it is an
+		// option like any other, ignored.
 		// RFC 6891 section 6.1.1: at most one OPT, owned by the root;
 		// and the records the header counts, where they may be.
 		q.edns = false
@@ -151,6 +161,10 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally) []byte {
 		}
 		if nsid && st.nsid != nil {
 			o.Option = append(o.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hex.EncodeToString(st.nsid)})
+		}
+		if cookie != nil && ck != nil && resp.Rcode != dns.RcodeFormatError {
+			option := ck.appendOption(nil, cookie)
+			o.Option = append(o.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: hex.EncodeToString(option[4:])})
 		}
 	}
 	if tl != nil {

@@ -429,7 +429,7 @@ func FuzzHandler(f *testing.F) {
 		for i, udp := range []bool{true, false, true, false} {
 			st := states[i/2]
 			wire := st.respond(req, nil, udp, nil)
-			slow := st.respondSlow(req, nil, udp, nil)
+			slow := st.respondSlow(req, nil, udp, nil, nil)
 			if !bytes.Equal(wire, slow) {
 				t.Fatalf("udp=%v: fast path gives % x, slow path % x", udp, wire, slow)
 			}

@@ -27,7 +27,10 @@ type Config struct {
 	TCPIdleTimeout time.Duration // 0: a default (10s)
 	TCP            TCPLimits     // zero fields: the defaults
 	NSID           []byte        // the server's identity for RFC 5001; nil: none
-	Transfer       *Transfer     // who may AXFR/IXFR which zone; nil: nobody
+	// Cookies answers DNS cookies (RFC 7873, RFC 9018) with these
+	// secrets; nil: cookies are ignored.
+	Cookies  *CookieSecrets
+	Transfer *Transfer // who may AXFR/IXFR which zone; nil: nobody
 	// Count makes the server count requests, transfers and TSIG failures
 	// for Counts. Off, it does none of that work.
 	Count bool
@@ -317,11 +320,15 @@ func (s *Server) handle(st *state, req, out []byte, c *client, tl *tally) (resp 
 			}
 		}
 	}()
-	if resp, ok := st.respondFast(req, out, c.udp, tl); ok {
+	var ck *cookieCtx
+	if s.cfg.Cookies != nil {
+		ck = &cookieCtx{secrets: s.cfg.Cookies, addr: c.addr}
+	}
+	if resp, ok := st.respondFast(req, out, c.udp, tl, ck); ok {
 		return resp
 	}
 	if tsigAt, ok := extendedQuery(req); ok {
 		return s.respondExtended(st, req, out, c, tsigAt, tl)
 	}
-	return st.respondSlow(req, out, c.udp, tl)
+	return st.respondSlow(req, out, c.udp, tl, ck)
 }

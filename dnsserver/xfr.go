@@ -114,7 +114,7 @@ func stripTSIG(req []byte, tsigAt int) []byte {
 func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt int, tl *tally) []byte {
 	var m dns.Msg
 	if err := m.Unpack(req); err != nil || len(m.Question) != 1 {
-		return st.respondSlow(req, out, c.udp, tl)
+		return st.respondSlow(req, out, c.udp, tl, nil)
 	}
 	pol := s.policy.Load()
 	q := m.Question[0]
@@ -126,7 +126,7 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 	if tsigAt > 0 {
 		rr := m.IsTsig()
 		if rr == nil {
-			return st.respondSlow(req, out, c.udp, tl)
+			return st.respondSlow(req, out, c.udp, tl, nil)
 		}
 		plain = stripTSIG(req, tsigAt)
 		check := pol.keys.check(req, rr)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,5 +139,30 @@ func TestNSIDWithDig(t *testing.T) {
 	out, err := exec.Command(digPath, "@127.0.0.1", "-p", strconv.Itoa(in.port), "+nsid", "+norec", "yourwebapp.com", "SOA").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `("dns-test-1")`) {
 		t.Fatalf("dig +nsid: %v\n%s", err, out)
+	}
+}
+
+// TestCookiesWithDigAndKdig: dig and kdig send a client cookie and check
+// the answer's (dig prints "(good)" when the client cookie came back);
+// sent again with the server cookie, it is still good.
+func TestCookiesWithDigAndKdig(t *testing.T) {
+	t.Parallel()
+	digPath := requireTool(t, "dig", "apt-get install bind9-dnsutils")
+	kdigPath := requireTool(t, "kdig", "apt-get install knot-dnsutils")
+	in := newDemo(t, nil)
+	in.start()
+	port := strconv.Itoa(in.port)
+	out, err := exec.Command(digPath, "@127.0.0.1", "-p", port, "+cookie", "+norec", "www.yourwebapp.com", "A").CombinedOutput()
+	m := regexp.MustCompile(`; COOKIE: ([0-9a-f]{48}) \(good\)`).FindStringSubmatch(string(out))
+	if err != nil || m == nil {
+		t.Fatalf("dig +cookie: %v\n%s", err, out)
+	}
+	out, err = exec.Command(digPath, "@127.0.0.1", "-p", port, "+cookie="+m[1], "+norec", "www.yourwebapp.com", "A").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "(good)") || !strings.Contains(string(out), "NOERROR") {
+		t.Fatalf("dig +cookie=%s: %v\n%s", m[1], err, out)
+	}
+	out, err = exec.Command(kdigPath, "@127.0.0.1", "-p", port, "+cookie", "+norec", "yourwebapp.com", "SOA").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`COOKIE: [0-9A-F]{48}`).Match(out) || !strings.Contains(string(out), "NOERROR") {
+		t.Fatalf("kdig +cookie: %v\n%s", err, out)
 	}
 }
