@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -76,4 +77,23 @@ func TestHandlerPanicIsAnInternalError(t *testing.T) {
 	if log := logged.String(); !strings.Contains(log, "at=") || strings.Contains(log, "goroutine ") || strings.Count(log, "\n") != 1 {
 		t.Errorf("log: %q, want one line saying where", log)
 	}
+}
+
+// FuzzDecodeRequest gives the decoder of every change request any body:
+// it answers an error or decodes one JSON object, and never panics.
+func FuzzDecodeRequest(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"slot":"staging","with":"production","reason":"r","expect":"a.b."}`,
+		`{"target":"192.0.2.1, 2001:db8::1"}`, `{"to":3,"force":true}`, `{"x":1}`, `{} {}`, `[`, ``, `{"reason":"\u0000"}`} {
+		f.Add([]byte(seed))
+	}
+	h := &handler{handlerDeps: handlerDeps{log: testkit.Discard()}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, into := range []any{&api.SwapRequest{}, &api.SetRequest{}, &api.RollbackRequest{}, &api.TokenRequest{}, &api.LoginRequest{}} {
+			rec := httptest.NewRecorder()
+			ok := h.decode(rec, httptest.NewRequest("POST", "/v1/apps/a/swap", bytes.NewReader(body)), into)
+			if ok == (rec.Code >= 400) {
+				t.Fatalf("decode %T of %q: ok %v with status %d", into, body, ok, rec.Code)
+			}
+		}
+	})
 }

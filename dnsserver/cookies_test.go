@@ -99,3 +99,21 @@ func TestCookies(t *testing.T) {
 		t.Fatal("a cookie is valid from another address")
 	}
 }
+
+// FuzzCookieOptions gives the option parser and the cookie check any
+// bytes: neither panics, and a cookie the parser takes is well formed.
+func FuzzCookieOptions(f *testing.F) {
+	f.Add([]byte{0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{0, 10, 0, 24, 1, 2, 3, 4, 5, 6, 7, 8, 1, 0, 0, 0, 0x5c, 0xf7, 0x9f, 0x11, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{0, 10, 0, 5, 1, 2, 3, 4, 5})
+	secrets := &CookieSecrets{Current: [16]byte{1}}
+	f.Fuzz(func(t *testing.T, rdata []byte) {
+		_, cookie, ok := ignoredOptions(rdata)
+		if ok && cookie != nil && !wellFormedCookie(cookie) {
+			t.Fatalf("took a malformed cookie %x", cookie)
+		}
+		if cookie != nil && len(cookie) > clientCookieLen {
+			secrets.valid(cookie[:clientCookieLen], cookie[clientCookieLen:], netip.MustParseAddr("127.0.0.1"), time.Now())
+		}
+	})
+}

@@ -394,7 +394,7 @@ func FuzzHandler(f *testing.F) {
 	// The server's own path: transfers from an allowed peer, signed or not,
 	// with a journal for IXFR.
 	zone := testZone(f, 7, 50)
-	srv := New(Config{Transfer: &Transfer{
+	srv := New(Config{Cookies: &CookieSecrets{Current: [16]byte{7}}, Transfer: &Transfer{
 		Peers:   map[string][]Peer{"example.com.": {{Addr: loopback}}, "yourwebapp.com.": {{Addr: loopback, Key: testKeyName}}},
 		Keys:    testKeys(),
 		Journal: fakeJournal([]Delta{{Removed: []dns.RR{testSOA(f, 6)}, Added: []dns.RR{zone[0]}}}),

@@ -293,3 +293,34 @@ func TestNSID(t *testing.T) {
 		t.Fatalf("no NSID configured: %q, want none", got)
 	}
 }
+
+// FuzzTCPStream feeds a TCP connection any bytes: the server answers what
+// it can, closes when it must, and never panics or hangs.
+func FuzzTCPStream(f *testing.F) {
+	q := pack(f, query("www.yourwebapp.com.", dns.TypeA))
+	frame := append([]byte{0, byte(len(q))}, q...)
+	f.Add(frame)
+	f.Add(append(append([]byte{}, frame...), frame[:5]...))
+	f.Add([]byte{0, 0})
+	f.Add([]byte{0xff, 0xff, 1, 2, 3})
+	s := New(Config{TCPIdleTimeout: time.Second})
+	s.Publish(testSnapshot(f, "blue.cloudapp.test."))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		server, client := net.Pipe()
+		if !s.tcpGate.enter(addrOf(server.RemoteAddr())) {
+			t.Skip("gate full")
+		}
+		s.trackConn(server, true)
+		s.wg.Add(1)
+		done := make(chan struct{})
+		go func() { s.serveTCP(server); close(done) }()
+		go io.Copy(io.Discard, client)
+		client.Write(stream)
+		client.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the connection did not end after the client closed it")
+		}
+	})
+}
