@@ -34,11 +34,13 @@ fuzz:
 # Go benchmarks of the lookup, the snapshot and the handler; then, where
 # dnsperf, nsd and knotd are installed, slotdns beside NSD and Knot under
 # dnsperf; the same dnsperf run with metrics off and on (scraped every
-# second, an event stream open); a swap in the server with 1,000 zones and apps and with a zone of
-# 1,000,000 names (generated at run time), and the slotdns swap command
+# second, an event stream open); a swap in the server with 1,000 zones
+# and apps and with a zone of 1,000,000 names (generated at run time), and the slotdns swap command
 # against both; the time from a swap to the first answer with the new
 # target, from slotdns and (where nsd and knotd are installed) from NSD and
-# Knot as its secondaries; and an AXFR of a zone of 100,000 names.
+# Knot as its secondaries; an AXFR of a zone of 100,000 names; and queries
+# from one source while 3,000 idle and 500 slowloris TCP connections come
+# from others.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./zones ./dnsserver
 	SHARED=$(SHARED) integration/bench/sidebyside.sh $(BIN)
@@ -48,6 +50,7 @@ bench: build
 	$(GO) test -run '^$$' -bench SwapToAnswer -benchtime 200x ./integration
 	$(GO) test -run '^$$' -bench SwapToSecondaries -benchtime 20x ./integration
 	$(GO) test -run '^$$' -bench AXFR100k -benchtime 10x ./integration
+	$(GO) test -run '^$$' -bench TCPHold -benchtime 1x ./integration
 
 fmt:
 	gofmt -l -w .

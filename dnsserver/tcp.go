@@ -27,13 +27,12 @@ func (s *Server) acceptTCP(ln net.Listener) {
 			continue
 		}
 		backoff = 0
-		remote := addrOf(c.RemoteAddr())
-		if !s.tcpGate.enter(remote) {
-			c.Close() // too many connections, in all or from this source
+		if !s.tcpGate.enter(c, addrOf(c.RemoteAddr())) {
+			c.Close() // its source has all the connections it may have
 			continue
 		}
 		if !s.trackConn(c, true) {
-			s.tcpGate.leave(remote)
+			s.tcpGate.leave(c)
 			c.Close()
 			return
 		}
@@ -72,7 +71,7 @@ func (s *Server) serveTCP(c net.Conn) {
 	defer func() {
 		s.trackConn(c, false)
 		c.Close()
-		s.tcpGate.leave(remote)
+		s.tcpGate.leave(c)
 	}()
 	r := bufio.NewReaderSize(c, 4096)
 	w := bufio.NewWriterSize(c, 4096)
@@ -96,7 +95,7 @@ func (s *Server) serveTCP(c net.Conn) {
 		},
 	}
 	for queries := 0; queries < s.cfg.TCP.MaxQueries; queries++ {
-		if err := c.SetReadDeadline(time.Now().Add(s.tcpGate.idleTimeout(s.cfg.TCPIdleTimeout))); err != nil {
+		if err := c.SetReadDeadline(time.Now().Add(s.tcpGate.wait(c, s.cfg.TCPIdleTimeout))); err != nil {
 			return
 		}
 		// Checked after setting the deadline: Shutdown's own deadline, set
@@ -117,6 +116,7 @@ func (s *Server) serveTCP(c net.Conn) {
 		if _, err := io.ReadFull(r, req[:n]); err != nil {
 			return
 		}
+		s.tcpGate.busy(c) // a whole query: not to be evicted while answered
 		resp := s.respond(s.state.Load(), req[:n], out, cl)
 		if resp != nil {
 			binary.BigEndian.PutUint16(lenBuf[:], uint16(len(resp)))

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -45,17 +46,27 @@ func (l TCPLimits) withDefaults() TCPLimits {
 	return l
 }
 
-// tcpGate counts the open connections, in all and per source.
+// tcpGate counts the open connections, in all and per source. When all
+// are taken, a new connection takes the place of the one that has waited
+// longest for its next query: connections that only sit there cannot keep
+// a client that asks from being served.
 type tcpGate struct {
 	limits TCPLimits
 
 	mu       sync.Mutex
-	open     int
+	conns    map[net.Conn]*gateConn
 	bySource map[netip.Prefix]int
 }
 
+type gateConn struct {
+	source  netip.Prefix
+	waiting bool      // between queries
+	since   time.Time // when it began to wait
+	evicted bool      // closed to make room: already counted out
+}
+
 func newTCPGate(l TCPLimits) *tcpGate {
-	return &tcpGate{limits: l, bySource: map[netip.Prefix]int{}}
+	return &tcpGate{limits: l, conns: map[net.Conn]*gateConn{}, bySource: map[netip.Prefix]int{}}
 }
 
 // sourceOf groups an IPv6 client by its /64, which one host usually owns
@@ -70,38 +81,77 @@ func sourceOf(addr netip.Addr) netip.Prefix {
 	return p
 }
 
-// enter admits a connection from addr, or refuses it when the server or
-// the source is at its limit.
-func (g *tcpGate) enter(addr netip.Addr) bool {
+// enter admits c from addr, making room when every connection is taken,
+// or refuses it when its source has all it may have.
+func (g *tcpGate) enter(c net.Conn, addr netip.Addr) bool {
 	src := sourceOf(addr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.open >= g.limits.MaxConns || g.bySource[src] >= g.limits.MaxPerSource {
+	if g.bySource[src] >= g.limits.MaxPerSource {
 		return false
 	}
-	g.open++
+	if len(g.conns) >= g.limits.MaxConns && !g.evictIdlest() {
+		return false
+	}
+	g.conns[c] = &gateConn{source: src, waiting: true, since: time.Now()}
 	g.bySource[src]++
 	return true
 }
 
-func (g *tcpGate) leave(addr netip.Addr) {
-	src := sourceOf(addr)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.open--
-	if g.bySource[src]--; g.bySource[src] <= 0 {
-		delete(g.bySource, src)
+// evictIdlest closes the connection that has waited longest for a query.
+func (g *tcpGate) evictIdlest() bool {
+	var idlest net.Conn
+	var at time.Time
+	for c, gc := range g.conns {
+		if gc.waiting && (idlest == nil || gc.since.Before(at)) {
+			idlest, at = c, gc.since
+		}
+	}
+	if idlest == nil {
+		return false // every one is busy answering
+	}
+	g.forget(idlest)
+	idlest.Close() // its reader ends, and leave finds it gone
+	return true
+}
+
+func (g *tcpGate) forget(c net.Conn) {
+	gc, ok := g.conns[c]
+	if !ok {
+		return
+	}
+	delete(g.conns, c)
+	if g.bySource[gc.source]--; g.bySource[gc.source] <= 0 {
+		delete(g.bySource, gc.source)
 	}
 }
 
-// idleTimeout is how long a connection may wait for its next query:
-// shorter while the server is busy, so that idle connections make room.
-func (g *tcpGate) idleTimeout(normal time.Duration) time.Duration {
+func (g *tcpGate) leave(c net.Conn) {
 	g.mu.Lock()
-	busy := g.open > g.limits.MaxConns/2
-	g.mu.Unlock()
-	if busy {
+	defer g.mu.Unlock()
+	g.forget(c)
+}
+
+// wait marks c as waiting for its next query, and returns how long it
+// may: shorter while more than half the connections are open, so that
+// idle ones make room.
+func (g *tcpGate) wait(c net.Conn, normal time.Duration) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if gc, ok := g.conns[c]; ok {
+		gc.waiting, gc.since = true, time.Now()
+	}
+	if len(g.conns) > g.limits.MaxConns/2 {
 		return min(normal, g.limits.BusyIdleTimeout)
 	}
 	return normal
+}
+
+// busy marks c as answering a query: it is not evicted meanwhile.
+func (g *tcpGate) busy(c net.Conn) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if gc, ok := g.conns[c]; ok {
+		gc.waiting = false
+	}
 }
