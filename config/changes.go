@@ -36,6 +36,7 @@ func Changes(old, new *Config) []string {
 		{"api.metrics_listen", old.API.MetricsListen, new.API.MetricsListen},
 		{"tcp", fmt.Sprintf("%+v", old.TCP), fmt.Sprintf("%+v", new.TCP)},
 		{"cookies", cookiesText(old.Cookies), cookiesText(new.Cookies)},
+		{"rrl", fmt.Sprintf("%+v", old.RRL), fmt.Sprintf("%+v", new.RRL)},
 	} {
 		if k.old == k.new {
 			continue

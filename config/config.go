@@ -47,6 +47,7 @@ type Config struct {
 	API           API     // the [api] table
 	TCP           TCP     // the [tcp] table
 	Cookies       Cookies // the [cookies] table
+	RRL           RRL     // the [rrl] table
 
 	// The lines of db, control and tsig_keys (0 when defaulted), for
 	// CheckPaths and LoadKeys.

@@ -336,6 +336,16 @@ type fileConfig struct {
 	API           fileAPI
 	TCP           fileTCP
 	Cookies       fileCookies
+	RRL           fileRRL
+}
+
+type fileRRL struct {
+	Rate       *int64
+	Slip       *int64
+	IPv4Prefix *int64
+	IPv6Prefix *int64
+	Exempt     []string
+	TableSize  *int64
 }
 
 type fileCookies struct {
@@ -390,7 +400,7 @@ type fileSlot struct {
 func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 	fc := &fileConfig{}
 	var zoneTables, appTables []map[string]toml.Primitive
-	var apiTable, tcpTable, cookiesTable map[string]toml.Primitive
+	var apiTable, tcpTable, cookiesTable, rrlTable map[string]toml.Primitive
 	p.table("", nil, top, map[string]field{
 		"listen":          {&fc.Listen, `write it as listen = ["127.0.0.1:53"]`},
 		"db":              {&fc.DB, `write it as db = "slotdns.db"`},
@@ -407,6 +417,15 @@ func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 		"api":             {&apiTable, `write it as an [api] table with listen`},
 		"tcp":             {&tcpTable, `write it as a [tcp] table with max_connections, max_per_source, max_queries, idle_timeout`},
 		"cookies":         {&cookiesTable, `write it as a [cookies] table with enabled, secret, previous_secret`},
+		"rrl":             {&rrlTable, `write it as an [rrl] table with rate, slip, ipv4_prefix, ipv6_prefix, exempt, table_size`},
+	})
+	p.table("rrl", toml.Key{"rrl"}, rrlTable, map[string]field{
+		"rate":        {&fc.RRL.Rate, `write it as rate = 200 (0 turns rate limiting off)`},
+		"slip":        {&fc.RRL.Slip, `write it as slip = 2`},
+		"ipv4_prefix": {&fc.RRL.IPv4Prefix, `write it as ipv4_prefix = 24`},
+		"ipv6_prefix": {&fc.RRL.IPv6Prefix, `write it as ipv6_prefix = 56`},
+		"exempt":      {&fc.RRL.Exempt, `write it as exempt = ["127.0.0.0/8", "::1/128"]`},
+		"table_size":  {&fc.RRL.TableSize, `write it as table_size = 65536`},
 	})
 	p.table("cookies", toml.Key{"cookies"}, cookiesTable, map[string]field{
 		"enabled":         {&fc.Cookies.Enabled, `write it as enabled = true`},

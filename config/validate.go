@@ -87,6 +87,7 @@ func (p *parser) build(fc *fileConfig) *Config {
 	p.buildAPI(cfg, fc.API)
 	p.buildTCP(cfg, fc.TCP)
 	p.buildCookies(cfg, fc.Cookies)
+	p.buildRRL(cfg, fc.RRL)
 	return cfg
 }
 

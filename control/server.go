@@ -137,6 +137,8 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	exported := cfg.API.Listen != "" || cfg.API.MetricsListen != ""
 	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported,
 		TCPIdleTimeout: cfg.TCP.IdleTimeout, NSID: nsid(cfg), Cookies: cookieSecrets(cfg),
+		RRL: dnsserver.RRL{Rate: cfg.RRL.Rate, Slip: cfg.RRL.Slip, IPv4Bits: cfg.RRL.IPv4Prefix, IPv6Bits: cfg.RRL.IPv6Prefix,
+			Exempt: cfg.RRL.Exempt, Buckets: cfg.RRL.TableSize},
 		TCP: dnsserver.TCPLimits{MaxConns: cfg.TCP.MaxConnections, MaxPerSource: cfg.TCP.MaxPerSource, MaxQueries: cfg.TCP.MaxQueries}})
 	if exported {
 		s.metrics = s.newMetrics()

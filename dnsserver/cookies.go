@@ -113,3 +113,26 @@ const cookieOptionLen = 4 + clientCookieLen + serverCookieLen
 func wellFormedCookie(data []byte) bool {
 	return len(data) == clientCookieLen || (len(data) >= 16 && len(data) <= 40)
 }
+
+// queryCookie is the COOKIE option's data of req, nil when it has none.
+func queryCookie(req []byte) []byte {
+	if len(req) < headerLen || binary.BigEndian.Uint16(req[10:]) == 0 {
+		return nil
+	}
+	at := optRDLenAt(req)
+	if at == 0 {
+		return nil
+	}
+	rdata := req[at+2:]
+	for len(rdata) >= 4 {
+		code, l := binary.BigEndian.Uint16(rdata), int(binary.BigEndian.Uint16(rdata[2:]))
+		if 4+l > len(rdata) {
+			return nil
+		}
+		if code == 10 {
+			return rdata[4 : 4+l]
+		}
+		rdata = rdata[4+l:]
+	}
+	return nil
+}

@@ -31,6 +31,9 @@ type Counts struct {
 	// "bad_signature", "bad_time" (outside the fudge), "bad_truncation"
 	// (a MAC shorter than ours) and "malformed"; every reason is present.
 	TSIGFailures map[string]uint64
+	// RRL counts the UDP responses over the rate limit that were
+	// "slipped" (sent truncated) or "dropped"; nil without rate limiting.
+	RRL map[string]uint64
 }
 
 // RequestKey is the labels of one count of Counts.Requests.
@@ -55,6 +58,10 @@ func (s *Server) Counts() Counts {
 	if s.ids == nil {
 		return Counts{}
 	}
+	var rrl map[string]uint64
+	if s.rrl != nil {
+		rrl = map[string]uint64{"slipped": s.rrl.slipped.Load(), "dropped": s.rrl.dropped.Load()}
+	}
 	// The labels come from the state published now; the ids of zones and
 	// slots it does not serve are left out.
 	current := s.state.Load().ids
@@ -66,6 +73,7 @@ func (s *Server) Counts() Counts {
 		SlotAnswers:  map[SlotKey]uint64{},
 		Transfers:    map[TransferKey]uint64{},
 		TSIGFailures: map[string]uint64{},
+		RRL:          rrl,
 	}
 	zoneServed := make([]bool, len(zoneNames))
 	zoneServed[0] = true

@@ -27,6 +27,7 @@ type Config struct {
 	TCPIdleTimeout time.Duration // 0: a default (10s)
 	TCP            TCPLimits     // zero fields: the defaults
 	NSID           []byte        // the server's identity for RFC 5001; nil: none
+	RRL            RRL           // response rate limiting; zero Rate: off
 	// Cookies answers DNS cookies (RFC 7873, RFC 9018) with these
 	// secrets; nil: cookies are ignored.
 	Cookies  *CookieSecrets
@@ -48,6 +49,7 @@ type Server struct {
 	refusals *refusalLimiter
 
 	tcpGate *tcpGate      // who may open a TCP connection
+	rrl     *rrlTable     // nil: responses are not rate-limited
 	panics  atomic.Uint64 // queries whose handling panicked
 	wg      sync.WaitGroup
 
@@ -80,6 +82,7 @@ func New(cfg Config) *Server {
 		cfg:      cfg,
 		log:      log,
 		tcpGate:  newTCPGate(cfg.TCP),
+		rrl:      newRRL(cfg.RRL),
 		tcpConns: make(map[net.Conn]struct{}),
 		done:     make(chan struct{}),
 		refusals: newRefusalLimiter(refusalLogInterval, refusalLogSources),
@@ -289,13 +292,63 @@ func (s *Server) shuttingDown() bool {
 // respond answers req from st, and counts the query in c's counters when
 // the server counts.
 func (s *Server) respond(st *state, req, out []byte, c *client) []byte {
+	var resp []byte
 	if c.counts == nil {
-		return s.handle(st, req, out, c, nil)
+		resp = s.handle(st, req, out, c, nil)
+	} else {
+		var tl tally
+		resp = s.handle(st, req, out, c, &tl)
+		c.counts.count(&tl, resp)
 	}
-	var tl tally
-	resp := s.handle(st, req, out, c, &tl)
-	c.counts.count(&tl, resp)
+	if s.rrl != nil && c.udp && resp != nil {
+		resp = s.limit(req, resp, c)
+	}
 	return resp
+}
+
+// limit applies response rate limiting to a UDP response: it is sent,
+// sent truncated, or dropped. A query with a valid server cookie comes
+// from the address it claims, and is never limited.
+func (s *Server) limit(req, resp []byte, c *client) []byte {
+	addr := c.addr()
+	now := time.Now()
+	switch s.rrl.judge(req, resp, addr, now) {
+	case rrlSend:
+		return resp
+	case rrlSlip:
+		if s.validCookie(req, addr, now) {
+			return resp
+		}
+		s.logLimited(addr, "slipped")
+		return slipped(resp)
+	default:
+		if s.validCookie(req, addr, now) {
+			return resp
+		}
+		s.logLimited(addr, "dropped")
+		return nil
+	}
+}
+
+// validCookie reports whether req carries a server cookie we made for
+// addr, still valid at now.
+func (s *Server) validCookie(req []byte, addr netip.Addr, now time.Time) bool {
+	if s.cfg.Cookies == nil {
+		return false
+	}
+	cookie := queryCookie(req)
+	if len(cookie) <= clientCookieLen {
+		return false
+	}
+	ok, _ := s.cfg.Cookies.valid(cookie[:clientCookieLen], cookie[clientCookieLen:], addr, now)
+	return ok
+}
+
+// logLimited logs a source's limited responses at most once a minute.
+func (s *Server) logLimited(addr netip.Addr, what string) {
+	if s.rrl.logged.allow(addr) {
+		s.log.Info("Responses rate-limited", "source", addr.String(), "action", what, "rate", s.rrl.cfg.Rate)
+	}
 }
 
 // handle answers req from st: through the fast path when it can, else

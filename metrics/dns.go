@@ -29,6 +29,9 @@ var (
 	tsigFailuresDesc = prometheus.NewDesc("slotdns_tsig_failures_total",
 		"Signed requests whose TSIG failed, by reason (bad_key, bad_signature, bad_time, bad_truncation, malformed).",
 		[]string{"reason"}, nil)
+	rrlDesc = prometheus.NewDesc("slotdns_rrl_responses_total",
+		"UDP responses over the rate limit, by what became of them (slipped: sent truncated; dropped: not sent).",
+		[]string{"action"}, nil)
 )
 
 // dnsCollector exports what counts gives, at scrape time.
@@ -37,7 +40,7 @@ type dnsCollector struct {
 }
 
 func (dnsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dnsRequestsDesc, dnsDroppedDesc, dnsTruncatedDesc, slotAnswersDesc, zoneTransfersDesc, tsigFailuresDesc} {
+	for _, d := range []*prometheus.Desc{dnsRequestsDesc, dnsDroppedDesc, dnsTruncatedDesc, slotAnswersDesc, zoneTransfersDesc, tsigFailuresDesc, rrlDesc} {
 		ch <- d
 	}
 }
@@ -64,5 +67,8 @@ func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for reason, n := range counts.TSIGFailures {
 		counter(tsigFailuresDesc, n, reason)
+	}
+	for action, n := range counts.RRL {
+		counter(rrlDesc, n, action)
 	}
 }
