@@ -31,26 +31,13 @@ type RRL struct {
 
 func (p *parser) buildRRL(cfg *Config, fr fileRRL) {
 	r := RRL{Rate: DefaultRRLRate, Slip: DefaultRRLSlip, IPv4Prefix: DefaultRRLIPv4, IPv6Prefix: DefaultRRLIPv6, TableSize: DefaultRRLTableSize}
-	for _, n := range []struct {
-		key      string
-		v        *int64
-		into     *int
-		min, max int64
-	}{
+	p.boundedInts("rrl", []boundedInt{
 		{"rate", fr.Rate, &r.Rate, 0, 1 << 20},
 		{"slip", fr.Slip, &r.Slip, 0, 10},
 		{"ipv4_prefix", fr.IPv4Prefix, &r.IPv4Prefix, 8, 32},
 		{"ipv6_prefix", fr.IPv6Prefix, &r.IPv6Prefix, 16, 128},
 		{"table_size", fr.TableSize, &r.TableSize, 1024, 1 << 24},
-	} {
-		switch {
-		case n.v == nil:
-		case *n.v < n.min || *n.v > n.max:
-			p.addf(p.line("rrl."+n.key, "rrl"), "rrl %s %d: want %d to %d", n.key, *n.v, n.min, n.max)
-		default:
-			*n.into = int(*n.v)
-		}
-	}
+	})
 	exempt := fr.Exempt
 	if exempt == nil {
 		exempt = DefaultRRLExempt

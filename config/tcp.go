@@ -22,24 +22,11 @@ type TCP struct {
 func (p *parser) buildTCP(cfg *Config, ft fileTCP) {
 	t := TCP{MaxConnections: DefaultTCPMaxConnections, MaxPerSource: DefaultTCPMaxPerSource,
 		MaxQueries: DefaultTCPMaxQueries, IdleTimeout: DefaultTCPIdleTimeout}
-	for _, n := range []struct {
-		key      string
-		v        *int64
-		into     *int
-		min, max int64
-	}{
+	p.boundedInts("tcp", []boundedInt{
 		{"max_connections", ft.MaxConnections, &t.MaxConnections, 1, 1 << 20},
 		{"max_per_source", ft.MaxPerSource, &t.MaxPerSource, 1, 1 << 20},
 		{"max_queries", ft.MaxQueries, &t.MaxQueries, 1, 1 << 31},
-	} {
-		switch {
-		case n.v == nil:
-		case *n.v < n.min || *n.v > n.max:
-			p.addf(p.line("tcp."+n.key, "tcp"), "tcp %s %d: want %d to %d", n.key, *n.v, n.min, n.max)
-		default:
-			*n.into = int(*n.v)
-		}
-	}
+	})
 	if ft.IdleTimeout != "" {
 		d, err := time.ParseDuration(ft.IdleTimeout)
 		if err != nil || d < 100*time.Millisecond || d > time.Hour {
@@ -52,4 +39,26 @@ func (p *parser) buildTCP(cfg *Config, ft fileTCP) {
 		t.MaxPerSource = t.MaxConnections
 	}
 	cfg.TCP = t
+}
+
+// boundedInt is an integer key of a table, with the range it must lie in.
+type boundedInt struct {
+	key      string
+	v        *int64 // as written; nil: not written
+	into     *int
+	min, max int64
+}
+
+// boundedInts sets each written key of table into its field, or reports
+// it at its line when out of range.
+func (p *parser) boundedInts(table string, keys []boundedInt) {
+	for _, n := range keys {
+		switch {
+		case n.v == nil:
+		case *n.v < n.min || *n.v > n.max:
+			p.addf(p.line(table+"."+n.key, table), "%s %s %d: want %d to %d", table, n.key, *n.v, n.min, n.max)
+		default:
+			*n.into = int(*n.v)
+		}
+	}
 }
