@@ -12,7 +12,7 @@ import (
 func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "answer DNS for the configured zones and serve the control socket",
+		Usage: "answer DNS for the configured zones and serve the control socket (and the remote API)",
 		UsageText: `slotdns serve [--config slotdns.toml]
 
    slotdns serve
@@ -21,7 +21,9 @@ func serveCommand() *cli.Command {
 start on any problem (slotdns check lists them all), and answers DNS on every
 listen address over UDP and TCP. It refuses a database that holds apps, slots
 or zones the config does not declare: see slotdns rename and forget. The CLI
-talks to it over the control socket. SIGINT or SIGTERM stop it gracefully;
+talks to it over the control socket; with an [api] table the server also
+serves the remote API, the dashboard and /metrics (see slotdns token for
+the tokens). SIGINT or SIGTERM stop it gracefully;
 the swapped state is served as it was left after a restart. SIGHUP re-reads
 the zone files, as slotdns reload does.`,
 		Action: serve,
