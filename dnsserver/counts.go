@@ -34,6 +34,11 @@ type Counts struct {
 	// RRL counts the UDP responses over the rate limit that were
 	// "slipped" (sent truncated) or "dropped"; nil without rate limiting.
 	RRL map[string]uint64
+	// TCPConnections counts the TCP connections "accepted", "refused"
+	// (their source had all it may have, or every one was busy) and
+	// "evicted" (the idlest, to make room); TCPOpen is how many are open.
+	TCPConnections map[string]uint64
+	TCPOpen        int
 }
 
 // RequestKey is the labels of one count of Counts.Requests.
@@ -75,6 +80,7 @@ func (s *Server) Counts() Counts {
 		TSIGFailures: map[string]uint64{},
 		RRL:          rrl,
 	}
+	c.TCPOpen, c.TCPConnections = s.tcpGate.counts()
 	zoneServed := make([]bool, len(zoneNames))
 	zoneServed[0] = true
 	slotServed := make([]bool, len(slotNames))

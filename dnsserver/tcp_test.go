@@ -304,3 +304,25 @@ func FuzzTCPStream(f *testing.F) {
 		}
 	})
 }
+
+// TestTCPConnectionCounts: accepted, refused and evicted connections are
+// counted for /metrics.
+func TestTCPConnectionCounts(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{Count: true, TCP: TCPLimits{MaxConns: 2, MaxPerSource: 2}})
+	addr := s.TCPAddrs()[0].String()
+	req := pack(t, query("www.yourwebapp.com.", dns.TypeA))
+	for range 2 {
+		c := dialFrom(t, "127.0.0.1", addr)
+		writeTCP(t, c, req)
+		readTCP(t, c)
+	}
+	closedByServer(dialFrom(t, "127.0.0.1", addr)) // refused: the source has two
+	c := dialFrom(t, "127.0.0.2", addr)            // evicts the idlest
+	writeTCP(t, c, req)
+	readTCP(t, c)
+	got := s.Counts().TCPConnections
+	if got["accepted"] != 3 || got["refused"] != 1 || got["evicted"] != 1 {
+		t.Fatalf("counts %v, want 3 accepted, 1 refused, 1 evicted", got)
+	}
+}

@@ -56,6 +56,9 @@ type tcpGate struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]*gateConn
 	bySource map[netip.Prefix]int
+	// accepted, refused (a source at its limit) and evicted (the idlest,
+	// to make room) connections, under mu.
+	accepted, refused, evicted uint64
 }
 
 type gateConn struct {
@@ -88,11 +91,14 @@ func (g *tcpGate) enter(c net.Conn, addr netip.Addr) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.bySource[src] >= g.limits.MaxPerSource {
+		g.refused++
 		return false
 	}
 	if len(g.conns) >= g.limits.MaxConns && !g.evictIdlest() {
+		g.refused++
 		return false
 	}
+	g.accepted++
 	g.conns[c] = &gateConn{source: src, waiting: true, since: time.Now()}
 	g.bySource[src]++
 	return true
@@ -111,6 +117,7 @@ func (g *tcpGate) evictIdlest() bool {
 		return false // every one is busy answering
 	}
 	g.forget(idlest)
+	g.evicted++
 	idlest.Close() // its reader ends, and leave finds it gone
 	return true
 }
@@ -154,4 +161,11 @@ func (g *tcpGate) busy(c net.Conn) {
 	if gc, ok := g.conns[c]; ok {
 		gc.waiting = false
 	}
+}
+
+// counts gives the connections open now and the totals since start.
+func (g *tcpGate) counts() (open int, totals map[string]uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.conns), map[string]uint64{"accepted": g.accepted, "refused": g.refused, "evicted": g.evicted}
 }

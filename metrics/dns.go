@@ -29,6 +29,11 @@ var (
 	tsigFailuresDesc = prometheus.NewDesc("slotdns_tsig_failures_total",
 		"Signed requests whose TSIG failed, by reason (bad_key, bad_signature, bad_time, bad_truncation, malformed).",
 		[]string{"reason"}, nil)
+	tcpConnsDesc = prometheus.NewDesc("slotdns_tcp_connections_total",
+		"TCP connections, by result (accepted; refused: the source had all it may have; evicted: the idlest, closed to make room).",
+		[]string{"result"}, nil)
+	tcpOpenDesc = prometheus.NewDesc("slotdns_tcp_connections_open",
+		"TCP connections open now.", nil, nil)
 	rrlDesc = prometheus.NewDesc("slotdns_rrl_responses_total",
 		"UDP responses over the rate limit, by what became of them (slipped: sent truncated; dropped: not sent).",
 		[]string{"action"}, nil)
@@ -40,7 +45,7 @@ type dnsCollector struct {
 }
 
 func (dnsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dnsRequestsDesc, dnsDroppedDesc, dnsTruncatedDesc, slotAnswersDesc, zoneTransfersDesc, tsigFailuresDesc, rrlDesc} {
+	for _, d := range []*prometheus.Desc{dnsRequestsDesc, dnsDroppedDesc, dnsTruncatedDesc, slotAnswersDesc, zoneTransfersDesc, tsigFailuresDesc, rrlDesc, tcpConnsDesc, tcpOpenDesc} {
 		ch <- d
 	}
 }
@@ -70,5 +75,11 @@ func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for action, n := range counts.RRL {
 		counter(rrlDesc, n, action)
+	}
+	for result, n := range counts.TCPConnections {
+		counter(tcpConnsDesc, n, result)
+	}
+	if counts.TCPConnections != nil {
+		ch <- prometheus.MustNewConstMetric(tcpOpenDesc, prometheus.GaugeValue, float64(counts.TCPOpen))
 	}
 }

@@ -36,6 +36,9 @@
 //	slotdns_slot_answers_total{app,slot}                   answers for a slot's names
 //	slotdns_zone_transfers_total{zone,type,result}         AXFR, IXFR: ok, refused
 //	slotdns_tsig_failures_total{reason}                    bad_key, bad_signature, bad_time, bad_truncation, malformed
+//	slotdns_rrl_responses_total{action}                    slipped, dropped (nothing without rate limiting)
+//	slotdns_tcp_connections_total{result}                  accepted, refused, evicted
+//	slotdns_tcp_connections_open                           open now
 //
 // The zone is "" for names in no zone served here; qtype is one of A,
 // AAAA, CNAME, SOA, NS, MX, TXT, SRV, CAA, PTR, ANY, AXFR, IXFR and
