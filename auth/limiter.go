@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/source"
 )
 
 // Limiter bounds failed logins per source: a burst of failures, then one
@@ -33,18 +35,6 @@ func NewLimiter(burst int, interval time.Duration, max int, now func() time.Time
 	return &Limiter{burst: burst, interval: interval, max: max, now: now, sources: map[netip.Prefix]*failures{}}
 }
 
-// sourceOf groups an IPv6 client by its /64, which one host usually owns
-// whole; an IPv4 client is itself.
-func sourceOf(addr netip.Addr) netip.Prefix {
-	addr = addr.Unmap()
-	bits := 32
-	if addr.Is6() {
-		bits = 64
-	}
-	p, _ := addr.Prefix(bits)
-	return p
-}
-
 func (l *Limiter) refill(f *failures, now time.Time) {
 	f.tokens += float64(now.Sub(f.at)) / float64(l.interval)
 	if f.tokens > float64(l.burst) {
@@ -58,7 +48,7 @@ func (l *Limiter) refill(f *failures, now time.Time) {
 func (l *Limiter) Blocked(addr netip.Addr) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f, ok := l.sources[sourceOf(addr)]
+	f, ok := l.sources[source.Host(addr)]
 	if !ok {
 		return false, 0
 	}
@@ -76,7 +66,7 @@ func (l *Limiter) Fail(addr netip.Addr) (log bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	key := sourceOf(addr)
+	key := source.Host(addr)
 	f, ok := l.sources[key]
 	if !ok {
 		if len(l.sources) >= l.max {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/source"
 )
 
 // Response rate limiting (RRL), as BIND, NSD and Knot have it: a source
@@ -98,11 +99,7 @@ func (t *rrlTable) judge(req, resp []byte, addr netip.Addr, now time.Time) verdi
 	if class == 0 {
 		return rrlSend
 	}
-	bits := t.cfg.IPv4Bits
-	if addr.Is6() {
-		bits = t.cfg.IPv6Bits
-	}
-	prefix, _ := addr.Prefix(bits)
+	prefix := source.Prefix(addr, t.cfg.IPv4Bits, t.cfg.IPv6Bits)
 	var h maphash.Hash
 	h.SetSeed(t.seed)
 	a := prefix.Addr().As16()

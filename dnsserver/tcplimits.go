@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/source"
 )
 
 // TCPLimits bound what TCP clients may hold (RFC 7766 section 6.2): a
@@ -72,22 +74,10 @@ func newTCPGate(l TCPLimits) *tcpGate {
 	return &tcpGate{limits: l, conns: map[net.Conn]*gateConn{}, bySource: map[netip.Prefix]int{}}
 }
 
-// sourceOf groups an IPv6 client by its /64, which one host usually owns
-// whole; an IPv4 client is itself.
-func sourceOf(addr netip.Addr) netip.Prefix {
-	addr = addr.Unmap()
-	bits := 32
-	if addr.Is6() {
-		bits = 64
-	}
-	p, _ := addr.Prefix(bits)
-	return p
-}
-
 // enter admits c from addr, making room when every connection is taken,
 // or refuses it when its source has all it may have.
 func (g *tcpGate) enter(c net.Conn, addr netip.Addr) bool {
-	src := sourceOf(addr)
+	src := source.Host(addr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.bySource[src] >= g.limits.MaxPerSource {
