@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Cookie-bearing queries beside plain ones: the same dnsperf run of the
+# kit's query mix against one slotdns (cookies on, as by default), with
+# and without a client cookie (dnsperf -E 10:<client cookie>), alternating
+# for three rounds. Prints QPS per run and the cookie runs' median as a
+# ratio of the plain runs'.
+#
+#   integration/bench/cookies.sh bin/slotdns      (make bench runs it)
+set -euo pipefail
+BIN="$(realpath "${1:?usage: cookies.sh path/to/slotdns}")"
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+KIT="${SHARED:-$REPO/../shared}/bench"
+PORT="${PORT:-5310}" ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}"
+for tool in dnsperf dig taskset; do
+  command -v "$tool" > /dev/null || { echo "cookie run skipped: missing $tool (apt-get install dnsperf bind9-dnsutils)"; exit 0; }
+done
+[ -r "$KIT/queries.txt" ] || { echo "cookie run skipped: no benchmark kit at $KIT"; exit 0; }
+STATE="$(mktemp -d -t slotdns-cookies.XXXXXX)"
+PID=""
+trap '[ -z "$PID" ] || kill -TERM "$PID" 2> /dev/null; wait 2> /dev/null; rm -rf "$STATE"' EXIT
+cp "$KIT/yourwebapp.com.zone" "$STATE/"
+cat > "$STATE/slotdns.toml" <<TOML
+listen    = ["127.0.0.1:$PORT"]
+db        = "slotdns.db"
+control   = "slotdns.sock"
+log_level = "warn"
+
+[[zone]]
+origin = "yourwebapp.com."
+file   = "yourwebapp.com.zone"
+TOML
+taskset -c 1 "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/out" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do
+  dig +time=1 +tries=1 +short @127.0.0.1 -p "$PORT" yourwebapp.com SOA 2> /dev/null | grep -q . && break
+  sleep 0.1
+done
+run() { # extra dnsperf args...
+  taskset -c 0 dnsperf -s 127.0.0.1 -p "$PORT" -d "$KIT/queries.txt" -l "$DURATION" -c 8 -q 200 "$@" 2>&1 |
+    awk '/Queries per second:/ {print int($4)}'
+}
+plain=() cookie=()
+for round in $(seq 1 "$ROUNDS"); do
+  p="$(run -e)"; c="$(run -e -E 10:0102030405060708)"
+  plain+=("$p") cookie+=("$c")
+  echo "round $round: plain EDNS $p qps, with a client cookie $c qps"
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mp="$(median "${plain[@]}")" mc="$(median "${cookie[@]}")"
+echo "median: plain $mp qps, cookie $mc qps, ratio $(awk -v c="$mc" -v p="$mp" 'BEGIN {printf "%.3f", c/p}')"
