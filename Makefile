@@ -36,7 +36,8 @@ fuzz:
 # dnsperf; the same dnsperf run with metrics off and on (scraped every
 # second, an event stream open); a one-source flood beside another source,
 # slotdns and NSD both rate limiting; queries with a client cookie beside
-# plain ones; a swap in the server with 1,000 zones
+# plain ones; memory with 3,000 idle TCP connections beside NSD and Knot;
+# a swap in the server with 1,000 zones
 # and apps and with a zone of 1,000,000 names (generated at run time), and the slotdns swap command
 # against both; the time from a swap to the first answer with the new
 # target, from slotdns and (where nsd and knotd are installed) from NSD and
@@ -49,6 +50,7 @@ bench: build
 	SHARED=$(SHARED) integration/bench/metrics.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/rrl.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/cookies.sh $(BIN)
+	SHARED=$(SHARED) integration/bench/tcpidle.sh $(BIN)
 	$(GO) test -run '^$$' -bench Swap -benchtime 200x ./pipeline
 	$(GO) test -run '^$$' -bench CLISwap -benchtime 50x ./integration
 	$(GO) test -run '^$$' -bench SwapToAnswer -benchtime 200x ./integration

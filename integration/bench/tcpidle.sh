@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Memory with 3,000 idle TCP connections, slotdns beside NSD and Knot: each
+# server is set to hold twice that many (slotdns [tcp], NSD tcp-count, Knot
+# tcp-max-clients) for a minute of idleness; a client opens them from 100
+# loopback sources, and the servers' resident memory is read before and
+# with them open.
+#
+#   integration/bench/tcpidle.sh bin/slotdns      (make bench runs it)
+set -euo pipefail
+BIN="$(realpath "${1:?usage: tcpidle.sh path/to/slotdns}")"
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+KIT="${SHARED:-$REPO/../shared}/bench"
+PORT="${PORT:-5311}" NSD_PORT="${NSD_PORT:-5312}" KNOT_PORT="${KNOT_PORT:-5313}" CONNS="${CONNS:-3000}"
+PATH="$PATH:/usr/sbin"
+for tool in nsd knotd dig python3; do
+  command -v "$tool" > /dev/null || { echo "idle TCP run skipped: missing $tool (apt-get install nsd knot bind9-dnsutils)"; exit 0; }
+done
+[ -r "$KIT/yourwebapp.com.zone" ] || { echo "idle TCP run skipped: no benchmark kit at $KIT"; exit 0; }
+KIT="$(cd "$KIT" && pwd)"
+STATE="$(mktemp -d -t slotdns-tcpidle.XXXXXX)"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null || true; done; wait 2> /dev/null; rm -rf "$STATE"' EXIT
+ulimit -n 20000 2> /dev/null || true
+
+cp "$KIT/yourwebapp.com.zone" "$STATE/"
+cat > "$STATE/slotdns.toml" <<TOML
+listen    = ["127.0.0.1:$PORT"]
+db        = "slotdns.db"
+control   = "slotdns.sock"
+log_level = "warn"
+
+[[zone]]
+origin = "yourwebapp.com."
+file   = "yourwebapp.com.zone"
+
+[tcp]
+max_connections = $((2 * CONNS + 100))
+max_per_source  = $((CONNS + 100))
+idle_timeout    = "60s"
+TOML
+fill() { sed -e "s|@STATE@|$STATE|g" -e "s|@BENCH@|$KIT|g" -e "s|@WORKERS@|1|g" -e "s|@NSD_PORT@|$NSD_PORT|g" \
+  -e "s|@KNOT_PORT@|$KNOT_PORT|g" -e "s|@NSD_REUSEPORT@|no|g" "$1"; }
+fill "$KIT/nsd.conf.in" | sed -e "s|^server:|server:\n    tcp-count: $((2 * CONNS + 100))\n    tcp-timeout: 60|" > "$STATE/nsd.conf"
+fill "$KIT/knot.conf.in" | sed -e "s|^server:|server:\n    tcp-max-clients: $((2 * CONNS + 100))\n    tcp-idle-timeout: 60s|" > "$STATE/knot.conf"
+
+"$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/slotdns.out" 2>&1 &
+PIDS+=($!)
+nsd -d -c "$STATE/nsd.conf" > "$STATE/nsd.out" 2>&1 &
+PIDS+=($!)
+knotd -c "$STATE/knot.conf" > "$STATE/knot.out" 2>&1 &
+PIDS+=($!)
+for port in "$PORT" "$NSD_PORT" "$KNOT_PORT"; do
+  for _ in $(seq 1 100); do
+    dig +time=1 +tries=1 +short @127.0.0.1 -p "$port" yourwebapp.com SOA 2> /dev/null | grep -q . && break
+    sleep 0.1
+  done
+done
+
+# rss PORT: the resident KiB of every process listening on the port.
+rss() {
+  local total=0 pid
+  for pid in $(ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
+  done
+  echo "$total"
+}
+
+# accepted PORT: connections the server took from the kernel's queue.
+accepted() {
+  local established queued
+  established="$(ss -Htn state established "sport = :$1" | wc -l)"
+  queued="$(ss -Hltn "sport = :$1" | awk '{print $2}' | head -1)"
+  echo $((established - ${queued:-0}))
+}
+
+printf "%-8s %12s %14s %10s %12s\n" server "rss before" "rss with $CONNS" accepted "KiB per conn"
+for server in slotdns=$PORT nsd=$NSD_PORT knot=$KNOT_PORT; do
+  name="${server%=*}" port="${server#*=}"
+  before="$(rss "$port")"
+  # Hold the connections open while the memory is read, then close them.
+  python3 - "$port" "$CONNS" > "$STATE/held" <<'PY' &
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+conns = []
+for i in range(n):
+    s = socket.socket()
+    s.bind(("127.0.%d.%d" % (2 + i // 200 // 250, 1 + (i // 30) % 250), 0))
+    try:
+        s.connect(("127.0.0.1", port))
+        conns.append(s)
+    except OSError:
+        s.close()
+print(len(conns), flush=True)
+time.sleep(8)
+PY
+  holder=$!
+  sleep 6
+  with="$(rss "$port")"
+  held="$(accepted "$port")"
+  wait "$holder" || true
+  printf "%-8s %9s KiB %11s KiB %10s %12s\n" "$name" "$before" "$with" "$held" "$(( (with - before) / (held > 0 ? held : 1) ))"
+done
