@@ -33,11 +33,43 @@ type remoteSite struct {
 
 func startRemoteSite(t *testing.T) *remoteSite {
 	t.Helper()
-	dir := t.TempDir()
-	cert, key, _ := testkit.APICertFiles(t, dir)
-	cfg := testkit.SiteConfig + "\n[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" + cert + "\"\ntls_key = \"" + key + "\"\n"
+	return startRemoteSiteWith(t, "")
+}
+
+// startRemoteSiteWith is startRemoteSite with more of the config (apps,
+// checks) after the test site's.
+func startRemoteSiteWith(t *testing.T, more string) *remoteSite {
+	t.Helper()
+	cert, key, _ := testkit.APICertFiles(t, t.TempDir())
+	cfg := testkit.SiteConfig + more + "\n[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" + cert + "\"\ntls_key = \"" + key + "\"\n"
 	st := startSite(t, cfg, Options{TLSRoots: testkit.CA()})
 	return &remoteSite{site: st, url: "https://" + st.s.APIAddr().String(), tokens: auth.File{Path: filepath.Join(filepath.Dir(st.path), "slotdns.tokens")}}
+}
+
+// events opens GET /v1/events with token and gives its events as they
+// come; the channel closes with the stream.
+func (rs *remoteSite) events(token string) <-chan api.Event {
+	rs.t.Helper()
+	req, _ := http.NewRequest("GET", rs.url+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := rs.httpClient().Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		rs.t.Fatalf("events: %v %v", resp, err)
+	}
+	rs.t.Cleanup(func() { resp.Body.Close() })
+	events := make(chan api.Event, 64)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var e api.Event
+				json.Unmarshal([]byte(data), &e)
+				events <- e
+			}
+		}
+		close(events)
+	}()
+	return events
 }
 
 func (rs *remoteSite) token(name string, scope auth.Scope, app string) string {
@@ -263,25 +295,7 @@ func TestEventsAndHealth(t *testing.T) {
 		}
 	}
 	token := rs.token("dash", auth.ScopeRead, "")
-	req, _ := http.NewRequest("GET", rs.url+"/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("events: %v %v", resp, err)
-	}
-	defer resp.Body.Close()
-	events := make(chan api.Event, 16)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var e api.Event
-				json.Unmarshal([]byte(data), &e)
-				events <- e
-			}
-		}
-		close(events)
-	}()
+	events := rs.events(token)
 	// A change on the socket reaches the remote stream.
 	ch := rs.swap(api.SwapRequest{Reason: "events"})
 	timeout := time.After(10 * time.Second)
@@ -395,9 +409,7 @@ func TestStartRefusesABadAPISetup(t *testing.T) {
 // TestEventsOfOneAppsToken: a token limited to one app gets its app's and
 // its zone's events, none of another app's.
 func TestEventsOfOneAppsToken(t *testing.T) {
-	dir := t.TempDir()
-	cert, key, _ := testkit.APICertFiles(t, dir)
-	cfg := testkit.SiteConfig + `
+	rs := startRemoteSiteWith(t, `
 [[app]]
 name = "other"
 zone = "deploy.test."
@@ -409,34 +421,8 @@ target = "blue.deploy.test."
 [app.slots.staging]
 names  = ["stage"]
 target = "green.deploy.test."
-
-[api]
-listen = "127.0.0.1:0"
-tls_cert = "` + cert + `"
-tls_key = "` + key + `"
-`
-	st := startSite(t, cfg, Options{})
-	rs := &remoteSite{site: st, url: "https://" + st.s.APIAddr().String(), tokens: auth.File{Path: filepath.Join(filepath.Dir(st.path), "slotdns.tokens")}}
-	token := rs.token("site-only", auth.ScopeRead, "site")
-	req, _ := http.NewRequest("GET", rs.url+"/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := rs.httpClient().Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("events: %v %v", resp, err)
-	}
-	defer resp.Body.Close()
-	events := make(chan api.Event, 64)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var e api.Event
-				json.Unmarshal([]byte(data), &e)
-				events <- e
-			}
-		}
-		close(events)
-	}()
+`)
+	events := rs.events(rs.token("site-only", auth.ScopeRead, "site"))
 	if _, err := rs.c.Swap(context.Background(), "other", api.SwapRequest{}); err != nil {
 		t.Fatal(err)
 	}
@@ -461,12 +447,7 @@ tls_key = "` + key + `"
 // checks never got a reply; its retry with the same key runs the swap
 // (once), instead of replaying the abandoned attempt's error.
 func TestIdempotentRetryAfterTheCallerLeft(t *testing.T) {
-	dir := t.TempDir()
-	cert, key, _ := testkit.APICertFiles(t, dir)
-	cfg := testkit.SiteConfig + "\n[[app.check]]\nwhen = \"before\"\ncommand = [\"sleep\", \"1\"]\n" +
-		"\n[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" + cert + "\"\ntls_key = \"" + key + "\"\n"
-	st := startSite(t, cfg, Options{})
-	rs := &remoteSite{site: st, url: "https://" + st.s.APIAddr().String(), tokens: auth.File{Path: filepath.Join(filepath.Dir(st.path), "slotdns.tokens")}}
+	rs := startRemoteSiteWith(t, "\n[[app.check]]\nwhen = \"before\"\ncommand = [\"sleep\", \"1\"]\n")
 	h := map[string]string{"Authorization": "Bearer " + rs.token("ci", auth.ScopeSwap, ""), "Idempotency-Key": "deploy-5"}
 
 	impatient := rs.httpClient()

@@ -116,8 +116,8 @@ func TestRecorders(t *testing.T) {
 	m.Check("http-200", "before", "pass")
 	m.Check("http-200", "after", "fail")
 	m.AutoRollback("yourwebapp")
-	m.Notify("yourwebapp.com.", "192.0.2.53:53", "acked")
-	m.Notify("yourwebapp.com.", "192.0.2.53:53", "gave_up")
+	m.Notify("yourwebapp.com.", "127.0.0.1:5399", "acked")
+	m.Notify("yourwebapp.com.", "127.0.0.1:5399", "gave_up")
 	m.API("POST /v1/apps/{app}/swap", 200)
 	m.API("POST /v1/apps/{app}/swap", 409)
 	m.API("GET /v1/apps", 200)
@@ -133,8 +133,8 @@ func TestRecorders(t *testing.T) {
 	})
 	want(t, fams, "slotdns_auto_rollbacks_total", dto.MetricType_COUNTER, map[string]float64{"app=yourwebapp": 1})
 	want(t, fams, "slotdns_notify_total", dto.MetricType_COUNTER, map[string]float64{
-		"result=acked,secondary=192.0.2.53:53,zone=yourwebapp.com.":   1,
-		"result=gave_up,secondary=192.0.2.53:53,zone=yourwebapp.com.": 1,
+		"result=acked,secondary=127.0.0.1:5399,zone=yourwebapp.com.":   1,
+		"result=gave_up,secondary=127.0.0.1:5399,zone=yourwebapp.com.": 1,
 	})
 	want(t, fams, "slotdns_api_requests_total", dto.MetricType_COUNTER, map[string]float64{
 		"code=200,route=POST /v1/apps/{app}/swap": 1,
@@ -150,7 +150,7 @@ func TestNilMetrics(t *testing.T) {
 	m.Change("swap", "ok")
 	m.Check("c", "before", "pass")
 	m.AutoRollback("app")
-	m.Notify("z.", "192.0.2.1:53", "acked")
+	m.Notify("z.", "127.0.0.1:5398", "acked")
 	m.API("GET /v1/apps", 200)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -186,8 +186,8 @@ func TestSources(t *testing.T) {
 		Zones: func() []ZoneState { return []ZoneState{{Zone: "yourwebapp.com.", Serial: 2026112601}} },
 		Secondaries: func() []SecondaryState {
 			return []SecondaryState{
-				{Zone: "yourwebapp.com.", Address: "192.0.2.53:53", Serial: 2026112600, Lag: 1, Known: true},
-				{Zone: "yourwebapp.com.", Address: "192.0.2.54:53"}, // never answered
+				{Zone: "yourwebapp.com.", Address: "127.0.0.1:5399", Serial: 2026112600, Lag: 1, Known: true},
+				{Zone: "yourwebapp.com.", Address: "127.0.0.1:5397"}, // never answered
 			}
 		},
 	})
@@ -207,8 +207,8 @@ func TestSources(t *testing.T) {
 	want(t, fams, "slotdns_tsig_failures_total", counter, map[string]float64{"reason=bad_key": 1, "reason=bad_time": 0})
 	want(t, fams, "slotdns_drain_remaining_seconds", gauge, map[string]float64{"app=yourwebapp": 1.5, "app=other": 0})
 	want(t, fams, "slotdns_zone_serial", gauge, map[string]float64{"zone=yourwebapp.com.": 2026112601})
-	want(t, fams, "slotdns_secondary_serial", gauge, map[string]float64{"secondary=192.0.2.53:53,zone=yourwebapp.com.": 2026112600})
-	want(t, fams, "slotdns_secondary_lag", gauge, map[string]float64{"secondary=192.0.2.53:53,zone=yourwebapp.com.": 1})
+	want(t, fams, "slotdns_secondary_serial", gauge, map[string]float64{"secondary=127.0.0.1:5399,zone=yourwebapp.com.": 2026112600})
+	want(t, fams, "slotdns_secondary_lag", gauge, map[string]float64{"secondary=127.0.0.1:5399,zone=yourwebapp.com.": 1})
 	if !strings.Contains(fams["slotdns_secondary_lag"].GetHelp(), "serial steps") {
 		t.Errorf("slotdns_secondary_lag help: got %q, want it to say the unit, serial steps", fams["slotdns_secondary_lag"].GetHelp())
 	}
@@ -228,11 +228,11 @@ func TestLint(t *testing.T) {
 		},
 		Apps:        func() []AppState { return []AppState{{App: "a"}} },
 		Zones:       func() []ZoneState { return []ZoneState{{Zone: "a.", Serial: 1}} },
-		Secondaries: func() []SecondaryState { return []SecondaryState{{Zone: "a.", Address: "192.0.2.1:53", Known: true}} },
+		Secondaries: func() []SecondaryState { return []SecondaryState{{Zone: "a.", Address: "127.0.0.1:5398", Known: true}} },
 	})
 	m.Check("c", "before", "pass")
 	m.AutoRollback("a")
-	m.Notify("a.", "192.0.2.1:53", "acked")
+	m.Notify("a.", "127.0.0.1:5398", "acked")
 	m.API("GET /v1/apps", 200)
 	problems, err := testutil.GatherAndLint(m.reg)
 	if err != nil {

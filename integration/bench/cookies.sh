@@ -7,6 +7,7 @@
 #
 #   integration/bench/cookies.sh bin/slotdns      (make bench runs it)
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN="$(realpath "${1:?usage: cookies.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 KIT="${SHARED:-$REPO/../shared}/bench"
@@ -31,10 +32,7 @@ file   = "yourwebapp.com.zone"
 TOML
 taskset -c 1 "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/out" 2>&1 &
 PID=$!
-for _ in $(seq 1 100); do
-  dig +time=1 +tries=1 +short @127.0.0.1 -p "$PORT" yourwebapp.com SOA 2> /dev/null | grep -q . && break
-  sleep 0.1
-done
+wait_dns "$PORT" || { echo "slotdns did not start:" >&2; cat "$STATE/out" >&2; exit 1; }
 run() { # extra dnsperf args...
   taskset -c 0 dnsperf -s 127.0.0.1 -p "$PORT" -d "$KIT/queries.txt" -l "$DURATION" -c 8 -q 200 "$@" 2>&1 |
     awk '/Queries per second:/ {print int($4)}'

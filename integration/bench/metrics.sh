@@ -13,6 +13,7 @@
 # Environment (all optional): SHARED=../shared, OFF_PORT=5306, ON_PORT=5307,
 # API_PORT=8057, SERVER_CPUS=1, ROUNDS=3 and compare.sh's knobs.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN="$(realpath "${1:?usage: metrics.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 KIT="${SHARED:-$REPO/../shared}/bench"
@@ -60,10 +61,7 @@ ${3:-}
 TOML
   taskset -c "$SERVER_CPUS" "$BIN" serve --config "$dir/slotdns.toml" > "$dir/out" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 100); do
-    dig +time=1 +tries=1 +short @127.0.0.1 -p "$2" yourwebapp.com SOA 2> /dev/null | grep -q . && return
-    sleep 0.1
-  done
+  wait_dns "$2" && return
   echo "slotdns $1 did not start:" >&2; cat "$dir/out" >&2; exit 1
 }
 

@@ -9,6 +9,7 @@
 #
 #   integration/bench/rrl.sh bin/slotdns      (make bench runs it)
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN="$(realpath "${1:?usage: rrl.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 KIT="${SHARED:-$REPO/../shared}/bench"
@@ -56,10 +57,7 @@ PIDS+=($!)
 taskset -c 1 nsd -d -c "$STATE/nsd.conf" > "$STATE/nsd.out" 2>&1 &
 PIDS+=($!)
 for port in "$PORT" "$NSD_PORT"; do
-  for _ in $(seq 1 100); do
-    dig +time=1 +tries=1 +short @127.0.0.1 -p "$port" yourwebapp.com SOA 2> /dev/null | grep -q . && break
-    sleep 0.1
-  done
+  wait_dns "$port" || { echo "no server answers on port $port" >&2; exit 1; }
 done
 echo "www.yourwebapp.com A" > "$STATE/flood.txt"
 # The other source asks for many names, each well under the rate.

@@ -7,6 +7,7 @@
 #
 #   integration/bench/tcpidle.sh bin/slotdns      (make bench runs it)
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN="$(realpath "${1:?usage: tcpidle.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 KIT="${SHARED:-$REPO/../shared}/bench"
@@ -50,10 +51,7 @@ PIDS+=($!)
 knotd -c "$STATE/knot.conf" > "$STATE/knot.out" 2>&1 &
 PIDS+=($!)
 for port in "$PORT" "$NSD_PORT" "$KNOT_PORT"; do
-  for _ in $(seq 1 100); do
-    dig +time=1 +tries=1 +short @127.0.0.1 -p "$port" yourwebapp.com SOA 2> /dev/null | grep -q . && break
-    sleep 0.1
-  done
+  wait_dns "$port" || { echo "no server answers on port $port" >&2; exit 1; }
 done
 
 # rss PORT: the resident KiB of every process listening on the port.
