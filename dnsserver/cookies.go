@@ -94,14 +94,41 @@ type cookieCtx struct {
 	addr    func() netip.Addr
 }
 
+// What a query's cookie was, as counted (Counts.Cookies), at the index
+// cookieResults names.
+const (
+	cookieNone      = iota // no cookie, or cookies not answered
+	cookieClient           // a client cookie alone: a first contact
+	cookieValid            // with a server cookie we made, still valid
+	cookieInvalid          // with a server cookie we did not make, or too old
+	cookieMalformed        // not a cookie's length: FORMERR
+)
+
+var cookieResults = [...]string{cookieClient: "client_only", cookieValid: "valid", cookieInvalid: "invalid", cookieMalformed: "malformed"}
+
 // appendOption appends the COOKIE option of the answer to a query whose
-// client cookie is the first 8 bytes of cookie: the client cookie and a
-// fresh server cookie.
-func (ck *cookieCtx) appendOption(b, cookie []byte) []byte {
+// COOKIE option's data is cookie, and says what the query's cookie was.
+// The option holds the client cookie and a server cookie: the query's
+// own when it is valid and young (RFC 9018 section 4.3), so that a
+// returning client costs one hash, not two; otherwise a fresh one.
+func (ck *cookieCtx) appendOption(b, cookie []byte) ([]byte, uint8) {
 	b = binary.BigEndian.AppendUint16(b, 10) // COOKIE
 	b = binary.BigEndian.AppendUint16(b, clientCookieLen+serverCookieLen)
-	b = append(b, cookie[:clientCookieLen]...)
-	return ck.secrets.serverCookie(b, cookie[:clientCookieLen], ck.addr(), uint32(time.Now().Unix()))
+	client := cookie[:clientCookieLen]
+	b = append(b, client...)
+	now := time.Now()
+	result := uint8(cookieClient)
+	if server := cookie[clientCookieLen:]; len(server) > 0 {
+		ok, renew := ck.secrets.valid(client, server, ck.addr(), now)
+		if ok && !renew {
+			return append(b, server...), cookieValid
+		}
+		result = cookieInvalid
+		if ok {
+			result = cookieValid
+		}
+	}
+	return ck.secrets.serverCookie(b, client, ck.addr(), uint32(now.Unix())), result
 }
 
 // cookieOptionLen is the length of the COOKIE option appendOption writes.

@@ -1,7 +1,9 @@
 package dnsserver
 
 import (
+	"encoding/binary"
 	"encoding/hex"
+	"maps"
 	"net/netip"
 	"testing"
 	"time"
@@ -97,6 +99,63 @@ func TestCookies(t *testing.T) {
 	fresh := secrets.serverCookie(nil, client, loop, uint32(time.Now().Unix()))
 	if ok, _ := secrets.valid(client, fresh, netip.MustParseAddr("127.0.0.2"), time.Now()); ok {
 		t.Fatal("a cookie is valid from another address")
+	}
+}
+
+// TestCookieEchoAndCounts: a young server cookie of ours comes back as it
+// was sent (one hash, not two); an old one, one of the previous secret or
+// one we did not make, or an expired one, gets a fresh cookie; each is
+// counted by what it held, on the fast path and the slow one alike.
+func TestCookieEchoAndCounts(t *testing.T) {
+	t.Parallel()
+	old := [16]byte{9, 9, 9}
+	secrets := &CookieSecrets{Current: [16]byte{1, 2, 3}, Previous: &old}
+	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{Cookies: secrets, Count: true})
+	addr := s.UDPAddrs()[0].String()
+	loop := netip.MustParseAddr("127.0.0.1")
+	client, _ := hex.DecodeString("0102030405060708")
+	now := uint32(time.Now().Unix())
+	young := secrets.serverCookie(nil, client, loop, now-60)
+	stale := secrets.serverCookie(nil, client, loop, now-uint32(cookieRenew/time.Second)-60)
+	expired := secrets.serverCookie(nil, client, loop, now-uint32(cookieMaxAge/time.Second)-60)
+	var previous CookieSecrets
+	previous.Current = old
+	rotated := previous.serverCookie(nil, client, loop, now)
+	foreign := append([]byte{}, young...)
+	foreign[15] ^= 1
+	ask := func(name string, server []byte) []byte {
+		t.Helper()
+		m := query(name, dns.TypeA)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: hex.EncodeToString(append(append([]byte{}, client...), server...))}}
+		r, err := dns.Exchange(m, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cookieOf(t, r)[8:]
+	}
+	for _, name := range []string{"www.yourwebapp.com.", "nothere.example.org."} {
+		if got := ask(name, young); hex.EncodeToString(got) != hex.EncodeToString(young) {
+			t.Errorf("%s: a young cookie of ours: got %x back, want it echoed", name, got)
+		}
+		for what, sent := range map[string][]byte{"client only": nil, "stale": stale, "expired": expired, "previous secret": rotated, "foreign": foreign} {
+			got := ask(name, sent)
+			if ok, renew := secrets.valid(client, got, loop, time.Now()); !ok || renew || binary.BigEndian.Uint32(got[4:]) < now {
+				t.Errorf("%s, %s: got server cookie %x, want a fresh one of the current secret", name, what, got)
+			}
+		}
+	}
+	m := query("www.yourwebapp.com.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405"}}
+	if _, err := dns.Exchange(m, addr); err != nil {
+		t.Fatal(err)
+	}
+	// Stale and rotated cookies are valid, made anew; expired and foreign
+	// ones are invalid.
+	want := map[string]uint64{"client_only": 2, "valid": 6, "invalid": 4, "malformed": 1}
+	if got := s.Counts().Cookies; !maps.Equal(got, want) {
+		t.Fatalf("cookie counts %v, want %v", got, want)
 	}
 }
 

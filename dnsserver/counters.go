@@ -100,6 +100,7 @@ type shard struct {
 	requests blocks // by zoneSlot id * numQtypes + qtype index
 	zones    blocks // by zone id
 	other    block
+	cookies  block // by cookieResults index
 	_        cpu.CacheLinePad
 }
 
@@ -149,6 +150,7 @@ type tally struct {
 	qtype    uint8 // index in qtypeNames
 	transfer uint8 // 0, or zoneTransfers + 2*type + result
 	tsig     uint8 // 0, or why the TSIG failed (tsigReason)
+	cookie   uint8 // what the query's cookie was (cookieResults), 0: none
 	// extended is set when the rcode is one the header cannot hold
 	// (BADVERS), which counts as "other".
 	extended bool
@@ -179,6 +181,13 @@ func (tl *tally) noteTSIG(c tsigCheck, qtype uint16) {
 	}
 }
 
+// noteCookie notes what the query's cookie was.
+func (tl *tally) noteCookie(result uint8) {
+	if tl != nil {
+		tl.cookie = result
+	}
+}
+
 // noteTransfer notes the result of a transfer of type qtype.
 func (tl *tally) noteTransfer(qtype uint16, result int) {
 	if tl == nil {
@@ -202,6 +211,9 @@ func (tl *tally) noteStreamed() {
 func (sh *shard) count(tl *tally, resp []byte) {
 	if tl.tsig != 0 {
 		sh.other[tl.tsig].Add(1)
+	}
+	if tl.cookie != 0 {
+		sh.cookies[tl.cookie].Add(1)
 	}
 	if len(resp) < headerLen && !tl.streamed {
 		sh.other[otherDropped].Add(1)

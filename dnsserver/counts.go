@@ -34,6 +34,12 @@ type Counts struct {
 	// RRL counts the UDP responses over the rate limit that were
 	// "slipped" (sent truncated) or "dropped"; nil without rate limiting.
 	RRL map[string]uint64
+	// Cookies counts the queries with a COOKIE option by what it held
+	// (cookieResults): "client_only", "valid" (a server cookie of ours),
+	// "invalid" (a server cookie we did not make, or too old: answered
+	// with a fresh one) and "malformed" (FORMERR); nil when cookies are
+	// not answered.
+	Cookies map[string]uint64
 	// TCPConnections counts the TCP connections "accepted", "refused"
 	// (their source had all it may have, or every one was busy) and
 	// "evicted" (the idlest, to make room); TCPOpen is how many are open.
@@ -80,6 +86,12 @@ func (s *Server) Counts() Counts {
 		TSIGFailures: map[string]uint64{},
 		RRL:          rrl,
 	}
+	if s.cfg.Cookies != nil {
+		c.Cookies = map[string]uint64{}
+		for _, r := range cookieResults[1:] {
+			c.Cookies[r] = 0
+		}
+	}
 	c.TCPOpen, c.TCPConnections = s.tcpGate.counts()
 	zoneServed := make([]bool, len(zoneNames))
 	zoneServed[0] = true
@@ -105,6 +117,11 @@ func (s *Server) Counts() Counts {
 		c.Dropped[proto] += sh.other[otherDropped].Load()
 		for i, r := range tsigReasons[1:] {
 			c.TSIGFailures[r] += sh.other[1+i].Load()
+		}
+		if c.Cookies != nil {
+			for i, r := range cookieResults[1:] {
+				c.Cookies[r] += sh.cookies[1+i].Load()
+			}
 		}
 		sh.requests.each(func(id int, b *block) {
 			pair := id / numQtypes

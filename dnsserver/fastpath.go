@@ -85,11 +85,15 @@ func (st *state) respondFast(req, out []byte, udp bool, tl *tally, ck *cookieCtx
 	if withCookie {
 		// The cached answer ends with its OPT: the cookie, which depends
 		// on the client and is never cached, is added to its RDATA.
-		out = ck.appendOption(out, fq.cookie)
+		var cookie uint8
+		out, cookie = ck.appendOption(out, fq.cookie)
 		rdlen := binary.BigEndian.Uint16(out[entry.optRDLen:])
 		binary.BigEndian.PutUint16(out[entry.optRDLen:], rdlen+cookieOptionLen)
-	}
-	if tl != nil {
+		if tl != nil {
+			*tl = entry.tally
+			tl.cookie = cookie
+		}
+	} else if tl != nil {
 		*tl = entry.tally
 	}
 	return out, true

@@ -163,9 +163,13 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally, ck *cookieCtx
 			o.Option = append(o.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hex.EncodeToString(st.nsid)})
 		}
 		if cookie != nil && ck != nil && resp.Rcode != dns.RcodeFormatError {
-			option := ck.appendOption(nil, cookie)
+			option, result := ck.appendOption(nil, cookie)
 			o.Option = append(o.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: hex.EncodeToString(option[4:])})
+			tl.noteCookie(result)
 		}
+	}
+	if badCookie && ck != nil {
+		tl.noteCookie(cookieMalformed)
 	}
 	if tl != nil {
 		tl.qtype = qtypeIndex(q.qtype)

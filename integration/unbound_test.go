@@ -24,30 +24,9 @@ func TestUnbound(t *testing.T) {
 	in.start()
 	port := startUnbound(t, unbound, in.port)
 
-	resolve := func(name string) (target string, addrs []string, err error) {
-		a, err := tryDig(t, port, name, "A", "+rec")
-		if err != nil {
-			return "", nil, err
-		}
-		if a.status != "NOERROR" {
-			return "", nil, fmt.Errorf("%s A through unbound: got %s\n%s", name, a.status, a.output)
-		}
-		target = a.cname(name)
-		return target, a.addrs(target), nil
-	}
 	want := func(step, www, stage string) {
 		t.Helper()
-		var last string
-		ok := poll(15*time.Second, func() bool {
-			wwwGot, wwwAddrs, err1 := resolve("www.yourwebapp.com.")
-			stageGot, stageAddrs, err2 := resolve("stage.yourwebapp.com.")
-			last = fmt.Sprintf("www -> %s %v, stage -> %s %v (errors: %v, %v)", wwwGot, wwwAddrs, stageGot, stageAddrs, err1, err2)
-			return err1 == nil && err2 == nil && wwwGot == www && stageGot == stage &&
-				slices.Equal(wwwAddrs, targetAddrs[www]) && slices.Equal(stageAddrs, targetAddrs[stage])
-		})
-		if !ok {
-			t.Fatalf("%s: unbound gave %s, want www -> %s %v, stage -> %s %v", step, last, www, targetAddrs[www], stage, targetAddrs[stage])
-		}
+		resolveSlots(t, "unbound", port, step, www, stage)
 	}
 
 	want("before the swap", prodTarget, stageTarget)

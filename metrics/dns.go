@@ -37,6 +37,9 @@ var (
 	rrlDesc = prometheus.NewDesc("slotdns_rrl_responses_total",
 		"UDP responses over the rate limit, by what became of them (slipped: sent truncated; dropped: not sent).",
 		[]string{"action"}, nil)
+	cookiesDesc = prometheus.NewDesc("slotdns_cookie_queries_total",
+		"Queries with a DNS cookie, by what it held (client_only; valid: a server cookie of ours; invalid: one we did not make, or too old; malformed).",
+		[]string{"result"}, nil)
 )
 
 // dnsCollector exports what counts gives, at scrape time.
@@ -45,7 +48,7 @@ type dnsCollector struct {
 }
 
 func (dnsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dnsRequestsDesc, dnsDroppedDesc, dnsTruncatedDesc, slotAnswersDesc, zoneTransfersDesc, tsigFailuresDesc, rrlDesc, tcpConnsDesc, tcpOpenDesc} {
+	for _, d := range []*prometheus.Desc{dnsRequestsDesc, dnsDroppedDesc, dnsTruncatedDesc, slotAnswersDesc, zoneTransfersDesc, tsigFailuresDesc, rrlDesc, cookiesDesc, tcpConnsDesc, tcpOpenDesc} {
 		ch <- d
 	}
 }
@@ -75,6 +78,9 @@ func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for action, n := range counts.RRL {
 		counter(rrlDesc, n, action)
+	}
+	for result, n := range counts.Cookies {
+		counter(cookiesDesc, n, result)
 	}
 	for result, n := range counts.TCPConnections {
 		counter(tcpConnsDesc, n, result)

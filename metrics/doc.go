@@ -37,6 +37,7 @@
 //	slotdns_zone_transfers_total{zone,type,result}         AXFR, IXFR: ok, refused
 //	slotdns_tsig_failures_total{reason}                    bad_key, bad_signature, bad_time, bad_truncation, malformed
 //	slotdns_rrl_responses_total{action}                    slipped, dropped (nothing without rate limiting)
+//	slotdns_cookie_queries_total{result}                   client_only, valid, invalid, malformed (nothing with cookies off)
 //	slotdns_tcp_connections_total{result}                  accepted, refused, evicted
 //	slotdns_tcp_connections_open                           open now
 //
