@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/serial"
 )
 
 const (
@@ -477,4 +478,107 @@ func TestTransferThenQueryOnOneConnection(t *testing.T) {
 	if m := readTCP(t, c); m.Id != 2 || len(m.Answer) != 1 {
 		t.Errorf("after the transfer: got id %d with %d answers, want id 2 with 1", m.Id, len(m.Answer))
 	}
+}
+
+// FuzzIXFR builds a journal of any shape (steps of any size, gaps, a
+// snapshot ahead of or behind it, serials that wrap) and asks for an IXFR
+// from any serial. The answer is always one of three, each whole: our SOA
+// alone (the client is up to date, or asked over UDP), the full zone, or
+// a chain of deltas from the client's serial to ours.
+func FuzzIXFR(f *testing.F) {
+	f.Add(uint32(100), []byte{0, 1, 2}, uint8(0), false)
+	f.Add(uint32(101), []byte{0, 1, 2}, uint8(0), false)
+	f.Add(uint32(100), []byte{0, 0x81, 2}, uint8(0), false)
+	f.Add(uint32(100), []byte{0, 1}, uint8(2), false)
+	f.Add(uint32(0xFFFFFFF0), []byte{3, 3, 3}, uint8(0), false)
+	f.Add(uint32(100), []byte{0, 1, 2}, uint8(0), true)
+	f.Fuzz(func(t *testing.T, clientSerial uint32, shape []byte, ahead uint8, udp bool) {
+		if len(shape) > 32 {
+			shape = shape[:32]
+		}
+		// Each byte is a step: its low bits how far the serial moves,
+		// its high bit a gap before it (a journal that does not chain).
+		at := uint32(100)
+		var deltas []Delta
+		for i, b := range shape {
+			from := at
+			if b&0x80 != 0 {
+				from++
+			}
+			at = from + 1 + uint32(b&3)
+			name := fmt.Sprintf("step%d.example.com. 60 IN A 198.18.0.%d", i, b&0x7F)
+			deltas = append(deltas, Delta{Removed: []dns.RR{testSOA(t, from)}, Added: append([]dns.RR{testSOA(t, at)}, rrs(t, name)...)})
+		}
+		current := at + uint32(ahead%3) // a snapshot the journal may not reach
+		zone := testZone(t, current, 2)
+		srv := New(Config{Transfer: &Transfer{Peers: map[string][]Peer{"example.com.": {{Addr: loopback}}}, Journal: fakeJournal(deltas)}})
+		var msgs [][]byte
+		c := &client{udp: udp, addr: func() netip.Addr { return loopback }, send: func(m []byte) error {
+			msgs = append(msgs, append([]byte(nil), m...))
+			return nil
+		}}
+		req := pack(t, ixfrQuery("example.com.", clientSerial))
+		if resp := srv.respond(xfrState(t, zone), req, nil, c); resp != nil {
+			msgs = append(msgs, resp)
+		}
+		var got []dns.RR
+		for _, wire := range msgs {
+			var m dns.Msg
+			if err := m.Unpack(wire); err != nil {
+				t.Fatalf("a message does not parse: %v", err)
+			}
+			if m.Rcode != dns.RcodeSuccess {
+				t.Fatalf("rcode %s, want NOERROR", dns.RcodeToString[m.Rcode])
+			}
+			got = append(got, m.Answer...)
+		}
+		soaSerial := func(rr dns.RR) (uint32, bool) {
+			soa, ok := rr.(*dns.SOA)
+			if !ok {
+				return 0, false
+			}
+			return soa.Serial, true
+		}
+		if len(got) == 0 {
+			t.Fatal("no records")
+		}
+		if s, ok := soaSerial(got[0]); !ok || s != current {
+			t.Fatalf("first record %v, want our SOA at %d", got[0], current)
+		}
+		if len(got) == 1 {
+			if !udp && serial.Less(clientSerial, current) {
+				t.Fatalf("our SOA alone over TCP to a client at %d, behind %d", clientSerial, current)
+			}
+			return
+		}
+		if udp {
+			t.Fatalf("%d records over UDP, want our SOA alone", len(got))
+		}
+		if s, ok := soaSerial(got[len(got)-1]); !ok || s != current {
+			t.Fatalf("last record %v, want our SOA at %d", got[len(got)-1], current)
+		}
+		if _, isSOA := got[1].(*dns.SOA); !isSOA {
+			// The full zone.
+			if len(got) != len(zone)+1 {
+				t.Fatalf("full zone of %d records, want %d", len(got), len(zone)+1)
+			}
+			return
+		}
+		// Deltas: SOA old, removed, SOA new, added, ... each starting
+		// where the one before ended, from the client's serial to ours.
+		at, removing := clientSerial, true
+		for _, rr := range got[1 : len(got)-1] {
+			s, ok := soaSerial(rr)
+			if !ok {
+				continue
+			}
+			if removing && s != at {
+				t.Fatalf("a delta from %d, want one from %d\n%v", s, at, got)
+			}
+			at, removing = s, !removing
+		}
+		if !removing || at != current {
+			t.Fatalf("the deltas end at %d (mid-delta %v), want at %d\n%v", at, !removing, current, got)
+		}
+	})
 }
