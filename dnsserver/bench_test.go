@@ -2,6 +2,8 @@ package dnsserver
 
 import (
 	"net/netip"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -169,6 +171,54 @@ func BenchmarkCookies(b *testing.B) {
 			for b.Loop() {
 				s.respond(st, req, out, c)
 			}
+		})
+	}
+}
+
+// BenchmarkRandomNames floods the handler, from every core at once, with
+// names never asked before (each a cache miss: a lookup, a pack and a try
+// to keep it), beside the same flood of one cached name. It reports what
+// the response cache holds at the end and the heap in use after a GC:
+// bounded however many names were asked.
+//
+//	go test -run '^$' -bench RandomNames -benchmem ./dnsserver
+func BenchmarkRandomNames(b *testing.B) {
+	for _, random := range []bool{false, true} {
+		name := "one cached name"
+		if random {
+			name = "random names"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := New(Config{Count: true})
+			s.Publish(testSnapshot(b, "blue.cloudapp.test."))
+			st := s.state.Load()
+			template := pack(b, query("r0000000000.yourwebapp.com.", dns.TypeA, withEDNS(1232, false)))
+			const digitsAt = headerLen + 2 // after the label's length and the "r"
+			var workers atomic.Uint64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				c := &client{udp: true, addr: func() netip.Addr { return loopback }, counts: s.shards.newUDP()}
+				req := append([]byte(nil), template...)
+				out := make([]byte, 0, 4096)
+				n := workers.Add(1) << 40 // names of their own
+				for pb.Next() {
+					if random {
+						n++
+						for i, v := 9, n; i >= 0; i, v = i-1, v/10 {
+							req[digitsAt+i] = byte('0' + v%10)
+						}
+					}
+					if s.respond(st, req, out, c) == nil {
+						b.Fatal("no response")
+					}
+				}
+			})
+			b.StopTimer()
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(st.cache.len()), "cached-answers")
+			b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MiB-heap")
 		})
 	}
 }

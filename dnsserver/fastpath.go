@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
@@ -292,6 +293,10 @@ type responseCache struct {
 	bytes    int // of the responses kept
 	max      int
 	maxBytes int
+	// full is set once no more entries fit, so that a flood of names
+	// never asked before stops taking the write lock, which would hold
+	// up every reader's lookup.
+	full atomic.Bool
 }
 
 func newResponseCache(max, maxBytes int) *responseCache {
@@ -306,13 +311,24 @@ func (c *responseCache) get(key []byte) *cachedResponse {
 }
 
 func (c *responseCache) put(key []byte, resp *cachedResponse) {
+	if c.full.Load() {
+		return
+	}
 	c.mu.Lock()
 	if _, ok := c.entries[string(key)]; !ok && len(c.entries) < c.max && c.bytes+len(resp.wire) <= c.maxBytes {
 		c.entries[string(key)] = resp
 		c.bytes += len(resp.wire)
 	}
+	// Full when the count is reached, or when not even a small answer
+	// would fit (a large one that does not is no reason to stop).
+	if len(c.entries) >= c.max || c.bytes+smallAnswer > c.maxBytes {
+		c.full.Store(true)
+	}
 	c.mu.Unlock()
 }
+
+// smallAnswer is the size of a typical answer, for responseCache.full.
+const smallAnswer = 512
 
 func (c *responseCache) len() int {
 	c.mu.RLock()

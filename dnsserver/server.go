@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -14,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/slotdns/slotdns/internal/logqueue"
 	"github.com/slotdns/slotdns/internal/panics"
 	"github.com/slotdns/slotdns/zones"
 
@@ -58,6 +58,8 @@ type Server struct {
 	ids    *registry
 	shards *shards
 
+	logs *logqueue.Handler // s.log's queue; nil without Config.Logger
+
 	mu       sync.Mutex
 	started  bool
 	closed   bool
@@ -74,13 +76,18 @@ func New(cfg Config) *Server {
 		cfg.TCPIdleTimeout = defaultTCPIdleTimeout
 	}
 	cfg.TCP = cfg.TCP.withDefaults()
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
+	var logs *logqueue.Handler
+	if cfg.Logger != nil {
+		// Readers log (rate limiting, refusals) and must never wait for
+		// a slow log output.
+		logs = logqueue.New(cfg.Logger.Handler())
+		log = slog.New(logs)
 	}
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
+		logs:     logs,
 		tcpGate:  newTCPGate(cfg.TCP),
 		rrl:      newRRL(cfg.RRL),
 		tcpConns: make(map[net.Conn]struct{}),
@@ -267,6 +274,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-finished:
 	case <-ctx.Done():
 		err = fmt.Errorf("dnsserver: shutdown: %w", ctx.Err())
+	}
+	if s.logs != nil {
+		s.logs.Close(ctx) // what the readers logged last, as long as ctx allows
 	}
 	s.mu.Lock()
 	for _, pc := range s.udp {

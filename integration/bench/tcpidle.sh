@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory with 3,000 idle TCP connections, slotdns beside NSD and Knot: each
 # server is set to hold twice that many (slotdns [tcp], NSD tcp-count, Knot
-# tcp-max-clients) for a minute of idleness; a client opens them from 100
+# tcp-max-clients) for five minutes of idleness; a client opens them from 100
 # loopback sources, and the servers' resident memory is read before and
 # with them open.
 #
@@ -37,12 +37,12 @@ file   = "yourwebapp.com.zone"
 [tcp]
 max_connections = $((2 * CONNS + 100))
 max_per_source  = $((CONNS + 100))
-idle_timeout    = "60s"
+idle_timeout    = "300s"
 TOML
 fill() { sed -e "s|@STATE@|$STATE|g" -e "s|@BENCH@|$KIT|g" -e "s|@WORKERS@|1|g" -e "s|@NSD_PORT@|$NSD_PORT|g" \
   -e "s|@KNOT_PORT@|$KNOT_PORT|g" -e "s|@NSD_REUSEPORT@|no|g" "$1"; }
-fill "$KIT/nsd.conf.in" | sed -e "s|^server:|server:\n    tcp-count: $((2 * CONNS + 100))\n    tcp-timeout: 60|" > "$STATE/nsd.conf"
-fill "$KIT/knot.conf.in" | sed -e "s|^server:|server:\n    tcp-max-clients: $((2 * CONNS + 100))\n    tcp-idle-timeout: 60s|" > "$STATE/knot.conf"
+fill "$KIT/nsd.conf.in" | sed -e "s|^server:|server:\n    tcp-count: $((2 * CONNS + 100))\n    tcp-timeout: 300|" > "$STATE/nsd.conf"
+fill "$KIT/knot.conf.in" | sed -e "s|^server:|server:\n    tcp-max-clients: $((2 * CONNS + 100))\n    tcp-idle-timeout: 300s|" > "$STATE/knot.conf"
 
 "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/slotdns.out" 2>&1 &
 PIDS+=($!)
@@ -75,26 +75,34 @@ printf "%-8s %12s %14s %10s %12s\n" server "rss before" "rss with $CONNS" accept
 for server in slotdns=$PORT nsd=$NSD_PORT knot=$KNOT_PORT; do
   name="${server%=*}" port="${server#*=}"
   before="$(rss "$port")"
-  # Hold the connections open while the memory is read, then close them.
-  python3 - "$port" "$CONNS" > "$STATE/held" <<'PY' &
+  # Open the connections and hold them while the memory is read. Each
+  # connect waits for its handshake: a server with a short listen queue
+  # (Knot's is 10) makes the client retry its SYN, so wait until every
+  # connect has ended, for up to two minutes, before reading.
+  rm -f "$STATE/held"
+  python3 - "$port" "$CONNS" "$STATE/held" <<'PY' &
 import socket, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, report = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 conns = []
 for i in range(n):
     s = socket.socket()
+    s.settimeout(30)
     s.bind(("127.0.%d.%d" % (2 + i // 200 // 250, 1 + (i // 30) % 250), 0))
     try:
         s.connect(("127.0.0.1", port))
         conns.append(s)
     except OSError:
         s.close()
-print(len(conns), flush=True)
-time.sleep(8)
+with open(report, "w") as f:
+    print(len(conns), file=f)
+time.sleep(600)
 PY
   holder=$!
-  sleep 6
+  for _ in $(seq 1 1200); do [ -s "$STATE/held" ] && break; sleep 0.1; done
+  sleep 2 # let the server take the last ones from its queue
   with="$(rss "$port")"
   held="$(accepted "$port")"
-  wait "$holder" || true
+  kill "$holder" 2> /dev/null || true
+  wait "$holder" 2> /dev/null || true
   printf "%-8s %9s KiB %11s KiB %10s %12s\n" "$name" "$before" "$with" "$held" "$(( (with - before) / (held > 0 ? held : 1) ))"
 done
