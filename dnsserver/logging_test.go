@@ -4,40 +4,24 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
-
-// stalledLog is a log output that takes nothing until released, as a
-// pipe nobody reads.
-type stalledLog struct {
-	release chan struct{}
-	mu      sync.Mutex
-	lines   strings.Builder
-}
-
-func (w *stalledLog) Write(p []byte) (int, error) {
-	<-w.release
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.lines.Write(p)
-}
 
 // TestReadersDoNotWaitForTheLog: with the log output stalled, sources
 // over the rate limit make the readers log, and the server goes on
 // answering everyone. Once the output moves, the lines are written.
 func TestReadersDoNotWaitForTheLog(t *testing.T) {
 	t.Parallel()
-	out := &stalledLog{release: make(chan struct{})}
+	out := testkit.NewStalledWriter()
 	s := startServer(t, testSnapshot(t, "blue.cloudapp.test."), Config{
 		Logger: slog.New(slog.NewTextHandler(out, nil)),
 		RRL:    RRL{Rate: 1, Slip: 2, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
 	})
-	t.Cleanup(func() { close(out.release) }) // before the shutdown, which writes the rest
+	t.Cleanup(out.Release) // before the shutdown, which writes the rest
 	addr := s.UDPAddrs()[0].String()
 	limited := query("www.yourwebapp.com.", dns.TypeA)
 	// 200 sources in 200 /24s, each over the limit: 200 log lines (one

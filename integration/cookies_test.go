@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -165,23 +164,6 @@ zone "cloudapp.test" { type forward; forward only; forwarders { 127.0.0.1 port %
 	}
 	// -g: foreground, logging to stderr; -4: IPv4 only; no -u, so it
 	// stays the user the test runs as.
-	p := startProcess(t, dir, &testkit.Buffer{}, named, "-g", "-4", "-c", conf)
-	t.Cleanup(func() {
-		p.signal(syscall.SIGTERM)
-		if !p.wait(stopTimeout) {
-			p.signal(syscall.SIGKILL)
-			p.wait(stopTimeout)
-		}
-		if t.Failed() {
-			t.Logf("named output:\n%s", p.output())
-		}
-	})
-	ready := poll(startTimeout, func() bool {
-		a, err := tryDig(t, port, "yourwebapp.com.", "SOA", "+rec")
-		return err == nil && a.status == "NOERROR"
-	})
-	if !ready {
-		t.Fatalf("named on port %d did not answer within %v\n%s", port, startTimeout, p.output())
-	}
+	runResolver(t, "named", port, dir, named, "-g", "-4", "-c", conf)
 	return port
 }

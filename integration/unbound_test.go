@@ -87,7 +87,16 @@ stub-zone:
 	if out, err := exec.Command(filepath.Join(filepath.Dir(unbound), "unbound-checkconf"), conf).CombinedOutput(); err != nil {
 		t.Fatalf("unbound-checkconf %s: %v\n%s", conf, err, out)
 	}
-	p := startProcess(t, dir, &testkit.Buffer{}, unbound, "-d", "-c", conf)
+	runResolver(t, "unbound", port, dir, unbound, "-d", "-c", conf)
+	return port
+}
+
+// runResolver starts a resolver in the foreground in dir, stops it when
+// the test ends (showing its output if the test failed), and waits until
+// it resolves the demo's SOA on port.
+func runResolver(t *testing.T, name string, port int, dir, bin string, args ...string) {
+	t.Helper()
+	p := startProcess(t, dir, &testkit.Buffer{}, bin, args...)
 	t.Cleanup(func() {
 		p.signal(syscall.SIGTERM)
 		if !p.wait(stopTimeout) {
@@ -95,7 +104,7 @@ stub-zone:
 			p.wait(stopTimeout)
 		}
 		if t.Failed() {
-			t.Logf("unbound output:\n%s", p.output())
+			t.Logf("%s output:\n%s", name, p.output())
 		}
 	})
 	ready := poll(startTimeout, func() bool {
@@ -103,9 +112,8 @@ stub-zone:
 		return err == nil && a.status == "NOERROR"
 	})
 	if !ready {
-		t.Fatalf("unbound on port %d did not answer within %v\n%s", port, startTimeout, p.output())
+		t.Fatalf("%s on port %d did not answer within %v\n%s", name, port, startTimeout, p.output())
 	}
-	return port
 }
 
 // poll calls cond until it reports true or the deadline passes.

@@ -12,26 +12,11 @@ BIN="$(realpath "${1:?usage: cookies.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 KIT="${SHARED:-$REPO/../shared}/bench"
 PORT="${PORT:-5310}" ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}"
-for tool in dnsperf dig taskset; do
-  command -v "$tool" > /dev/null || { echo "cookie run skipped: missing $tool (apt-get install dnsperf bind9-dnsutils)"; exit 0; }
-done
-[ -r "$KIT/queries.txt" ] || { echo "cookie run skipped: no benchmark kit at $KIT"; exit 0; }
-STATE="$(mktemp -d -t slotdns-cookies.XXXXXX)"
-PID=""
-trap '[ -z "$PID" ] || kill -TERM "$PID" 2> /dev/null; wait 2> /dev/null; rm -rf "$STATE"' EXIT
-cp "$KIT/yourwebapp.com.zone" "$STATE/"
-cat > "$STATE/slotdns.toml" <<TOML
-listen    = ["127.0.0.1:$PORT"]
-db        = "slotdns.db"
-control   = "slotdns.sock"
-log_level = "warn"
-
-[[zone]]
-origin = "yourwebapp.com."
-file   = "yourwebapp.com.zone"
-TOML
+need cookie "dnsperf bind9-dnsutils" dnsperf dig taskset
+make_state cookies
+slotdns_config "$PORT"
 taskset -c 1 "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/out" 2>&1 &
-PID=$!
+PIDS+=($!)
 wait_dns "$PORT" || { echo "slotdns did not start:" >&2; cat "$STATE/out" >&2; exit 1; }
 run() { # extra dnsperf args...
   taskset -c 0 dnsperf -s 127.0.0.1 -p "$PORT" -d "$KIT/queries.txt" -l "$DURATION" -c 8 -q 200 "$@" 2>&1 |

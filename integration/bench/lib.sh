@@ -10,3 +10,61 @@ wait_dns() {
   done
   return 1
 }
+
+# Each script sets BIN, KIT (the benchmark kit's folder) and its ports,
+# then calls these.
+
+# need WHAT PACKAGES TOOL...: exit 0, saying what is missing, when a tool
+# or the benchmark kit is not there; else make KIT absolute.
+need() {
+  local what="$1" packages="$2" missing="" tool
+  shift 2
+  for tool in "$@"; do command -v "$tool" > /dev/null || missing+=" $tool"; done
+  if [ -n "$missing" ] || [ ! -r "$KIT/yourwebapp.com.zone" ]; then
+    echo "$what run skipped: missing${missing:- the benchmark kit at $KIT (set SHARED to the folder holding bench/)} (apt-get install $packages)"
+    exit 0
+  fi
+  KIT="$(cd "$KIT" && pwd)"
+}
+
+# make_state NAME: a temporary folder STATE, removed at exit with every
+# process in PIDS stopped.
+make_state() {
+  STATE="$(mktemp -d -t "slotdns-$1.XXXXXX")"
+  PIDS=()
+  trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null || true; done; wait 2> /dev/null; rm -rf "$STATE"' EXIT
+}
+
+# slotdns_config PORT [DIR]: DIR/slotdns.toml (DIR is $STATE unless
+# given) serving the kit's zone on 127.0.0.1:PORT; a script appends its
+# own tables.
+slotdns_config() {
+  local dir="${2:-$STATE}"
+  cp "$KIT/yourwebapp.com.zone" "$dir/"
+  cat > "$dir/slotdns.toml" <<TOML
+listen    = ["127.0.0.1:$1"]
+db        = "slotdns.db"
+control   = "slotdns.sock"
+log_level = "warn"
+
+[[zone]]
+origin = "yourwebapp.com."
+file   = "yourwebapp.com.zone"
+TOML
+}
+
+# ref_config TEMPLATE: the kit's NSD or Knot config filled in for
+# NSD_PORT or KNOT_PORT, one worker, on stdout.
+ref_config() {
+  sed -e "s|@STATE@|$STATE|g" -e "s|@BENCH@|$KIT|g" -e "s|@WORKERS@|1|g" -e "s|@NSD_PORT@|${NSD_PORT:-}|g" \
+    -e "s|@KNOT_PORT@|${KNOT_PORT:-}|g" -e "s|@NSD_REUSEPORT@|no|g" "$1"
+}
+
+# rss PORT: the resident KiB of every process listening on the port.
+rss() {
+  local total=0 pid
+  for pid in $(ss -Hlntup "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
+  done
+  echo "$total"
+}

@@ -21,44 +21,16 @@ OFF_PORT="${OFF_PORT:-5306}" ON_PORT="${ON_PORT:-5307}" API_PORT="${API_PORT:-80
 SERVER_CPUS="${SERVER_CPUS:-1}"
 export ROUNDS="${ROUNDS:-3}"
 
-missing=""
-for tool in dnsperf dig curl taskset; do command -v "$tool" > /dev/null || missing+=" $tool"; done
-if [ -n "$missing" ]; then
-  echo "metrics run skipped, missing:$missing (apt-get install dnsperf bind9-dnsutils curl)"
-  exit 0
-fi
-if [ ! -r "$KIT/yourwebapp.com.zone" ]; then
-  echo "metrics run skipped: no benchmark kit at $KIT (set SHARED to the folder holding bench/)"
-  exit 0
-fi
-KIT="$(cd "$KIT" && pwd)"
-
-STATE="$(mktemp -d -t slotdns-metrics.XXXXXX)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
+need metrics "dnsperf bind9-dnsutils curl" dnsperf dig curl taskset
+make_state metrics
 
 # serve NAME PORT [API_TOML]: a server on the kit's zone, as the
 # side-by-side run has it.
 serve() {
   local dir="$STATE/$1"
   mkdir -p "$dir"
-  cp "$KIT/yourwebapp.com.zone" "$dir/"
-  cat > "$dir/slotdns.toml" <<TOML
-listen    = ["127.0.0.1:$2"]
-db        = "slotdns.db"
-control   = "slotdns.sock"
-log_level = "warn"
-
-[[zone]]
-origin = "yourwebapp.com."
-file   = "yourwebapp.com.zone"
-${3:-}
-TOML
+  slotdns_config "$2" "$dir"
+  echo "${3:-}" >> "$dir/slotdns.toml"
   taskset -c "$SERVER_CPUS" "$BIN" serve --config "$dir/slotdns.toml" > "$dir/out" 2>&1 &
   PIDS+=($!)
   wait_dns "$2" && return

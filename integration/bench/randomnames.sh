@@ -16,37 +16,11 @@ KIT="${SHARED:-$REPO/../shared}/bench"
 PORT="${PORT:-5314}" NSD_PORT="${NSD_PORT:-5315}" KNOT_PORT="${KNOT_PORT:-5316}" SECONDS_RUN="${SECONDS_RUN:-20}"
 PATH="$PATH:/usr/sbin"
 
-missing=""
-for tool in dnsperf nsd knotd dig taskset; do command -v "$tool" > /dev/null || missing+=" $tool"; done
-if [ -n "$missing" ] || [ ! -r "$KIT/yourwebapp.com.zone" ]; then
-  echo "random-name run skipped: missing${missing:- the benchmark kit at $KIT} (apt-get install dnsperf nsd knot bind9-dnsutils)"
-  exit 0
-fi
-KIT="$(cd "$KIT" && pwd)"
-STATE="$(mktemp -d -t slotdns-random.XXXXXX)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
-
-cp "$KIT/yourwebapp.com.zone" "$STATE/"
-cat > "$STATE/slotdns.toml" <<TOML
-listen    = ["127.0.0.1:$PORT"]
-db        = "slotdns.db"
-control   = "slotdns.sock"
-log_level = "warn"
-
-[[zone]]
-origin = "yourwebapp.com."
-file   = "yourwebapp.com.zone"
-TOML
-fill() { sed -e "s|@STATE@|$STATE|g" -e "s|@BENCH@|$KIT|g" -e "s|@WORKERS@|1|g" -e "s|@NSD_PORT@|$NSD_PORT|g" \
-  -e "s|@KNOT_PORT@|$KNOT_PORT|g" -e "s|@NSD_REUSEPORT@|no|g" "$1"; }
-fill "$KIT/nsd.conf.in" > "$STATE/nsd.conf"
-fill "$KIT/knot.conf.in" > "$STATE/knot.conf"
+need random-name "dnsperf nsd knot bind9-dnsutils" dnsperf nsd knotd dig taskset ss
+make_state random
+slotdns_config "$PORT"
+ref_config "$KIT/nsd.conf.in" > "$STATE/nsd.conf"
+ref_config "$KIT/knot.conf.in" > "$STATE/knot.conf"
 
 taskset -c 1 "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/slotdns.out" 2>&1 &
 PIDS+=($!)
@@ -60,14 +34,6 @@ done
 awk 'BEGIN { srand(1); for (i = 0; i < 1000000; i++) printf "r%08x%06d.yourwebapp.com A\n", int(rand() * 4294967295), i }' > "$STATE/random.txt"
 for i in $(seq 1 1000); do echo "host$i.yourwebapp.com A"; done > "$STATE/other.txt"
 
-# rss PORT: the resident KiB of every process listening on the port.
-rss() {
-  local total=0 pid
-  for pid in $(ss -Hlunp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
-  done
-  echo "$total"
-}
 field() { awk -v k="$2" '$0 ~ k {print $3; exit}' "$1"; }
 
 printf "%-8s %12s %12s %12s %12s %12s %12s\n" server "flood qps" "other sent" "answered" "rss before" "rss peak" "rss after"

@@ -16,41 +16,18 @@ KIT="${SHARED:-$REPO/../shared}/bench"
 PORT="${PORT:-5308}" NSD_PORT="${NSD_PORT:-5309}"
 PATH="$PATH:/usr/sbin"
 
-missing=""
-for tool in dnsperf nsd dig taskset; do command -v "$tool" > /dev/null || missing+=" $tool"; done
-if [ -n "$missing" ] || [ ! -r "$KIT/yourwebapp.com.zone" ]; then
-  echo "rate limiting run skipped: missing${missing:- the benchmark kit at $KIT} (apt-get install dnsperf nsd bind9-dnsutils)"
-  exit 0
-fi
-KIT="$(cd "$KIT" && pwd)"
-STATE="$(mktemp -d -t slotdns-rrl.XXXXXX)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
-
-cp "$KIT/yourwebapp.com.zone" "$STATE/"
-cat > "$STATE/slotdns.toml" <<TOML
-listen    = ["127.0.0.1:$PORT"]
-db        = "slotdns.db"
-control   = "slotdns.sock"
-log_level = "warn"
-
-[[zone]]
-origin = "yourwebapp.com."
-file   = "yourwebapp.com.zone"
+need "rate limiting" "dnsperf nsd bind9-dnsutils" dnsperf nsd dig taskset
+make_state rrl
+slotdns_config "$PORT"
+cat >> "$STATE/slotdns.toml" <<TOML
 
 [rrl]
 rate   = 200
 slip   = 2
 exempt = []
 TOML
-sed -e "s|@STATE@|$STATE|g" -e "s|@BENCH@|$KIT|g" -e "s|@WORKERS@|1|g" -e "s|@NSD_PORT@|$NSD_PORT|g" \
-    -e "s|@NSD_REUSEPORT@|no|g" -e "s|rrl-ratelimit: 0|rrl-ratelimit: 200\n    rrl-slip: 2\n    rrl-ipv4-prefix-length: 24|" \
-    -e "/rrl-whitelist-ratelimit/d" "$KIT/nsd.conf.in" > "$STATE/nsd.conf"
+ref_config "$KIT/nsd.conf.in" | sed -e "s|rrl-ratelimit: 0|rrl-ratelimit: 200\n    rrl-slip: 2\n    rrl-ipv4-prefix-length: 24|" \
+    -e "/rrl-whitelist-ratelimit/d" > "$STATE/nsd.conf"
 
 taskset -c 1 "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/slotdns.out" 2>&1 &
 PIDS+=($!)

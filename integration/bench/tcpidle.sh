@@ -13,36 +13,20 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 KIT="${SHARED:-$REPO/../shared}/bench"
 PORT="${PORT:-5311}" NSD_PORT="${NSD_PORT:-5312}" KNOT_PORT="${KNOT_PORT:-5313}" CONNS="${CONNS:-3000}"
 PATH="$PATH:/usr/sbin"
-for tool in nsd knotd dig python3; do
-  command -v "$tool" > /dev/null || { echo "idle TCP run skipped: missing $tool (apt-get install nsd knot bind9-dnsutils)"; exit 0; }
-done
-[ -r "$KIT/yourwebapp.com.zone" ] || { echo "idle TCP run skipped: no benchmark kit at $KIT"; exit 0; }
-KIT="$(cd "$KIT" && pwd)"
-STATE="$(mktemp -d -t slotdns-tcpidle.XXXXXX)"
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null || true; done; wait 2> /dev/null; rm -rf "$STATE"' EXIT
+need "idle TCP" "nsd knot bind9-dnsutils" nsd knotd dig python3 ss
+make_state tcpidle
 ulimit -n 20000 2> /dev/null || true
 
-cp "$KIT/yourwebapp.com.zone" "$STATE/"
-cat > "$STATE/slotdns.toml" <<TOML
-listen    = ["127.0.0.1:$PORT"]
-db        = "slotdns.db"
-control   = "slotdns.sock"
-log_level = "warn"
-
-[[zone]]
-origin = "yourwebapp.com."
-file   = "yourwebapp.com.zone"
+slotdns_config "$PORT"
+cat >> "$STATE/slotdns.toml" <<TOML
 
 [tcp]
 max_connections = $((2 * CONNS + 100))
 max_per_source  = $((CONNS + 100))
 idle_timeout    = "300s"
 TOML
-fill() { sed -e "s|@STATE@|$STATE|g" -e "s|@BENCH@|$KIT|g" -e "s|@WORKERS@|1|g" -e "s|@NSD_PORT@|$NSD_PORT|g" \
-  -e "s|@KNOT_PORT@|$KNOT_PORT|g" -e "s|@NSD_REUSEPORT@|no|g" "$1"; }
-fill "$KIT/nsd.conf.in" | sed -e "s|^server:|server:\n    tcp-count: $((2 * CONNS + 100))\n    tcp-timeout: 300|" > "$STATE/nsd.conf"
-fill "$KIT/knot.conf.in" | sed -e "s|^server:|server:\n    tcp-max-clients: $((2 * CONNS + 100))\n    tcp-idle-timeout: 300s|" > "$STATE/knot.conf"
+ref_config "$KIT/nsd.conf.in" | sed -e "s|^server:|server:\n    tcp-count: $((2 * CONNS + 100))\n    tcp-timeout: 300|" > "$STATE/nsd.conf"
+ref_config "$KIT/knot.conf.in" | sed -e "s|^server:|server:\n    tcp-max-clients: $((2 * CONNS + 100))\n    tcp-idle-timeout: 300s|" > "$STATE/knot.conf"
 
 "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/slotdns.out" 2>&1 &
 PIDS+=($!)
@@ -53,15 +37,6 @@ PIDS+=($!)
 for port in "$PORT" "$NSD_PORT" "$KNOT_PORT"; do
   wait_dns "$port" || { echo "no server answers on port $port" >&2; exit 1; }
 done
-
-# rss PORT: the resident KiB of every process listening on the port.
-rss() {
-  local total=0 pid
-  for pid in $(ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
-  done
-  echo "$total"
-}
 
 # accepted PORT: connections the server took from the kernel's queue.
 accepted() {

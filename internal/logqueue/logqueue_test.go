@@ -1,37 +1,16 @@
 package logqueue
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/testkit"
 )
-
-// stalledWriter blocks every Write until release is closed, as a pipe
-// nobody reads does.
-type stalledWriter struct {
-	release chan struct{}
-	mu      sync.Mutex
-	buf     bytes.Buffer
-}
-
-func (w *stalledWriter) Write(p []byte) (int, error) {
-	<-w.release
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *stalledWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
 
 var countAttr = regexp.MustCompile(`count=(\d+)`)
 
@@ -40,7 +19,7 @@ var countAttr = regexp.MustCompile(`count=(\d+)`)
 // one line with the count of those dropped, and every line is accounted
 // for.
 func TestNeverWaitsForTheOutput(t *testing.T) {
-	w := &stalledWriter{release: make(chan struct{})}
+	w := testkit.NewStalledWriter()
 	h := New(slog.NewTextHandler(w, nil))
 	log := slog.New(h).With("component", "test")
 	const lines = 10000
@@ -56,7 +35,7 @@ func TestNeverWaitsForTheOutput(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("logging waited for a stalled output")
 	}
-	close(w.release)
+	w.Release()
 	if err := h.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +65,7 @@ func TestNeverWaitsForTheOutput(t *testing.T) {
 // written before it returns, and a line logged after it is written at
 // once.
 func TestCloseWritesEverything(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Buffer
 	h := New(slog.NewTextHandler(&buf, nil))
 	log := slog.New(h)
 	for i := range 100 {
@@ -102,36 +81,5 @@ func TestCloseWritesEverything(t *testing.T) {
 	}
 	if !strings.Contains(out, "after close") {
 		t.Fatal("a line after Close was not written")
-	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// TestCloseGivesUpOnAStalledOutput: Close returns when its context ends,
-// though the output never moves.
-func TestCloseGivesUpOnAStalledOutput(t *testing.T) {
-	w := &stalledWriter{release: make(chan struct{})}
-	defer close(w.release)
-	h := New(slog.NewTextHandler(w, nil))
-	slog.New(h).Info("stuck")
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if err := h.Close(ctx); err == nil {
-		t.Fatal("Close returned nil with the output stalled, want the context's error")
 	}
 }

@@ -89,3 +89,21 @@ func (b *Buffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// StalledWriter is an output that takes nothing until Release, as a pipe
+// nobody reads: every Write waits, then goes into the Buffer.
+type StalledWriter struct {
+	Buffer
+	release chan struct{}
+	once    sync.Once
+}
+
+func NewStalledWriter() *StalledWriter { return &StalledWriter{release: make(chan struct{})} }
+
+func (w *StalledWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return w.Buffer.Write(p)
+}
+
+// Release lets every Write through, now and after.
+func (w *StalledWriter) Release() { w.once.Do(func() { close(w.release) }) }
