@@ -35,7 +35,8 @@ fuzz:
 # dnsperf, nsd and knotd are installed, slotdns beside NSD and Knot under
 # dnsperf; the same dnsperf run with metrics off and on (scraped every
 # second, an event stream open); a one-source flood beside another source,
-# slotdns and NSD both rate limiting; queries with a client cookie beside
+# slotdns and NSD both rate limiting; the same run with rate limiting and
+# cookies off and on (not triggered); queries with a client cookie beside
 # plain ones; memory with 3,000 idle TCP connections beside NSD and Knot;
 # memory under a flood of names never asked before, beside NSD and Knot;
 # a swap in the server with 1,000 zones
@@ -50,6 +51,7 @@ bench: build
 	SHARED=$(SHARED) integration/bench/sidebyside.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/metrics.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/rrl.sh $(BIN)
+	SHARED=$(SHARED) integration/bench/protections.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/cookies.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/tcpidle.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/randomnames.sh $(BIN)

@@ -222,3 +222,39 @@ func BenchmarkRandomNames(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRRL answers a cached query as a UDP reader does, without rate
+// limiting and with it on but never reached (every response through the
+// table), for NOERROR and NXDOMAIN answers.
+func BenchmarkRRL(b *testing.B) {
+	for _, q := range []struct {
+		name string
+		req  *dns.Msg
+	}{
+		{"answer", query("www.yourwebapp.com.", dns.TypeA)},
+		{"NXDOMAIN", query("nx12345.yourwebapp.com.", dns.TypeA)},
+	} {
+		for _, on := range []bool{false, true} {
+			name := q.name + "/off"
+			cfg := Config{}
+			if on {
+				name = q.name + "/on"
+				cfg.RRL = RRL{Rate: 1 << 30}
+			}
+			b.Run(name, func(b *testing.B) {
+				s := New(cfg)
+				s.Publish(testSnapshot(b, "blue.cloudapp.test."))
+				st := s.state.Load()
+				c := &client{udp: true, addr: func() netip.Addr { return loopback }}
+				req := pack(b, q.req)
+				out := make([]byte, 0, 4096)
+				b.ReportAllocs()
+				for b.Loop() {
+					if s.respond(st, req, out, c) == nil {
+						b.Fatal("no response")
+					}
+				}
+			})
+		}
+	}
+}

@@ -92,6 +92,7 @@ func (s *CookieSecrets) valid(client, server []byte, ip netip.Addr, now time.Tim
 type cookieCtx struct {
 	secrets *CookieSecrets
 	addr    func() netip.Addr
+	clock   *coarseClock
 }
 
 // What a query's cookie was, as counted (Counts.Cookies), at the index
@@ -116,7 +117,7 @@ func (ck *cookieCtx) appendOption(b, cookie []byte) ([]byte, uint8) {
 	b = binary.BigEndian.AppendUint16(b, clientCookieLen+serverCookieLen)
 	client := cookie[:clientCookieLen]
 	b = append(b, client...)
-	now := time.Now()
+	now := ck.clock.now()
 	result := uint8(cookieClient)
 	if server := cookie[clientCookieLen:]; len(server) > 0 {
 		ok, renew := ck.secrets.valid(client, server, ck.addr(), now)

@@ -58,7 +58,8 @@ type Server struct {
 	ids    *registry
 	shards *shards
 
-	logs *logqueue.Handler // s.log's queue; nil without Config.Logger
+	logs  *logqueue.Handler // s.log's queue; nil without Config.Logger
+	clock *coarseClock      // for rate limiting and cookies; nil when neither is on
 
 	mu       sync.Mutex
 	started  bool
@@ -93,6 +94,9 @@ func New(cfg Config) *Server {
 		tcpConns: make(map[net.Conn]struct{}),
 		done:     make(chan struct{}),
 		refusals: newRefusalLimiter(refusalLogInterval, refusalLogSources),
+	}
+	if s.rrl != nil || cfg.Cookies != nil {
+		s.clock = startCoarseClock()
 	}
 	if cfg.Count {
 		s.ids = newRegistry()
@@ -250,6 +254,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.closed {
 		s.closed = true
 		close(s.done)
+		if s.clock != nil {
+			s.clock.close() // a reader still answering reads its last second
+		}
 		for _, ln := range s.tcp {
 			ln.Close()
 		}
@@ -321,7 +328,7 @@ func (s *Server) respond(st *state, req, out []byte, c *client) []byte {
 // from the address it claims, and is never limited.
 func (s *Server) limit(req, resp []byte, c *client) []byte {
 	addr := c.addr()
-	now := time.Now()
+	now := s.clock.now()
 	switch s.rrl.judge(req, resp, addr, now) {
 	case rrlSend:
 		return resp
@@ -385,7 +392,7 @@ func (s *Server) handle(st *state, req, out []byte, c *client, tl *tally) (resp 
 	}()
 	var ck *cookieCtx
 	if s.cfg.Cookies != nil {
-		ck = &cookieCtx{secrets: s.cfg.Cookies, addr: c.addr}
+		ck = &cookieCtx{secrets: s.cfg.Cookies, addr: c.addr, clock: s.clock}
 	}
 	if resp, ok := st.respondFast(req, out, c.udp, tl, ck); ok {
 		return resp

@@ -68,3 +68,17 @@ rss() {
   done
   echo "$total"
 }
+
+# serve_slotdns NAME PORT [TOML]: a slotdns in $STATE/NAME on the kit's
+# zone with TOML appended to its config, pinned to SERVER_CPUS (default
+# 1), waited for.
+serve_slotdns() {
+  local dir="$STATE/$1"
+  mkdir -p "$dir"
+  slotdns_config "$2" "$dir"
+  echo "${3:-}" >> "$dir/slotdns.toml"
+  taskset -c "${SERVER_CPUS:-1}" "$BIN" serve --config "$dir/slotdns.toml" > "$dir/out" 2>&1 &
+  PIDS+=($!)
+  wait_dns "$2" && return
+  echo "slotdns $1 did not start:" >&2; cat "$dir/out" >&2; exit 1
+}

@@ -24,21 +24,8 @@ export ROUNDS="${ROUNDS:-3}"
 need metrics "dnsperf bind9-dnsutils curl" dnsperf dig curl taskset
 make_state metrics
 
-# serve NAME PORT [API_TOML]: a server on the kit's zone, as the
-# side-by-side run has it.
-serve() {
-  local dir="$STATE/$1"
-  mkdir -p "$dir"
-  slotdns_config "$2" "$dir"
-  echo "${3:-}" >> "$dir/slotdns.toml"
-  taskset -c "$SERVER_CPUS" "$BIN" serve --config "$dir/slotdns.toml" > "$dir/out" 2>&1 &
-  PIDS+=($!)
-  wait_dns "$2" && return
-  echo "slotdns $1 did not start:" >&2; cat "$dir/out" >&2; exit 1
-}
-
-serve off "$OFF_PORT"
-serve on "$ON_PORT" "$(printf '[api]\nlisten = "127.0.0.1:%s"\n' "$API_PORT")"
+serve_slotdns off "$OFF_PORT"
+serve_slotdns on "$ON_PORT" "$(printf '[api]\nlisten = "127.0.0.1:%s"\n' "$API_PORT")"
 TOKEN="$("$BIN" --config "$STATE/on/slotdns.toml" token add bench --scope read 2> /dev/null)"
 
 # A dashboard's event stream, and a scrape every second, for the whole run.
