@@ -39,6 +39,8 @@ fuzz:
 # cookies off and on (not triggered); queries with a client cookie beside
 # plain ones; memory with 3,000 idle TCP connections beside NSD and Knot;
 # memory under a flood of names never asked before, beside NSD and Knot;
+# one zone of 1,000,007 records (generated at run time) beside NSD and
+# Knot: start, memory, restart, swaps, reload and an AXFR into Knot;
 # a swap in the server with 1,000 zones
 # and apps and with a zone of 1,000,000 names (generated at run time), and the slotdns swap command
 # against both; the time from a swap to the first answer with the new
@@ -55,6 +57,7 @@ bench: build
 	SHARED=$(SHARED) integration/bench/cookies.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/tcpidle.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/randomnames.sh $(BIN)
+	SHARED=$(SHARED) integration/bench/bigzone.sh $(BIN)
 	$(GO) test -run '^$$' -bench Swap -benchtime 200x ./pipeline
 	$(GO) test -run '^$$' -bench CLISwap -benchtime 50x ./integration
 	$(GO) test -run '^$$' -bench SwapToAnswer -benchtime 200x ./integration
