@@ -8,11 +8,12 @@
 #   - the resident memory once it answers, and in bytes per record.
 # and for slotdns alone:
 #   - the time of a restart to the first answer;
-#   - the memory after four swaps;
-#   - a reload of the changed zone: its time, the peak memory during it
-#     (read every 50 ms) against old + new, and the queries lost meanwhile;
 #   - an AXFR of the zone into a Knot secondary: the time until Knot
-#     serves the serial.
+#     serves the serial;
+#   - four swaps, each as the CLI runs it (until the secondary serves it),
+#     and the memory after them;
+#   - a reload of the changed zone: its time, the peak memory during it
+#     (read every 50 ms) against old + new, and the queries lost meanwhile.
 #
 #   integration/bench/bigzone.sh bin/slotdns      (make bench runs it)
 #
@@ -136,29 +137,6 @@ kill -TERM "$SLOTDNS_PID"; wait "$SLOTDNS_PID" 2> /dev/null || true
 t0="$(now)"; start_slotdns; first_answer "$PORT"
 echo "slotdns restart to the first answer: $(since "$t0") s"
 
-t0="$(now)"
-for _ in 1 2 3 4; do cli swap yourwebapp > /dev/null; done
-echo "four swaps: $(since "$t0") s, then $(mib "$(rss "$PORT")") MiB"
-
-# A reload of the zone with a new serial and one record changed, while
-# dnsperf asks for the last name at 1,000 qps.
-before="$(rss "$PORT")"
-sed -i -e 's/^@ SOA ns1 hostmaster 1 /@ SOA ns1 hostmaster 2 /' -e 's/^h1 A 198.51.100.2$/h1 A 198.51.100.250/' "$STATE/slotdns/yourwebapp.com.zone"
-echo "$LAST A" > "$STATE/last.txt"
-dnsperf -s 127.0.0.1 -p "$PORT" -d "$STATE/last.txt" -Q 1000 -l 600 -t 1 > "$STATE/reload-load.out" 2>&1 &
-load=$!
-sleep 1
-peak_file="$STATE/peak"
-( peak=0; while :; do k="$(rss "$PORT")"; [ "${k:-0}" -gt "$peak" ] && peak="$k" && echo "$peak" > "$peak_file"; sleep 0.05; done ) &
-sampler=$!
-t0="$(now)"; cli reload > /dev/null; reload_took="$(since "$t0")"
-sleep 1
-kill "$sampler" 2> /dev/null || true; wait "$sampler" 2> /dev/null || true
-kill -INT "$load" 2> /dev/null || true; wait "$load" 2> /dev/null || true
-lost="$(awk '/Queries lost:/ {print $3}' "$STATE/reload-load.out")"
-sent="$(awk '/Queries sent:/ {print $3}' "$STATE/reload-load.out")"
-echo "reload: $reload_took s; memory $(mib "$before") MiB before, peak $(mib "$(cat "$peak_file")") MiB (old + new would be $(mib $((2 * before))) MiB), after $(mib "$(rss "$PORT")") MiB; queries lost during it: ${lost:-?} of ${sent:-?}"
-
 # An AXFR into a Knot secondary, timed until it serves the serial.
 serial="$(dig +short @127.0.0.1 -p "$PORT" yourwebapp.com SOA | awk '{print $3}')"
 cat > "$STATE/secondary/knot.conf" <<CONF
@@ -198,3 +176,26 @@ for _ in $(seq 1 30000); do
   sleep 0.05
 done
 echo "AXFR into a Knot secondary: serial $serial served after $(since "$t0") s"
+
+t0="$(now)"
+for _ in 1 2 3 4; do cli swap yourwebapp > /dev/null; done
+echo "four swaps, each until the Knot secondary serves it: $(since "$t0") s, then $(mib "$(rss "$PORT")") MiB"
+
+# A reload of the zone with a new serial and one record changed, while
+# dnsperf asks for the last name at 1,000 qps.
+before="$(rss "$PORT")"
+sed -i -e 's/^@ SOA ns1 hostmaster 1 /@ SOA ns1 hostmaster 2 /' -e 's/^h1 A 198.51.100.2$/h1 A 198.51.100.250/' "$STATE/slotdns/yourwebapp.com.zone"
+echo "$LAST A" > "$STATE/last.txt"
+dnsperf -s 127.0.0.1 -p "$PORT" -d "$STATE/last.txt" -Q 1000 -l 600 -t 1 > "$STATE/reload-load.out" 2>&1 &
+load=$!
+sleep 1
+peak_file="$STATE/peak"
+( peak=0; while :; do k="$(rss "$PORT")"; [ "${k:-0}" -gt "$peak" ] && peak="$k" && echo "$peak" > "$peak_file"; sleep 0.05; done ) &
+sampler=$!
+t0="$(now)"; cli reload > /dev/null; reload_took="$(since "$t0")"
+sleep 1
+kill "$sampler" 2> /dev/null || true; wait "$sampler" 2> /dev/null || true
+kill -INT "$load" 2> /dev/null || true; wait "$load" 2> /dev/null || true
+lost="$(awk '/Queries lost:/ {print $3}' "$STATE/reload-load.out")"
+sent="$(awk '/Queries sent:/ {print $3}' "$STATE/reload-load.out")"
+echo "reload: $reload_took s; memory $(mib "$before") MiB before, peak $(mib "$(cat "$peak_file")") MiB (old + new would be $(mib $((2 * before))) MiB), after $(mib "$(rss "$PORT")") MiB; queries lost during it: ${lost:-?} of ${sent:-?}"
