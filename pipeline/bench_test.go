@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -59,4 +60,36 @@ func benchSwaps(b *testing.B, path, app string) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
 	b.ReportMetric(float64(took[len(took)*9/10].Microseconds())/1000, "p90-ms")
+}
+
+// BenchmarkOpenMillionNames parses and serves one zone of 1,000,000 names
+// (SLOTDNS_BENCH_NAMES sets another number), as a start does: the zone
+// file, the digest, the first snapshot and the database. Run it with
+// -cpuprofile and -memprofile to see where a start goes.
+//
+//	go test -run '^$' -bench OpenMillionNames -benchtime 1x ./pipeline
+func BenchmarkOpenMillionNames(b *testing.B) {
+	path := testkit.BigZone(b, b.TempDir(), `listen = ["127.0.0.1:0"]`, testkit.BenchNames())
+	cfg, err := config.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		files, err := cfg.LoadZones()
+		if err != nil {
+			b.Fatal(err)
+		}
+		db, err := store.Open(cfg.DB, store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Open(db, cfg, files, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MiB-heap")
 }
