@@ -2,6 +2,7 @@ package zones
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -320,11 +321,14 @@ func anyAnswer(n *node) []dns.RR {
 	}}
 }
 
-// ContentDigest identifies what z serves: its records in the canonical
-// order of a transfer, the SOA first with its serial left out (the store
-// owns the serial), then extra lines (the caller's: the slots laid over
-// the zone, say). Two files that serve the same records have the same
-// digest, whatever their comments, layout or serial.
+// ContentDigest identifies what z serves: the SOA with its serial left
+// out (the store owns the serial), every other record, then extra lines
+// (the caller's: the slots laid over the zone, say). Two files that serve
+// the same records have the same digest, whatever their order, comments,
+// layout or serial. The records are summed, not sorted: each one's
+// SHA-256 (of its wire form, TTL included) is added into four 64-bit
+// lanes, so that a zone of a million records takes a fraction of a
+// second, not the sort of a transfer.
 func (z *Zone) ContentDigest(extra ...string) (string, error) {
 	st, err := prepared(z)
 	if err != nil {
@@ -333,13 +337,32 @@ func (z *Zone) ContentDigest(extra ...string) (string, error) {
 	soa := dns.Copy(st.soa).(*dns.SOA)
 	soa.Hdr.Name = st.origin
 	soa.Serial = 0
+	var sum [4]uint64
+	buf := make([]byte, 0x10000+1024)
+	for _, n := range st.nodes {
+		for typ, set := range n.sets {
+			if typ == dns.TypeSOA {
+				continue
+			}
+			for _, rr := range set.rrs {
+				end, err := dns.PackRR(rr, buf, 0, nil, false)
+				if err != nil {
+					return "", fmt.Errorf("%s %s: %w", rr.Header().Name, dns.TypeToString[typ], err)
+				}
+				h := sha256.Sum256(buf[:end])
+				for i := range sum {
+					sum[i] += binary.BigEndian.Uint64(h[8*i:])
+				}
+			}
+		}
+	}
 	h := sha256.New()
 	io.WriteString(h, soa.String()+"\n")
-	for _, k := range st.sortedStatic() {
-		io.WriteString(h, k.rr.String()+"\n")
+	for _, lane := range sum {
+		h.Write(binary.BigEndian.AppendUint64(nil, lane))
 	}
 	for _, line := range extra {
 		io.WriteString(h, line+"\n")
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return "sum256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
