@@ -49,7 +49,7 @@ fuzz:
 # from one source while 3,000 idle and 500 slowloris TCP connections come
 # from others.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./zones ./zones/compact ./dnsserver
+	$(GO) test -run '^$$' -bench . -benchmem ./zones ./zones/compact ./zones/scan ./dnsserver
 	SHARED=$(SHARED) integration/bench/sidebyside.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/metrics.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/rrl.sh $(BIN)

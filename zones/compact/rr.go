@@ -24,6 +24,9 @@ func (b *Builder) AddRR(rr dns.RR) error {
 	if err != nil {
 		return err
 	}
+	if end < nameEnd+10 {
+		return fmt.Errorf("compact: %s %s: a record without its data", hdr.Name, dns.TypeToString[hdr.Rrtype])
+	}
 	return b.Add(b.scratch[:nameEnd], hdr.Rrtype, hdr.Ttl, b.scratch[nameEnd+10:end])
 }
 
