@@ -188,10 +188,12 @@ sed -i -e 's/^@ SOA ns1 hostmaster 1 /@ SOA ns1 hostmaster 2 /' -e 's/^h1 A 198.
 echo "$LAST A" > "$STATE/last.txt"
 dnsperf -s 127.0.0.1 -p "$PORT" -d "$STATE/last.txt" -Q 1000 -l 600 -t 1 > "$STATE/reload-load.out" 2>&1 &
 load=$!
+PIDS+=("$load")
 sleep 1
 peak_file="$STATE/peak"
 ( peak=0; while :; do k="$(rss "$PORT")"; [ "${k:-0}" -gt "$peak" ] && peak="$k" && echo "$peak" > "$peak_file"; sleep 0.05; done ) &
 sampler=$!
+PIDS+=("$sampler")
 t0="$(now)"; cli reload > /dev/null; reload_took="$(since "$t0")"
 sleep 1
 kill "$sampler" 2> /dev/null || true; wait "$sampler" 2> /dev/null || true
