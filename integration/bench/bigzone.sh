@@ -56,6 +56,7 @@ gen() {
     }
   }'
 }
+slotdns_config "$PORT" "$STATE/slotdns"
 gen > "$STATE/slotdns/yourwebapp.com.zone"
 cp "$STATE/slotdns/yourwebapp.com.zone" "$STATE/ref/"
 printf 'www CNAME h1\nstage CNAME h3\n' >> "$STATE/ref/yourwebapp.com.zone"
@@ -64,15 +65,7 @@ LAST="$(tail -1 "$STATE/slotdns/yourwebapp.com.zone" | awk '{print $1}').yourweb
 case "$LAST" in h*) ;; *) LAST="h$((RECORDS - 1)).yourwebapp.com." ;; esac
 echo "zone: $TOTAL records, $(du -m "$STATE/slotdns/yourwebapp.com.zone" | cut -f1) MB; asking for $LAST"
 
-cat > "$STATE/slotdns/slotdns.toml" <<TOML
-listen    = ["127.0.0.1:$PORT"]
-db        = "slotdns.db"
-control   = "slotdns.sock"
-log_level = "warn"
-
-[[zone]]
-origin = "yourwebapp.com."
-file   = "yourwebapp.com.zone"
+cat >> "$STATE/slotdns/slotdns.toml" <<TOML
 
 [[zone.secondary]]
 address = "127.0.0.1:$SECONDARY_PORT"
