@@ -16,6 +16,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"slices"
+	"sync"
 )
 
 // Zone is the records of one zone, built once by a Builder and read by
@@ -29,6 +30,9 @@ type Zone struct {
 	index  []uint32 // open addressing: 1 + a name's number, 0 empty; a power of two long
 	seed   maphash.Seed
 	rrs    int
+
+	sortOnce  sync.Once
+	canonical []uint32 // the names in canonical order, on first use
 }
 
 // rrset is the records of one type at one name: n records at rdata[at:].
@@ -44,7 +48,7 @@ func (z *Zone) Records() int { return z.rrs }
 
 // Bytes is the memory the zone's slices hold, for benchmarks.
 func (z *Zone) Bytes() int {
-	return cap(z.names) + 4*cap(z.nameAt) + 4*cap(z.setsAt) + 8*cap(z.sets) + cap(z.rdata) + 4*cap(z.index)
+	return cap(z.names) + 4*cap(z.nameAt) + 4*cap(z.setsAt) + 8*cap(z.sets) + cap(z.rdata) + 4*cap(z.index) + 4*cap(z.canonical)
 }
 
 // Lookup finds the owner name name (uncompressed wire form, lowercase).

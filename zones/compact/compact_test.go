@@ -179,6 +179,9 @@ func FuzzBuilder(f *testing.F) {
 //
 //	go test -run '^$' -bench MillionRecords/build -benchtime 1x ./zones/compact
 //	go test -run '^$' -bench MillionRecords/lookup ./zones/compact
+//
+// canonical is a build and then the first canonical order (subtract
+// build's time).
 func BenchmarkMillionRecords(b *testing.B) {
 	const records = 1_000_000
 	var rrs []dns.RR
@@ -220,6 +223,18 @@ func BenchmarkMillionRecords(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/records, "ns/record")
 	})
+	b.Run("canonical", func(b *testing.B) {
+		for b.Loop() {
+			build(b)
+			n := 0
+			for range z.Canonical() {
+				n++
+			}
+			if n != z.Names() {
+				b.Fatalf("%d names in order, want %d", n, z.Names())
+			}
+		}
+	})
 	b.Run("lookup", func(b *testing.B) {
 		if z == nil {
 			build(b)
@@ -244,4 +259,85 @@ func asciiLower(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// labelsFromRight is a name's labels, lowercase, the rightmost first.
+func labelsFromRight(name []byte) [][]byte {
+	var labels [][]byte
+	for off := 0; name[off] != 0; off += 1 + int(name[off]) {
+		labels = append(labels, asciiLower(name[off+1:off+1+int(name[off])]))
+	}
+	slices.Reverse(labels)
+	return labels
+}
+
+// canonicalLess is RFC 4034 section 6.1 as written: compare the labels
+// from the right as octet strings; a name that runs out first sorts
+// first.
+func canonicalLess(a, b []byte) int {
+	la, lb := labelsFromRight(a), labelsFromRight(b)
+	for i := range min(len(la), len(lb)) {
+		if c := bytes.Compare(la[i], lb[i]); c != 0 {
+			return c
+		}
+	}
+	return len(la) - len(lb)
+}
+
+// TestCanonical: RFC 4034's own example, in any order added, comes back
+// in its order; and names with a zero octet or a shared prefix sort as
+// the RFC says.
+func TestCanonical(t *testing.T) {
+	want := []string{
+		"example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.",
+		"zABC.a.EXAMPLE.", "z.example.", "\\001.z.example.", "*.z.example.", "\\200.z.example.",
+	}
+	b := NewBuilder(0)
+	for _, i := range []int{5, 2, 8, 0, 7, 1, 4, 6, 3} {
+		if err := b.AddRR(mustRR(t, want[i]+" 60 IN TXT \"x\"")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	z := b.Build()
+	var got []string
+	for n := range z.Canonical() {
+		name, _, err := dns.UnpackDomainName(n.Name(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, name)
+	}
+	var wantLower []string
+	for _, w := range want {
+		name, _, _ := dns.UnpackDomainName(asciiLower(wireName(t, w)), 0)
+		wantLower = append(wantLower, name)
+	}
+	if !slices.Equal(got, wantLower) {
+		t.Fatalf("canonical order:\ngot  %q\nwant %q", got, wantLower)
+	}
+}
+
+// FuzzCanonical: for any names, the order agrees with RFC 4034 as
+// written.
+func FuzzCanonical(f *testing.F) {
+	f.Add([]byte("\x01a\x00\x02a\x00\x00\x01b\x01a\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := NewBuilder(0)
+		for len(data) > 0 {
+			end, err := skipName(data, 0)
+			if err != nil || end > 255 {
+				break
+			}
+			b.Add(data[:end], 1, 60, nil)
+			data = data[end:]
+		}
+		z := b.Build()
+		var prev []byte
+		for n := range z.Canonical() {
+			if prev != nil && canonicalLess(prev, n.Name()) >= 0 {
+				t.Fatalf("%q before %q", prev, n.Name())
+			}
+			prev = n.Name()
+		}
+	})
 }
