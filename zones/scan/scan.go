@@ -2,10 +2,13 @@
 // zones of millions of records: the common records (A, AAAA, CNAME, NS,
 // PTR, MX, TXT and SRV on one line, class IN) are packed here with no
 // dns.RR in between; every other entry goes through miekg/dns's parser
-// with the same origin, owner and TTL. A file with $INCLUDE, $GENERATE or
-// carriage returns gets ErrUnsupported, and any error is an *Error that gives the line: a
-// caller that wants miekg/dns's own message parses the file with it
-// again. So a file scans as dns.ZoneParser parses it, only faster.
+// at its place in the file, with the same origin, owner and TTL.
+//
+// A file with $INCLUDE, $GENERATE or carriage returns gets
+// ErrUnsupported, and any error is an *Error that gives the line: a
+// caller that wants miekg/dns's own message, or its verdict on an odd
+// file, parses the file with it again. A scan that succeeds gives the
+// records dns.ZoneParser gives, only faster; FuzzScan holds it to that.
 package scan
 
 import (
