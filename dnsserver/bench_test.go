@@ -14,7 +14,7 @@ import (
 // and without EDNS options, and a cached NXDOMAIN) and the slow path (a
 // full parse, lookup and pack).
 func BenchmarkHandler(b *testing.B) {
-	_, st, c := benchServer(b, true)
+	_, st, c := benchServer(b, Config{Count: true})
 	benchmarks := []struct {
 		name string
 		req  *dns.Msg
@@ -74,28 +74,33 @@ func BenchmarkCounting(b *testing.B) {
 				name = q.name + "/on"
 			}
 			b.Run(name, func(b *testing.B) {
-				s, st, c := benchServer(b, count)
-				req := pack(b, q.req)
-				out := make([]byte, 0, 4096)
-				if s.respond(st, req, out, c) == nil {
-					b.Fatal("no response")
-				}
-				b.ReportAllocs()
-				for b.Loop() {
-					s.respond(st, req, out, c)
-				}
+				s, st, c := benchServer(b, Config{Count: count})
+				loopRespond(b, s, st, c, pack(b, q.req))
 			})
 		}
 	}
 }
 
-// benchServer is a server (not started) serving testSnapshot, its state,
-// and a client as one UDP reader has it.
-func benchServer(b *testing.B, count bool) (*Server, *state, *client) {
-	s := New(Config{Count: count})
+// benchServer is a server with cfg (not started) serving testSnapshot,
+// its state, and a client as one UDP reader has it.
+func benchServer(b *testing.B, cfg Config) (*Server, *state, *client) {
+	s := New(cfg)
 	s.Publish(testSnapshot(b, "blue.cloudapp.test."))
 	c := &client{udp: true, addr: func() netip.Addr { return loopback }, counts: s.shards.newUDP()}
 	return s, s.state.Load(), c
+}
+
+// loopRespond answers req over and over as the reader c, counting
+// allocations.
+func loopRespond(b *testing.B, s *Server, st *state, c *client, req []byte) {
+	out := make([]byte, 0, 4096)
+	if s.respond(st, req, out, c) == nil {
+		b.Fatal("no response")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.respond(st, req, out, c)
+	}
 }
 
 // BenchmarkAXFR measures an AXFR of a zone of 100,000 names through the
@@ -158,19 +163,8 @@ func BenchmarkCookies(b *testing.B) {
 		{"both cookies", query("www.yourwebapp.com.", dns.TypeA, withEDNS(1232, false), withBothCookies)},
 	} {
 		b.Run(q.name, func(b *testing.B) {
-			s := New(Config{Cookies: &CookieSecrets{Current: [16]byte{1, 2, 3}}})
-			s.Publish(testSnapshot(b, "blue.cloudapp.test."))
-			c := &client{udp: true, addr: func() netip.Addr { return loopback }}
-			st := s.state.Load()
-			req := pack(b, q.req)
-			out := make([]byte, 0, 4096)
-			if s.respond(st, req, out, c) == nil {
-				b.Fatal("no response")
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				s.respond(st, req, out, c)
-			}
+			s, st, c := benchServer(b, Config{Cookies: &CookieSecrets{Current: [16]byte{1, 2, 3}}})
+			loopRespond(b, s, st, c, pack(b, q.req))
 		})
 	}
 }
@@ -242,18 +236,8 @@ func BenchmarkRRL(b *testing.B) {
 				cfg.RRL = RRL{Rate: 1 << 30}
 			}
 			b.Run(name, func(b *testing.B) {
-				s := New(cfg)
-				s.Publish(testSnapshot(b, "blue.cloudapp.test."))
-				st := s.state.Load()
-				c := &client{udp: true, addr: func() netip.Addr { return loopback }}
-				req := pack(b, q.req)
-				out := make([]byte, 0, 4096)
-				b.ReportAllocs()
-				for b.Loop() {
-					if s.respond(st, req, out, c) == nil {
-						b.Fatal("no response")
-					}
-				}
+				s, st, c := benchServer(b, cfg)
+				loopRespond(b, s, st, c, pack(b, q.req))
 			})
 		}
 	}

@@ -87,3 +87,25 @@ func BigZone(t testing.TB, dir, listenLine string, names int) string {
 	WriteFile(t, path, listenLine+"\n[[zone]]\norigin = \"big.example.\"\nfile = \"big.example.zone\"\n"+scaleApp("big", "big.example.", 1))
 	return path
 }
+
+// BenchZoneText is a zone of yourwebapp.com. with records records of the
+// mix integration/bench/bigzone.sh generates (every tenth an in-zone
+// CNAME, every tenth one elsewhere, every tenth a TXT beside an A, the
+// rest A), after an SOA in parentheses, an NS and its address.
+func BenchZoneText(records int) []byte {
+	var b strings.Builder
+	b.WriteString("$ORIGIN yourwebapp.com.\n$TTL 3600\n@ SOA ns1 hostmaster ( 1 3600 600 1209600 300 )\n@ NS ns1\nns1 A 192.0.2.53\n")
+	for i := range records {
+		switch i % 10 {
+		case 0:
+			fmt.Fprintf(&b, "c%d CNAME h%d\n", i, i+1)
+		case 2:
+			fmt.Fprintf(&b, "e%d CNAME host%d.example.net.\n", i, i)
+		case 5:
+			fmt.Fprintf(&b, "h%d TXT \"host %d\"\n", i-4, i-4)
+		default:
+			fmt.Fprintf(&b, "h%d A 198.51.100.%d\n", i, i%250+1)
+		}
+	}
+	return []byte(b.String())
+}

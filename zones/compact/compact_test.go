@@ -2,13 +2,13 @@ package compact
 
 import (
 	"bytes"
-	"fmt"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 func mustRR(t testing.TB, s string) dns.RR {
@@ -185,19 +185,12 @@ func FuzzBuilder(f *testing.F) {
 func BenchmarkMillionRecords(b *testing.B) {
 	const records = 1_000_000
 	var rrs []dns.RR
-	for i := range records {
-		var s string
-		switch i % 10 {
-		case 0:
-			s = fmt.Sprintf("c%d.yourwebapp.com. 3600 IN CNAME h%d.yourwebapp.com.", i, i+1)
-		case 2:
-			s = fmt.Sprintf("e%d.yourwebapp.com. 3600 IN CNAME host%d.example.net.", i, i)
-		case 5:
-			s = fmt.Sprintf("h%d.yourwebapp.com. 3600 IN TXT \"host %d\"", i-4, i-4)
-		default:
-			s = fmt.Sprintf("h%d.yourwebapp.com. 3600 IN A 198.51.100.%d", i, i%250+1)
-		}
-		rrs = append(rrs, mustRR(b, s))
+	zp := dns.NewZoneParser(bytes.NewReader(testkit.BenchZoneText(records)), "", "")
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		b.Fatal(err)
 	}
 	var z *Zone
 	build := func(b *testing.B) {

@@ -101,7 +101,8 @@ type scanner struct {
 	fields     [][]byte
 	rr         Record
 	nameBuf    []byte
-	indented   bool // the entry began with a blank: its owner is the last one
+	packBuf    []byte // viaParser's, for the records the parser gives
+	indented   bool   // the entry began with a blank: its owner is the last one
 	// The entry's bytes: text[entryBegin:entryEnd], its newline included.
 	entryBegin, entryEnd int
 }
@@ -405,7 +406,10 @@ func (s *scanner) viaParser(begin, end, line int, f func(*Record) error) error {
 	if hdr.Class != dns.ClassINET {
 		return &Error{Line: line, Err: fmt.Errorf("class %s", dns.ClassToString[hdr.Class])}
 	}
-	buf := make([]byte, 0x10000+512)
+	if s.packBuf == nil {
+		s.packBuf = make([]byte, 0x10000+512) // the longest record and its owner
+	}
+	buf := s.packBuf
 	n, err := dns.PackRR(rr, buf, 0, nil, false)
 	if err != nil {
 		return &Error{Line: line, Err: err}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
 // viaZoneParser is what dns.ZoneParser reads from text, each record as
@@ -139,32 +140,13 @@ func FuzzScan(f *testing.F) {
 	})
 }
 
-// bigZoneText is a zone of n records of the mix bigzone.sh generates.
-func bigZoneText(n int) []byte {
-	var b strings.Builder
-	b.WriteString("$ORIGIN yourwebapp.com.\n$TTL 3600\n@ SOA ns1 hostmaster ( 1 3600 600 1209600 300 )\n@ NS ns1\nns1 A 192.0.2.53\n")
-	for i := range n {
-		switch i % 10 {
-		case 0:
-			fmt.Fprintf(&b, "c%d CNAME h%d\n", i, i+1)
-		case 2:
-			fmt.Fprintf(&b, "e%d CNAME host%d.example.net.\n", i, i)
-		case 5:
-			fmt.Fprintf(&b, "h%d TXT \"host %d\"\n", i-4, i-4)
-		default:
-			fmt.Fprintf(&b, "h%d A 198.51.100.%d\n", i, i%250+1)
-		}
-	}
-	return []byte(b.String())
-}
-
 // BenchmarkMillionRecords scans a zone of 1,000,000 records, beside
 // dns.ZoneParser reading the same text, and reports the time per record.
 //
 //	go test -run '^$' -bench MillionRecords -benchtime 3x ./zones/scan
 func BenchmarkMillionRecords(b *testing.B) {
 	const n = 1_000_000
-	text := bigZoneText(n)
+	text := testkit.BenchZoneText(n)
 	b.Run("scan", func(b *testing.B) {
 		for b.Loop() {
 			count := 0
@@ -194,7 +176,7 @@ func BenchmarkMillionRecords(b *testing.B) {
 // packed here, not handed to the parser (the SOA in parentheses is).
 func TestBigZoneTakesTheFastPath(t *testing.T) {
 	before := delegated.Load()
-	if !sameAsZoneParser(t, string(bigZoneText(1000)), "yourwebapp.com.") {
+	if !sameAsZoneParser(t, string(testkit.BenchZoneText(1000)), "yourwebapp.com.") {
 		t.Fatal("did not scan")
 	}
 	if got := delegated.Load() - before; got != 1 {
