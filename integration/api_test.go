@@ -2,9 +2,12 @@ package integration
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slotdns/slotdns/internal/testkit"
 )
@@ -33,6 +36,30 @@ func newAPIDemo(t *testing.T, tls bool, edit func(string) string) *apiInstance {
 	}
 	in.writeConfig(in.readConfig() + section)
 	return ai
+}
+
+// start starts the server as instance.start does, then waits until the
+// API accepts connections too: it listens after DNS and the control
+// socket, and a test's first request must not race it.
+func (ai *apiInstance) start() {
+	ai.t.Helper()
+	ai.instance.start()
+	u, err := url.Parse(ai.url)
+	if err != nil {
+		ai.t.Fatal(err)
+	}
+	deadline := time.Now().Add(startTimeout)
+	for {
+		c, err := net.DialTimeout("tcp", u.Host, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) || !ai.proc.running() {
+			ai.t.Fatalf("the API at %s: %v", ai.url, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // addToken makes a token with the local CLI and writes it to a file in
