@@ -2,6 +2,7 @@ package compact
 
 import (
 	"bytes"
+	"cmp"
 	"iter"
 	"slices"
 )
@@ -43,10 +44,7 @@ func (z *Zone) Canonical() iter.Seq[Node] {
 // sorts after the end of a shorter label and before any other byte.
 func canonicalKey(b, name []byte) []byte {
 	var small [128]int
-	starts := small[:0]
-	for off := 0; off < len(name) && name[off] != 0; off += 1 + int(name[off]) {
-		starts = append(starts, off)
-	}
+	starts := labelStarts(small[:0], name)
 	for i := len(starts) - 1; i >= 0; i-- {
 		off := starts[i]
 		for _, c := range name[off+1 : off+1+int(name[off])] {
@@ -59,4 +57,26 @@ func canonicalKey(b, name []byte) []byte {
 		b = append(b, 0, 0)
 	}
 	return b
+}
+
+// Compare orders two names (uncompressed wire form, lowercase) as
+// Canonical does: -1 when a comes first, 0 when they are one name.
+func Compare(a, b []byte) int {
+	var smallA, smallB [128]int
+	la, lb := labelStarts(smallA[:0], a), labelStarts(smallB[:0], b)
+	for i, j := len(la)-1, len(lb)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
+		x, y := a[la[i]+1:la[i]+1+int(a[la[i]])], b[lb[j]+1:lb[j]+1+int(b[lb[j]])]
+		if c := bytes.Compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(la), len(lb))
+}
+
+// labelStarts appends where each label of the wire name starts.
+func labelStarts(starts []int, name []byte) []int {
+	for off := 0; off < len(name) && name[off] != 0; off += 1 + int(name[off]) {
+		starts = append(starts, off)
+	}
+	return starts
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"iter"
 	"slices"
 	"sync"
 )
@@ -35,11 +36,13 @@ type Zone struct {
 	canonical []uint32 // the names in canonical order, on first use
 }
 
-// rrset is the records of one type at one name: n records at rdata[at:].
+// rrset is the records of one type at one name: n records at rdata[at:],
+// and the tag of the first record added.
 type rrset struct {
 	at  uint32
 	typ uint16
 	n   uint16
+	tag uint32
 }
 
 // Names is the number of owner names; Records the number of records.
@@ -48,7 +51,7 @@ func (z *Zone) Records() int { return z.rrs }
 
 // Bytes is the memory the zone's slices hold, for benchmarks.
 func (z *Zone) Bytes() int {
-	return cap(z.names) + 4*cap(z.nameAt) + 4*cap(z.setsAt) + 8*cap(z.sets) + cap(z.rdata) + 4*cap(z.index) + 4*cap(z.canonical)
+	return cap(z.names) + 4*cap(z.nameAt) + 4*cap(z.setsAt) + 12*cap(z.sets) + cap(z.rdata) + 4*cap(z.index) + 4*cap(z.canonical)
 }
 
 // Lookup finds the owner name name (uncompressed wire form, lowercase).
@@ -65,11 +68,26 @@ func (z *Zone) Lookup(name []byte) (Node, bool) {
 	}
 }
 
+// All gives every name of the zone, in the order the zone gave them first
+// (empty non-terminals after the others).
+func (z *Zone) All() iter.Seq[Node] {
+	return func(yield func(Node) bool) {
+		for id := range z.Names() {
+			if !yield(Node{z, uint32(id)}) {
+				return
+			}
+		}
+	}
+}
+
 // Node is one owner name of a Zone.
 type Node struct {
 	z  *Zone
 	id uint32
 }
+
+// Empty reports a name without records: an empty non-terminal.
+func (n Node) Empty() bool { return n.z.setsAt[n.id] == n.z.setsAt[n.id+1] }
 
 // Name is the owner name, wire form, lowercase.
 func (n Node) Name() []byte { return n.z.names[n.z.nameAt[n.id]:n.z.nameAt[n.id+1]] }
@@ -94,6 +112,16 @@ func (n Node) Set(typ uint16) Set {
 	return Set{}
 }
 
+// Sets calls f with each RRset of the name, in the order the zone gave
+// their types first.
+func (n Node) Sets(f func(Set) bool) {
+	for _, s := range n.z.sets[n.z.setsAt[n.id]:n.z.setsAt[n.id+1]] {
+		if !f(Set{n.z.rdata, s}) {
+			return
+		}
+	}
+}
+
 // Set is an RRset: its records in the order the zone gave them.
 type Set struct {
 	rdata []byte
@@ -105,6 +133,9 @@ func (s Set) Len() int { return int(s.s.n) }
 
 // Type is the RRset's type.
 func (s Set) Type() uint16 { return s.s.typ }
+
+// Tag is the tag its first record was added with.
+func (s Set) Tag() uint32 { return s.s.tag }
 
 // Each calls f with each record's TTL and RDATA (a slice of the zone: do
 // not keep or change it).
@@ -136,6 +167,7 @@ type pending struct {
 	typ  uint16
 	ttl  uint32
 	at   uint32 // in Builder.rdata: RDLENGTH (2), RDATA
+	tag  uint32
 }
 
 // NewBuilder returns a builder expecting about records records (0: no
@@ -159,9 +191,11 @@ func tableSize(names int) int {
 var ErrTooLarge = errors.New("compact: zone too large (4 GiB of names or RDATA)")
 
 // Add adds one record: owner in uncompressed wire form (lowercased here),
-// its type, TTL and RDATA (copied). A record equal to one added before
-// (same owner, type and RDATA) is left out, as RFC 2181 section 5 has it.
-func (b *Builder) Add(owner []byte, typ uint16, ttl uint32, rdata []byte) error {
+// its type, TTL and RDATA (copied), and a tag of the caller's (the line
+// it came from, say), which its RRset keeps when it is the set's first.
+// A record equal to one added before (same owner, type and RDATA) is
+// left out, as RFC 2181 section 5 has it.
+func (b *Builder) Add(owner []byte, typ uint16, ttl uint32, rdata []byte, tag uint32) error {
 	if len(b.rdata)+len(rdata)+2 > 1<<32-1 || len(b.z.names)+len(owner) > 1<<32-1 || len(rdata) > 0xFFFF {
 		return ErrTooLarge
 	}
@@ -169,7 +203,7 @@ func (b *Builder) Add(owner []byte, typ uint16, ttl uint32, rdata []byte) error 
 	at := uint32(len(b.rdata))
 	b.rdata = binary.BigEndian.AppendUint16(b.rdata, uint16(len(rdata)))
 	b.rdata = append(b.rdata, rdata...)
-	b.recs = append(b.recs, pending{name: id, typ: typ, ttl: ttl, at: at})
+	b.recs = append(b.recs, pending{name: id, typ: typ, ttl: ttl, at: at, tag: tag})
 	return nil
 }
 
@@ -218,6 +252,31 @@ func (b *Builder) grow() {
 	}
 }
 
+// AddEmptyNonTerminals adds every name that lies between a name added
+// and origin (wire form, lowercase) without being one: the empty
+// non-terminals, which exist (RFC 4592 2.2.2) though they own nothing.
+// Every name added must lie at or below origin.
+func (b *Builder) AddEmptyNonTerminals(origin []byte) {
+	var ancestor []byte
+	for id := range b.count {
+		z := &b.z
+		name := z.names[z.nameAt[id]:z.nameAt[id+1]]
+		if len(name) <= len(origin) {
+			continue
+		}
+		// Each ancestor, from the parent up, until origin or one known.
+		for off := 1 + int(name[0]); len(name)-off > len(origin); off += 1 + int(name[off]) {
+			ancestor = append(ancestor[:0], name[off:]...) // name moves if names grows
+			before := b.count
+			b.name(ancestor)
+			if b.count == before {
+				break // known, and so are the names above it
+			}
+			name = z.names[z.nameAt[id]:z.nameAt[id+1]]
+		}
+	}
+}
+
 // Build groups the records by name and type and returns the Zone. The
 // Builder must not be used after.
 func (b *Builder) Build() *Zone {
@@ -262,10 +321,10 @@ func (b *Builder) Build() *Zone {
 // duplicates.
 func (b *Builder) set(recs []pending) rrset {
 	z := &b.z
-	s := rrset{at: uint32(len(z.rdata)), typ: recs[0].typ}
+	s := rrset{at: uint32(len(z.rdata)), typ: recs[0].typ, tag: recs[0].tag}
 	for i, r := range recs {
 		rd := b.pendingRDATA(r)
-		if slices.ContainsFunc(recs[:i], func(o pending) bool { return bytes.Equal(b.pendingRDATA(o), rd) }) {
+		if slices.ContainsFunc(recs[:i], func(o pending) bool { return sameRDATA(r.typ, b.pendingRDATA(o), rd) }) {
 			continue
 		}
 		z.rdata = binary.BigEndian.AppendUint32(z.rdata, r.ttl)
@@ -301,4 +360,50 @@ func sortByFirstType(recs []pending) {
 	slices.SortStableFunc(recs, func(a, b pending) int {
 		return slices.Index(seen, a.typ) - slices.Index(seen, b.typ)
 	})
+}
+
+// sameRDATA reports whether two RDATA of type typ are one record's: equal
+// bytes, the case of the names they hold aside (RFC 4343), for the types
+// RFC 4034 section 6.2 lowercases.
+func sameRDATA(typ uint16, a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	nameAt := -1 // where the names start; they run to the end, but SOA's
+	switch typ {
+	case 2, 3, 4, 5, 7, 8, 9, 12, 39: // NS, MD, MF, CNAME, MB, MG, MR, PTR, DNAME
+		nameAt = 0
+	case 15, 18, 21, 36: // MX, AFSDB, RT, KX
+		nameAt = 2
+	case 33: // SRV
+		nameAt = 6
+	case 6: // SOA: two names, then 20 bytes
+		if len(a) < 20 {
+			return bytes.Equal(a, b)
+		}
+		return foldEqual(a[:len(a)-20], b[:len(b)-20]) && bytes.Equal(a[len(a)-20:], b[len(b)-20:])
+	}
+	if nameAt < 0 || len(a) < nameAt {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(a[:nameAt], b[:nameAt]) && foldEqual(a[nameAt:], b[nameAt:])
+}
+
+// foldEqual compares wire names ASCII case-insensitively. A label length
+// is at most 63, below 'A', so that folding every byte folds only the
+// labels' letters.
+func foldEqual(a, b []byte) bool {
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

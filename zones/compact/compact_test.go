@@ -49,7 +49,7 @@ func TestLookup(t *testing.T) {
 	}
 	b := NewBuilder(0)
 	for _, l := range lines {
-		if err := b.AddRR(mustRR(t, l)); err != nil {
+		if err := b.AddRR(mustRR(t, l), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -144,7 +144,7 @@ func FuzzBuilder(f *testing.F) {
 				break
 			}
 			rdata := data[end+3 : end+3+l]
-			if err := b.Add(data[:end], typ, 60, rdata); err != nil {
+			if err := b.Add(data[:end], typ, 60, rdata, 0); err != nil {
 				t.Fatal(err)
 			}
 			k := key{string(owner), typ}
@@ -196,7 +196,7 @@ func BenchmarkMillionRecords(b *testing.B) {
 	build := func(b *testing.B) {
 		builder := NewBuilder(records)
 		for _, rr := range rrs {
-			if err := builder.AddRR(rr); err != nil {
+			if err := builder.AddRR(rr, 0); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -287,7 +287,7 @@ func TestCanonical(t *testing.T) {
 	}
 	b := NewBuilder(0)
 	for _, i := range []int{5, 2, 8, 0, 7, 1, 4, 6, 3} {
-		if err := b.AddRR(mustRR(t, want[i]+" 60 IN TXT \"x\"")); err != nil {
+		if err := b.AddRR(mustRR(t, want[i]+" 60 IN TXT \"x\""), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -321,7 +321,7 @@ func FuzzCanonical(f *testing.F) {
 			if err != nil || end > 255 {
 				break
 			}
-			b.Add(data[:end], 1, 60, nil)
+			b.Add(data[:end], 1, 60, nil, 0)
 			data = data[end:]
 		}
 		z := b.Build()
@@ -329,6 +329,12 @@ func FuzzCanonical(f *testing.F) {
 		for n := range z.Canonical() {
 			if prev != nil && canonicalLess(prev, n.Name()) >= 0 {
 				t.Fatalf("%q before %q", prev, n.Name())
+			}
+			if prev != nil && (Compare(prev, n.Name()) != -1 || Compare(n.Name(), prev) != 1) {
+				t.Fatalf("Compare(%q, %q) disagrees with the canonical order", prev, n.Name())
+			}
+			if Compare(n.Name(), n.Name()) != 0 {
+				t.Fatalf("Compare(%q, itself) != 0", n.Name())
 			}
 			prev = n.Name()
 		}

@@ -7,8 +7,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// AddRR adds a parsed record, packed to wire form (its class must be IN).
-func (b *Builder) AddRR(rr dns.RR) error {
+// AddRR adds a parsed record, packed to wire form (its class must be IN),
+// with the caller's tag as Add has it.
+func (b *Builder) AddRR(rr dns.RR, tag uint32) error {
 	hdr := rr.Header()
 	if hdr.Class != dns.ClassINET {
 		return fmt.Errorf("compact: %s: class %s, want IN", hdr.Name, dns.ClassToString[hdr.Class])
@@ -27,7 +28,7 @@ func (b *Builder) AddRR(rr dns.RR) error {
 	if end < nameEnd+10 {
 		return fmt.Errorf("compact: %s %s: a record without its data", hdr.Name, dns.TypeToString[hdr.Rrtype])
 	}
-	return b.Add(b.scratch[:nameEnd], hdr.Rrtype, hdr.Ttl, b.scratch[nameEnd+10:end])
+	return b.Add(b.scratch[:nameEnd], hdr.Rrtype, hdr.Ttl, b.scratch[nameEnd+10:end], tag)
 }
 
 // skipName returns where the uncompressed wire name at msg[off:] ends.
@@ -50,7 +51,8 @@ func skipName(msg []byte, off int) (int, error) {
 func (s Set) RRs(owner string) ([]dns.RR, error) {
 	out := make([]dns.RR, 0, s.Len())
 	var err error
-	var msg []byte
+	var buf [512]byte
+	msg := buf[:0]
 	s.Each(func(ttl uint32, rdata []byte) bool {
 		msg = msg[:0]
 		msg = append(msg, 0) // the root: the owner is set below

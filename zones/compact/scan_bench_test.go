@@ -22,7 +22,7 @@ func BenchmarkLoadMillionRecords(b *testing.B) {
 	for b.Loop() {
 		builder := compact.NewBuilder(0)
 		err := scan.File(data, "yourwebapp.com.", 3600, func(r *scan.Record) error {
-			return builder.Add(r.Owner, r.Type, r.TTL, r.RDATA)
+			return builder.Add(r.Owner, r.Type, r.TTL, r.RDATA, uint32(r.Line))
 		})
 		if err != nil {
 			b.Fatal(err)
