@@ -54,7 +54,7 @@ func Check(cfg *config.Config) CheckReport {
 		if !ok {
 			continue
 		}
-		cz := CheckedZone{Origin: zc.Origin, File: zc.File, Serial: z.SOA.Serial, Records: len(z.Records), Secondaries: []string{}}
+		cz := CheckedZone{Origin: zc.Origin, File: zc.File, Serial: z.SOA.Serial, Records: z.Len(), Secondaries: []string{}}
 		for _, sec := range zc.Secondaries {
 			cz.Secondaries = append(cz.Secondaries, sec.Address)
 		}

@@ -33,8 +33,8 @@ type state struct {
 	snap   *zones.Snapshot
 	lookup lookupFunc // nil: nothing is served, every query is REFUSED
 	cache  *responseCache
-	// records returns a zone's records in AXFR order; nil: none.
-	records func(origin string) ([]dns.RR, bool)
+	// transfer gives a zone's records in AXFR order; nil: none.
+	transfer func(origin string) (zones.Transfer, bool)
 	// keepalive is the idle timeout TCP answers advertise when asked
 	// (RFC 7828), in units of 100 ms.
 	keepalive uint16
@@ -50,7 +50,7 @@ func newState(snap *zones.Snapshot) *state {
 	st := &state{snap: snap, cache: newResponseCache(maxCachedResponses, maxCachedBytes)}
 	if snap != nil {
 		st.lookup = snap.Lookup
-		st.records = snap.Records
+		st.transfer = snap.Transfer
 	}
 	return st
 }

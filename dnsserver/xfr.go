@@ -10,6 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/slotdns/slotdns/internal/serial"
+	"github.com/slotdns/slotdns/zones"
 )
 
 // Zone transfers (AXFR, RFC 5936; IXFR, RFC 1995) and TSIG-signed queries
@@ -158,7 +159,7 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 	// A name that is not the apex of a zone served here is not ours to
 	// transfer (NOTAUTH, as NSD and Knot answer); one that is may be
 	// refused to this client.
-	records, served := st.zoneRecords(zone)
+	zt, served := st.zoneTransfer(zone)
 	if !served {
 		s.logRefusal(addr, zone, q.Qtype, refusedNotServed)
 		tl.noteTransfer(q.Qtype, transferRefused)
@@ -170,10 +171,10 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 		tl.noteTransfer(q.Qtype, transferRefused)
 		return signReply(st.packReply(&m, dns.RcodeRefused, nil, out, dns.ExtendedErrorCodeProhibited), sg)
 	}
-	soa := records[0].(*dns.SOA)
+	soa := zt.SOA
 	if oneMessage && q.Qtype == dns.TypeAXFR {
 		tl.noteTransfer(q.Qtype, transferOK)
-		return signReply(st.axfrOneMessage(&m, records, sg, c.udp, out), sg)
+		return signReply(st.axfrOneMessage(&m, zt, sg, c.udp, out), sg)
 	}
 
 	if q.Qtype == dns.TypeIXFR {
@@ -204,7 +205,7 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 	}
 	// An AXFR, or an IXFR answered with the whole zone.
 	tl.noteTransfer(q.Qtype, transferOK)
-	s.streamAXFR(st, &m, records, sg, c)
+	s.streamAXFR(st, &m, zt, sg, c)
 	tl.noteStreamed()
 	return nil
 }
@@ -212,15 +213,20 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 // axfrOneMessage answers AXFR without a stream (over UDP, which RFC 5936
 // leaves undefined) as NSD and Knot do: the whole zone when it fits the
 // client's limit, else TC, so that the client asks again over TCP.
-func (st *state) axfrOneMessage(m *dns.Msg, records []dns.RR, sg *tsigSigner, udp bool, out []byte) []byte {
+func (st *state) axfrOneMessage(m *dns.Msg, zt zones.Transfer, sg *tsigSigner, udp bool, out []byte) []byte {
 	limit := sizeLimit(udp, m.IsEdns0() != nil, m.IsEdns0())
 	if sg != nil {
 		limit -= sg.size()
 	}
 	// A record takes at least 11 bytes (a compressed owner, its header);
 	// a zone with more cannot fit, and is not packed to find out.
-	if (len(records)+1)*11 <= limit {
-		all := append(append(make([]dns.RR, 0, len(records)+1), records...), records[0])
+	if (zt.Len+2)*11 <= limit {
+		all := make([]dns.RR, 0, zt.Len+2)
+		all = append(all, zt.SOA)
+		for rr := range zt.Records {
+			all = append(all, rr)
+		}
+		all = append(all, zt.SOA)
 		if wire := st.packReply(m, dns.RcodeSuccess, all, out); len(wire) <= limit {
 			return wire
 		}
@@ -273,19 +279,16 @@ func firstSOA(rrs []dns.RR) (*dns.SOA, bool) {
 	return soa, ok
 }
 
-// zoneRecords returns the records of a served zone in AXFR order.
-func (st *state) zoneRecords(zone string) ([]dns.RR, bool) {
-	if st.records == nil {
-		return nil, false
+// zoneTransfer gives a served zone for a transfer.
+func (st *state) zoneTransfer(zone string) (zones.Transfer, bool) {
+	if st.transfer == nil {
+		return zones.Transfer{}, false
 	}
-	records, ok := st.records(zone)
-	if !ok || len(records) == 0 {
-		return nil, false
+	zt, ok := st.transfer(zone)
+	if !ok || zt.SOA == nil {
+		return zones.Transfer{}, false
 	}
-	if _, isSOA := records[0].(*dns.SOA); !isSOA {
-		return nil, false
-	}
-	return records, true
+	return zt, true
 }
 
 // packReply packs a one-message answer to m: the question (in the
@@ -446,10 +449,18 @@ func (x *xfrStream) flush() {
 var errMessageTooLarge = errors.New("record does not fit a message")
 
 // streamAXFR sends the zone: its SOA, every other record, the SOA again.
-func (s *Server) streamAXFR(st *state, m *dns.Msg, records []dns.RR, sg *tsigSigner, c *client) {
+// The records are made one at a time as they go, and no more once the
+// stream has failed.
+func (s *Server) streamAXFR(st *state, m *dns.Msg, zt zones.Transfer, sg *tsigSigner, c *client) {
 	x := s.newXfrStream(st, m, sg, c.send)
-	x.addAll(records)
-	x.add(records[0])
+	x.add(zt.SOA)
+	for rr := range zt.Records {
+		if x.err != nil {
+			break
+		}
+		x.add(rr)
+	}
+	x.add(zt.SOA)
 	x.flush()
 	s.endStream(m, x)
 }

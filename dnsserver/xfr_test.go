@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/slotdns/slotdns/internal/serial"
+	"github.com/slotdns/slotdns/zones"
 )
 
 const (
@@ -73,11 +75,12 @@ func startXfrServer(t testing.TB, tr *Transfer, records []dns.RR) (*Server, stri
 
 func xfrState(t testing.TB, records []dns.RR) *state {
 	st := testState(t)
-	st.records = func(origin string) ([]dns.RR, bool) {
+	st.transfer = func(origin string) (zones.Transfer, bool) {
 		if origin != "example.com." {
-			return nil, false
+			return zones.Transfer{}, false
 		}
-		return records, true
+		soa, _ := records[0].(*dns.SOA)
+		return zones.Transfer{SOA: soa, Len: len(records) - 1, Records: slices.Values(records[1:])}, true
 	}
 	return st
 }

@@ -17,13 +17,14 @@ import (
 // between two snapshots of one zone file; a reload diffs every record.
 // removed and added count the records besides the SOA.
 func (p *Pipeline) delta(cur, next *zones.Snapshot, origin string, whole bool) (d store.Delta, removed, added int) {
-	list := (*zones.Snapshot).SlotRecords
+	var gone, came []dns.RR
 	if whole {
-		list = (*zones.Snapshot).Records
+		gone, came = zones.DiffZone(cur, next, origin)
+	} else {
+		old, _ := cur.SlotRecords(origin)
+		now, _ := next.SlotRecords(origin)
+		gone, came = zones.Diff(copyRecords(old), copyRecords(now))
 	}
-	old, _ := list(cur, origin)
-	now, _ := list(next, origin)
-	gone, came := zones.Diff(copyRecords(old), copyRecords(now))
 	d = store.Delta{Zone: origin, Removed: soaFirst(gone), Added: soaFirst(came)}
 	return d, len(gone) - countSOA(gone), len(came) - countSOA(came)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/slotdns/slotdns/zones/compact"
+
 	"github.com/miekg/dns"
 )
 
@@ -31,8 +33,8 @@ func newBuilder(snap *Snapshot) *builder { return &builder{snap: snap} }
 
 // build makes a new view of each zone of inputs, in order, and puts them
 // in the snapshot: first every view with its SOA (so that each knows the
-// others' origins), then the slot overlays, the apex aliases, the
-// additional sections the slots feed, and last the CNAME chains.
+// others' origins), then the slot overlays, the apex aliases, and last
+// the slot CNAME chains.
 func (b *builder) build(inputs map[string]ZoneInput, order []string) error {
 	for _, origin := range order {
 		b.addZone(inputs[origin])
@@ -47,12 +49,8 @@ func (b *builder) build(inputs map[string]ZoneInput, order []string) error {
 		return err
 	}
 	b.resolveAliases()
-	refreshed := make([]map[string]bool, len(b.views))
-	for i, zv := range b.views {
-		refreshed[i] = b.refreshAdditional(zv)
-	}
-	for i, zv := range b.views {
-		b.precomputeChase(zv, refreshed[i])
+	for _, zv := range b.views {
+		b.precomputeChase(zv)
 	}
 	return nil
 }
@@ -60,27 +58,26 @@ func (b *builder) build(inputs map[string]ZoneInput, order []string) error {
 // addZone starts the view of zi: the file's nodes with the apex's SOA at
 // the served serial.
 func (b *builder) addZone(zi ZoneInput) {
-	st := zi.Zone.static // prepared by With
+	z := zi.Zone
 	zv := &zoneView{
-		origin:    st.origin,
+		origin:    z.Origin,
 		serial:    zi.Serial,
-		static:    st,
+		file:      z,
 		input:     zi,
 		own:       make(map[string]*node),
 		chased:    make(map[string]map[uint16]Answer),
 		slotNames: make(map[string]bool),
 		deps:      make(map[string]bool),
 	}
-	soa := dns.Copy(st.soa).(*dns.SOA)
-	soa.Hdr.Name = st.origin
+	soa := dns.Copy(z.SOA).(*dns.SOA)
 	soa.Serial = zi.Serial
 	neg := dns.Copy(soa).(*dns.SOA)
 	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
 	zv.negSOA = []dns.RR{neg}
 
-	apex := b.own(zv, st.origin)
-	apex.sets[dns.TypeSOA] = rrset{rrs: []dns.RR{soa}}
-	b.snap.zones[st.origin] = zv
+	apex := b.own(zv, z.Origin)
+	apex.own[dns.TypeSOA] = []dns.RR{soa}
+	b.snap.zones[z.Origin] = zv
 	b.views = append(b.views, zv)
 }
 
@@ -90,9 +87,9 @@ func (b *builder) own(zv *zoneView, name string) *node {
 	if n, ok := zv.own[name]; ok {
 		return n
 	}
-	n := zv.static.nodes[name]
+	n := zv.file.node(name)
 	if n == nil {
-		n = &node{name: name, sets: make(map[uint16]rrset), wildcard: "*." + name}
+		n = &node{name: name, own: make(map[uint16][]dns.RR)}
 		if name != zv.origin {
 			up := zv.node(parent(name))
 			if up == nil {
@@ -114,7 +111,6 @@ func (b *builder) overlay(zv *zoneView, index int, sl Slot) []error {
 		return []error{fmt.Errorf("app %q slot %q: no target; give a hostname or IP addresses", sl.App, sl.Slot)}
 	}
 	var errs []error
-	st := zv.static
 	for _, raw := range sl.Names {
 		name := strings.ToLower(dns.Fqdn(raw))
 		if !dns.IsSubDomain(zv.origin, name) {
@@ -131,7 +127,7 @@ func (b *builder) overlay(zv *zoneView, index int, sl Slot) []error {
 		}
 		zv.slotNames[name] = true
 
-		if err := conflict(st, name, sl); err != nil {
+		if err := conflict(zv.file, name, sl); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -150,11 +146,10 @@ func (b *builder) overlay(zv *zoneView, index int, sl Slot) []error {
 			hdr.Rrtype = dns.TypeCNAME
 			n.cname = []dns.RR{&dns.CNAME{Hdr: hdr, Target: sl.Target.Host}}
 			n.target = sl.Target.Host
-			n.sets[dns.TypeCNAME] = rrset{rrs: n.cname}
+			n.own[dns.TypeCNAME] = n.cname
 		default:
 			setAddrs(n, sl.Target.Addrs, sl.TTL)
 		}
-		n.any = anyAnswer(n)
 	}
 	return errs
 }
@@ -171,24 +166,26 @@ func (b *builder) closest(zv *zoneView, name string) *node {
 
 // conflict reports a slot name that owns zone-file records; at the apex
 // only addresses and CNAME conflict, since SOA, NS, MX... stay the file's.
-func conflict(st *staticZone, name string, sl Slot) error {
-	n := st.nodes[name]
-	if n == nil || n.empty() {
+func conflict(z *Zone, name string, sl Slot) error {
+	n := z.node(name)
+	if n == nil {
 		return nil
 	}
 	clash := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}
-	var at *place
-	for t, pl := range st.places[name] {
-		if name == st.origin && !slices.Contains(clash, t) {
-			continue
+	first, found := uint32(0), false // the tag of the first such RRset
+	n.file.Sets(func(s compact.Set) bool {
+		if name == z.Origin && !slices.Contains(clash, s.Type()) {
+			return true
 		}
-		if at == nil || pl.file == at.file && pl.line < at.line {
-			at = &pl
+		if !found || s.Tag() < first {
+			first, found = s.Tag(), true
 		}
-	}
-	if at == nil {
+		return true
+	})
+	if !found {
 		return nil
 	}
+	at := z.places.place(first)
 	return &ConflictError{File: at.file, Line: at.line, Name: name, App: sl.App, Slot: sl.Slot}
 }
 
@@ -202,13 +199,13 @@ func setAddrs(n *node, addrs []netip.Addr, ttl uint32) {
 			aaaa = append(aaaa, &dns.AAAA{Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: ip.AsSlice()})
 		}
 	}
-	delete(n.sets, dns.TypeA)
-	delete(n.sets, dns.TypeAAAA)
+	delete(n.own, dns.TypeA)
+	delete(n.own, dns.TypeAAAA)
 	if len(a) > 0 {
-		n.sets[dns.TypeA] = rrset{rrs: a}
+		n.own[dns.TypeA] = a
 	}
 	if len(aaaa) > 0 {
-		n.sets[dns.TypeAAAA] = rrset{rrs: aaaa}
+		n.own[dns.TypeAAAA] = aaaa
 	}
 }
 
@@ -225,9 +222,8 @@ func (b *builder) resolveAliases() {
 		a.addrs, a.ttl = nil, 0
 		n := b.own(a.zone, a.zone.origin)
 		n.noAddrs = true
-		delete(n.sets, dns.TypeA)
-		delete(n.sets, dns.TypeAAAA)
-		n.any = anyAnswer(n)
+		delete(n.own, dns.TypeA)
+		delete(n.own, dns.TypeAAAA)
 	}
 	for range len(b.aliases) + 1 {
 		changed := false
@@ -290,7 +286,6 @@ func (b *builder) resolveAlias(a *apexAlias) bool {
 	a.addrs, a.ttl = addrs, ttl
 	n.noAddrs = len(addrs) == 0
 	setAddrs(n, addrs, ttl)
-	n.any = anyAnswer(n)
 	return true
 }
 
@@ -328,56 +323,13 @@ func (b *builder) noteDeps(zv *zoneView, name string, ans Answer) {
 	}
 }
 
-// refreshAdditional recomputes the additional section of NS and MX sets
-// whose targets are slot names of the zone, and gives their owners.
-func (b *builder) refreshAdditional(zv *zoneView) map[string]bool {
-	owners := make(map[string]bool)
-	for name := range zv.slotNames {
-		for _, o := range zv.static.referrers[name] {
-			owners[o] = true
-		}
-	}
-	for o := range owners {
-		n := b.own(zv, o)
-		for _, t := range []uint16{dns.TypeNS, dns.TypeMX} {
-			if set, ok := n.sets[t]; ok {
-				set.extra = additional(zv.node, zv.origin, set.rrs)
-				n.sets[t] = set
-			}
-		}
-	}
-	return owners
-}
-
-// precomputeChase computes the whole answer of the CNAME owners whose
-// chain this view changes or leaves the file's names for another of our
-// zones, for A, AAAA and the types found at the end of the chain: the
-// slot CNAMEs, the file's CNAMEs whose chain first reaches a name this
-// view owns, and the file's fixed chains whose end got a new additional
-// section. The file's other fixed chains answer from the static part,
-// unless a child zone of this one may hold names of its file; every
-// other chain is followed per query.
-func (b *builder) precomputeChase(zv *zoneView, refreshed map[string]bool) {
-	st := zv.static
-	// A child zone here may hold names the file has.
-	zv.staticChased = !b.snap.parents[zv.origin]
-	owners := map[string]bool{}
-	if zv.staticChased {
-		for end := range refreshed {
-			for _, owner := range st.chaseEnds[end] {
-				owners[owner] = true
-			}
-		}
-	}
-	for name := range zv.own {
-		for _, owner := range st.via[name] {
-			owners[owner] = true
-		}
-	}
-	for name := range zv.slotNames {
-		owners[name] = true
-	}
-	for owner := range owners {
+// precomputeChase computes the whole answer of the view's slot CNAMEs
+// that lead into one of our zones, for A, AAAA and the types found at the
+// end of the chain, and notes the zones each answer read: a change there
+// rebuilds this view (see With), which the drain clock of a swap needs.
+// Every other chain is followed per query.
+func (b *builder) precomputeChase(zv *zoneView) {
+	for owner := range zv.slotNames {
 		n := zv.node(owner)
 		if n == nil || n.cname == nil || n.cut != nil || b.snap.zoneFor(n.target) == nil {
 			continue
@@ -386,7 +338,7 @@ func (b *builder) precomputeChase(zv *zoneView, refreshed map[string]bool) {
 		end := b.snap.chainEnd(n.target)
 		if ez := b.snap.zoneFor(end); ez != nil {
 			if en := ez.node(end); en != nil {
-				for t := range en.sets {
+				for _, t := range en.types() {
 					if !slices.Contains(qtypes, t) {
 						qtypes = append(qtypes, t)
 					}

@@ -5,10 +5,12 @@
 //
 // # Building a snapshot
 //
-// ParseFile reads a zone once; Build combines zones with the current slot
-// state into a Snapshot. The lookup tree of a *Zone is prepared by its first
-// Build and shared by every later one; a snapshot's view of a zone is that
-// tree under a small overlay of the slots: a hostname target is a CNAME
+// ParseFile reads a zone once, with zones/scan, into the wire form of
+// zones/compact: the names and RDATA in a few large slices with a hash
+// index, about 70 bytes a record, and no Go value per record. Build
+// combines zones with the current slot state into a Snapshot. Every
+// snapshot shares the records of a *Zone; a snapshot's view of a zone is
+// them under a small overlay of the slots: a hostname target is a CNAME
 // (with the slot's TTL), an address list is A/AAAA, and a hostname at the
 // apex, where a CNAME cannot be, is an alias served as the target's A/AAAA.
 // An alias target in one of the snapshot's zones is resolved there; any
@@ -19,7 +21,7 @@
 //
 // A change costs what it changes: Snapshot.With builds only the zones it
 // is given, and the zones whose precomputed answers read one of them (an
-// apex alias or a slot CNAME into it) or an alias whose addresses changed;
+// apex alias or a slot CNAME into it), or an alias whose addresses changed;
 // Snapshot.Built names them. Every other zone's view is shared with the
 // snapshot before, so a swap in one of 1,000 zones, or in a zone of a
 // million names, builds one overlay.
@@ -48,25 +50,25 @@
 //
 // # Transfers
 //
-// Snapshot.Records gives a zone as AXFR sends it (RFC 5936): the SOA with
-// the served serial, then every record in RFC 4034 canonical order, slot
-// records and apex alias addresses as plain CNAME, A and AAAA. The file's
-// records are sorted once per *Zone, on the first call; each snapshot
-// merges its slot records into them on its first call, so a Build does not
-// pay for transfers. Snapshot.SlotRecords gives what the slots add (and
-// the SOA): two snapshots of a zone file differ only there, so the IXFR
-// delta of a swap is the Diff (RFC 1995) of their SlotRecords. A reload
-// diffs the whole Records. Zone.ContentDigest identifies what a file
-// serves, so that a change made while nothing served it is noticed.
+// Snapshot.Transfer gives a zone as AXFR sends it (RFC 5936): the SOA
+// with the served serial, then every record in RFC 4034 canonical order,
+// slot records and apex alias addresses as plain CNAME, A and AAAA, each
+// made as it is read. The file's names are sorted once per *Zone, on the
+// first transfer; the view's names are merged into them, so a Build does
+// not pay for transfers. Snapshot.SlotRecords gives what the slots add
+// (and the SOA): two snapshots of a zone file differ only there, so the
+// IXFR delta of a swap is the Diff (RFC 1995) of their SlotRecords. A
+// reload diffs two whole zones with DiffZone, which walks both in order.
+// Zone.ContentDigest identifies what a file serves, so that a change made
+// while nothing served it is noticed.
 //
-// Everything an existing name answers is computed when its view is built,
-// so Lookup for it returns slices of the snapshot without allocating; only
-// wildcard synthesis, CNAME chains of the file that lead into another of
-// our zones, loop or pass a name no view owns, and chains for uncommon
-// types build answers per query.
+// Answers are put together per query from the file's records and the
+// view's own nodes: a server keeps the responses it packs, so nothing is
+// precomputed per name. Only the slot names' CNAME chains are computed
+// when a view is built, to know the zones they read.
 //
 // The files: parse.go reads master files; target.go the slot targets;
-// static.go prepares a zone file once; snapshot.go has the snapshot and
-// With; build.go lays the slots over a zone; lookup.go answers; records.go
-// lists records for transfers and diffs them.
+// static.go gives the nodes a lookup reads; snapshot.go has the snapshot
+// and With; build.go lays the slots over a zone; lookup.go answers;
+// records.go lists records for transfers and diffs them.
 package zones

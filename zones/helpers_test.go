@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slotdns/slotdns/zones/compact"
+
 	"github.com/miekg/dns"
 )
 
@@ -111,4 +113,45 @@ func runLookups(t *testing.T, s *Snapshot, cases []lookupCase) {
 			}
 		})
 	}
+}
+
+// fileRecords gives the zone file's records, the names in the order the
+// file gave them first, each name's RRsets in the order of their types.
+func fileRecords(t testing.TB, z *Zone) []dns.RR {
+	t.Helper()
+	var out []dns.RR
+	for n := range z.recs.All() {
+		name, _, err := dns.UnpackDomainName(n.Name(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Sets(func(s compact.Set) bool {
+			rrs, err := s.RRs(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, rrs...)
+			return true
+		})
+	}
+	return out
+}
+
+// lineOf gives the line of the first record of type typ at name (of any
+// type when typ is 0), and 0 when there is none.
+func lineOf(z *Zone, name string, typ uint16) int {
+	n := z.node(name)
+	if n == nil {
+		return 0
+	}
+	line := 0
+	n.file.Sets(func(s compact.Set) bool {
+		if typ == 0 || s.Type() == typ {
+			if l := z.places.place(s.Tag()).line; line == 0 || l < line {
+				line = l
+			}
+		}
+		return true
+	})
+	return line
 }

@@ -52,9 +52,11 @@ const maxChase = 8
 
 // Lookup answers qname (lowercase FQDN) and qtype authoritatively.
 //
-// Names that exist answer from slices computed by Build, without
-// allocating; answers synthesized from a wildcard, and CNAME chains for
-// uncommon qtypes, are put together per query.
+// Answers are put together per query from the zone file's records in
+// wire form and the view's own records, which are not copied: a server
+// keeps the responses it packs (dnsserver's cache), so precomputing an
+// answer for each name would buy nothing. The slot names' CNAME chains
+// are computed when the view is built.
 func (s *Snapshot) Lookup(qname string, qtype uint16) Answer {
 	return s.lookup(qname, qtype, 0)
 }
@@ -109,20 +111,10 @@ func (s *Snapshot) lookup(qname string, qtype uint16, depth int) Answer {
 	return ans
 }
 
-// precomputed gives the answer of the CNAME chain at qname computed when
-// the view was built: the view's own, else the zone file's fixed one.
+// precomputed gives the answer of the slot CNAME chain at qname computed
+// when the view was built.
 func (z *zoneView) precomputed(qname string, qtype uint16) (Answer, bool) {
-	pre, ok := z.chased[qname]
-	if !ok && z.staticChased {
-		pre, ok = z.static.chased[qname]
-	}
-	if !ok {
-		return Answer{}, false
-	}
-	ans, ok := pre[qtype]
-	if ok && ans.Result == NoData && ans.Ns == nil {
-		ans.Ns = z.negSOA // the file's chains are prepared once, without the serial
-	}
+	ans, ok := z.chased[qname][qtype]
 	return ans, ok
 }
 
@@ -164,7 +156,7 @@ func (s *Snapshot) missing(z *zoneView, qname string, qtype uint16, depth int) A
 	if ce.cut != nil {
 		return z.referral(ce.cut)
 	}
-	w := z.node(ce.wildcard)
+	w := z.node(wildcardOf(ce.name))
 	if w == nil {
 		return Answer{Result: NameError, Zone: z.origin, Ns: z.negSOA}
 	}
@@ -174,9 +166,33 @@ func (s *Snapshot) missing(z *zoneView, qname string, qtype uint16, depth int) A
 	return s.answerAt(z, w, qname, qtype, depth)
 }
 
+// wildcardOf gives the wildcard name of the names below name.
+func wildcardOf(name string) string {
+	if name == "." {
+		return "*."
+	}
+	return "*." + name
+}
+
 func (z *zoneView) referral(cut *node) Answer {
-	ns := cut.sets[dns.TypeNS]
-	return Answer{Result: Delegation, Zone: z.origin, Ns: ns.rrs, Extra: ns.extra}
+	ns := cut.set(dns.TypeNS)
+	return Answer{Result: Delegation, Zone: z.origin, Ns: ns, Extra: z.additional(ns)}
+}
+
+// additional gives the in-zone addresses of the NS or MX targets in rrs,
+// glue below a delegation included.
+func (z *zoneView) additional(rrs []dns.RR) []dns.RR {
+	var extra []dns.RR
+	for _, t := range referredNames(rrs) {
+		if !dns.IsSubDomain(z.origin, t) {
+			continue
+		}
+		if n := z.node(t); n != nil {
+			extra = append(extra, n.set(dns.TypeA)...)
+			extra = append(extra, n.set(dns.TypeAAAA)...)
+		}
+	}
+	return extra
 }
 
 func (z *zoneView) noData() Answer {
@@ -201,16 +217,21 @@ func (s *Snapshot) answerAt(z *zoneView, n *node, owner string, qtype uint16, de
 		}
 		return s.chase(z, n, chain, qtype, depth)
 	case qtype == dns.TypeANY:
-		if len(n.any) == 0 {
+		any := anyAnswer(n)
+		if len(any) == 0 {
 			return z.noData()
 		}
-		return Answer{Result: Success, Zone: z.origin, Answer: renameIf(synth, n.any, owner)}
+		return Answer{Result: Success, Zone: z.origin, Answer: renameIf(synth, any, owner)}
 	}
-	set, ok := n.sets[qtype]
-	if !ok {
+	set := n.set(qtype)
+	if len(set) == 0 {
 		return z.noData()
 	}
-	return Answer{Result: Success, Zone: z.origin, Answer: renameIf(synth, set.rrs, owner), Extra: set.extra}
+	ans := Answer{Result: Success, Zone: z.origin, Answer: renameIf(synth, set, owner)}
+	if qtype == dns.TypeNS || qtype == dns.TypeMX {
+		ans.Extra = z.additional(set)
+	}
+	return ans
 }
 
 // chase follows the CNAME at n (chain is its RRset, renamed when

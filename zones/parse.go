@@ -10,32 +10,31 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/slotdns/slotdns/zones/compact"
+	"github.com/slotdns/slotdns/zones/scan"
 
 	"github.com/miekg/dns"
 )
 
-// Zone is one parsed master file: the static records of a zone.
-//
-// A Zone must not be modified once it has been handed to Build: Build
-// prepares its lookup tree once and reuses it for every later snapshot.
+// Zone is one parsed master file: the static records of a zone, in
+// wire form (see zones/compact), with the place each RRset came from.
+// A Zone is immutable; any number of snapshots share it.
 type Zone struct {
-	Origin  string   // lowercase FQDN, e.g. "yourwebapp.com."
-	File    string   // path it was read from, for messages
-	SOA     *dns.SOA // the apex SOA
-	Records []dns.RR // every record of the file, owner names lowercased
-	// Lines maps a lowercase owner name to the first file line that gave it
-	// records, so that a conflict can name the place.
-	Lines map[string]int
+	Origin string   // lowercase FQDN, e.g. "yourwebapp.com."
+	File   string   // path it was read from, for messages
+	SOA    *dns.SOA // the apex SOA, as the file gives it
 
-	// places gives the file and line of each of Records when the zone
-	// was read by ParseFile, so that a conflict names the very record.
-	places []place
-	// static is the lookup tree prepared from Records by the first Build,
-	// guarded by staticMu.
-	static *staticZone
+	origin []byte        // Origin in wire form
+	recs   *compact.Zone // every record of the file, empty non-terminals included
+	places placeTable    // the file and line of each RRset's first record
 }
+
+// Len is the number of records the zone file serves (duplicates once).
+func (z *Zone) Len() int { return z.recs.Records() }
 
 // defaultTTL is the TTL of a record that gives none when neither a $TTL
 // directive nor an earlier record gave one.
@@ -44,12 +43,136 @@ const defaultTTL = 3600
 // ParseFile reads the master file at path for origin ($ORIGIN, $TTL and
 // $INCLUDE relative to the file). Every error has the form
 // "file:line: what is wrong"; several are joined with errors.Join.
+//
+// The file is read by zones/scan, straight into wire form. A file scan
+// leaves to miekg/dns ($INCLUDE, $GENERATE), and any file that scan or
+// the zone's rules find wrong, is read again by dns.ZoneParser, whose
+// messages the errors give: a zone that loads pays for one fast pass.
 func ParseFile(origin, path string) (*Zone, error) {
 	origin = strings.ToLower(dns.Fqdn(origin))
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, fmt.Errorf("%s: zone origin %q is not a domain name", path, origin)
 	}
-	files, err := newTrackedFS(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("zone file: %w", err)
+	}
+	if z, ok := scanFile(origin, path, data); ok {
+		return z, nil
+	}
+	return parseSlowly(origin, path, data)
+}
+
+// scanFile reads data with zones/scan. ok is false when scan cannot read
+// it, or when the zone breaks a rule that check words: the file is then
+// the parser's.
+func scanFile(origin, path string, data []byte) (*Zone, bool) {
+	z := newZone(origin, path)
+	b := compact.NewBuilder(bytes.Count(data, []byte{'\n'}))
+	soas, broken := 0, false
+	err := scan.File(data, origin, defaultTTL, func(r *scan.Record) error {
+		if !inZone(r.Owner, z.origin) {
+			broken = true
+			return errStop
+		}
+		if r.Type == dns.TypeSOA {
+			soas++
+		}
+		return b.Add(r.Owner, r.Type, r.TTL, r.RDATA, z.places.tag(path, r.Line))
+	})
+	if err != nil || broken || soas != 1 {
+		return nil, false
+	}
+	if err := z.finish(b); err != nil {
+		return nil, false
+	}
+	return z, true
+}
+
+var errStop = errors.New("stop")
+
+func newZone(origin, path string) *Zone {
+	wire := make([]byte, 256)
+	n, _ := dns.PackDomainName(origin, wire, 0, nil, false) // origin is a domain name
+	return &Zone{Origin: origin, File: path, origin: wire[:n]}
+}
+
+// finish builds the zone's records and checks, over them, the rules
+// check words: the SOA at the apex, NS there, CNAME alone. A zone that
+// breaks one gets an error without a place; the caller reads the file
+// again for the message.
+func (z *Zone) finish(b *compact.Builder) error {
+	b.AddEmptyNonTerminals(z.origin)
+	z.recs = b.Build()
+	apex, ok := z.recs.Lookup(z.origin)
+	if !ok || apex.Set(dns.TypeSOA).Len() != 1 || apex.Set(dns.TypeNS).Len() == 0 {
+		return errBroken
+	}
+	for n := range z.recs.All() {
+		if !n.Empty() && !rulesHold(n, bytes.Equal(n.Name(), z.origin)) {
+			return errBroken
+		}
+	}
+	soas, err := apex.Set(dns.TypeSOA).RRs(z.Origin)
+	if err != nil {
+		return errBroken
+	}
+	z.SOA = soas[0].(*dns.SOA)
+	return nil
+}
+
+var errBroken = errors.New("the zone breaks a rule")
+
+// rulesHold reports whether the records of n follow check's rules: an
+// SOA only at the apex, at most one CNAME and nothing beside it but
+// DNSSEC's records.
+func rulesHold(n compact.Node, apex bool) bool {
+	cname, other := 0, false
+	n.Sets(func(s compact.Set) bool {
+		switch t := s.Type(); {
+		case t == dns.TypeSOA && !apex:
+			other, cname = true, 2 // an SOA below the apex
+		case t == dns.TypeCNAME:
+			cname += s.Len()
+		case !dnssecMeta(t):
+			other = true
+		}
+		return true
+	})
+	return cname == 0 || cname == 1 && !other
+}
+
+// inZone reports whether the wire name lies at or below origin (wire,
+// lowercase), the name's case aside.
+func inZone(name, origin []byte) bool {
+	for off := 0; off < len(name); off += 1 + int(name[off]) {
+		if len(name)-off == len(origin) {
+			return equalFold(name[off:], origin)
+		}
+		if name[off] == 0 {
+			break
+		}
+	}
+	return false
+}
+
+func equalFold(a, b []byte) bool {
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// parseSlowly reads the file with dns.ZoneParser, which follows $INCLUDE
+// and $GENERATE and words every error, and checks the zone's rules.
+func parseSlowly(origin, path string, data []byte) (*Zone, error) {
+	files, err := newTrackedFS(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -58,32 +181,74 @@ func ParseFile(origin, path string) (*Zone, error) {
 	zp.SetIncludeAllowed(true)
 	zp.SetIncludeFS(files)
 
-	z := &Zone{Origin: origin, File: path, Lines: make(map[string]int)}
+	z := newZone(origin, path)
+	var rrs []dns.RR
+	var places []place
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		f := files.current
-		hdr := rr.Header()
-		hdr.Name = strings.ToLower(hdr.Name)
-		pl := place{file: f.display, line: f.recordLine()}
-		z.Records = append(z.Records, rr)
-		z.places = append(z.places, pl)
-		if _, seen := z.Lines[hdr.Name]; !seen && pl.file == path {
-			z.Lines[hdr.Name] = pl.line
-		}
+		rr.Header().Name = strings.ToLower(rr.Header().Name)
+		rrs = append(rrs, rr)
+		places = append(places, place{file: f.display, line: f.recordLine()})
 	}
 	if err := zp.Err(); err != nil {
 		return nil, files.rewrite(err)
 	}
-	// A name that only an included file gives gets its line there (the
-	// place of each record names the file).
-	for i, rr := range z.Records {
-		if _, seen := z.Lines[rr.Header().Name]; !seen {
-			z.Lines[rr.Header().Name] = z.places[i].line
-		}
-	}
-	if err := z.check(); err != nil {
+	if err := check(origin, path, rrs, places); err != nil {
 		return nil, err
 	}
+	b := compact.NewBuilder(len(rrs))
+	for i, rr := range rrs {
+		if err := b.AddRR(rr, z.places.tag(places[i].file, places[i].line)); err != nil {
+			return nil, fmt.Errorf("%s: %w", places[i], err)
+		}
+	}
+	if err := z.finish(b); err != nil {
+		// check passed: the two readings of the rules disagree.
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return z, nil
+}
+
+// placeTable maps the tag of an RRset to the file and line of its first
+// record. Tags count lines: a run of records from one file, lines going
+// forward, shares a segment, and the tag is the segment's first plus the
+// lines since. One file read by scan is one segment, whose tags are the
+// lines themselves.
+type placeTable struct {
+	segs []segment
+	last place
+}
+
+type segment struct {
+	tag  uint32 // the first tag of the segment
+	file string
+	line int // the line of that tag
+}
+
+// tag gives the tag of a record at file and line, the next record of the
+// file read.
+func (p *placeTable) tag(file string, line int) uint32 {
+	n := len(p.segs)
+	if n == 0 || p.last.file != file || line < p.last.line {
+		next := uint32(line) // the first segment: tags are lines
+		if n > 0 {
+			next = p.segs[n-1].tag + uint32(p.last.line-p.segs[n-1].line) + 1
+		}
+		p.segs = append(p.segs, segment{tag: next, file: file, line: line})
+	}
+	p.last = place{file: file, line: line}
+	s := p.segs[len(p.segs)-1]
+	return s.tag + uint32(line-s.line)
+}
+
+// place gives the file and line of tag.
+func (p *placeTable) place(tag uint32) place {
+	i := sort.Search(len(p.segs), func(i int) bool { return p.segs[i].tag > tag }) - 1
+	if i < 0 {
+		return place{}
+	}
+	s := p.segs[i]
+	return place{file: s.file, line: s.line + int(tag-s.tag)}
 }
 
 // place is a file and line, printed as "file:line".
@@ -94,9 +259,10 @@ type place struct {
 
 func (p place) String() string { return p.file + ":" + strconv.Itoa(p.line) }
 
-// check applies the rules a zone must follow beyond its syntax and collects
-// every violation, each naming its place.
-func (z *Zone) check() error {
+// check applies the rules a zone must follow beyond its syntax to the
+// records of a zone file, and collects every violation, each naming its
+// place.
+func check(origin, file string, records []dns.RR, places []place) error {
 	var errs []error
 	fail := func(p place, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", p, fmt.Sprintf(format, args...)))
@@ -105,30 +271,29 @@ func (z *Zone) check() error {
 	byName := make(map[string][]seenType) // the types seen at each name, with the first record of each
 	var soaAt *place
 	haveNS := false
-	for i, rr := range z.Records {
+	for i, rr := range records {
 		hdr := rr.Header()
-		at := z.places[i]
+		at := places[i]
 		if hdr.Class != dns.ClassINET {
 			fail(at, "%s %s: class %s is not served, only IN", hdr.Name, dns.TypeToString[hdr.Rrtype], dns.ClassToString[hdr.Class])
 			continue
 		}
-		if !dns.IsSubDomain(z.Origin, hdr.Name) {
-			fail(at, "%s %s: the name is outside the zone %s (check $ORIGIN and trailing dots)", hdr.Name, dns.TypeToString[hdr.Rrtype], z.Origin)
+		if !dns.IsSubDomain(origin, hdr.Name) {
+			fail(at, "%s %s: the name is outside the zone %s (check $ORIGIN and trailing dots)", hdr.Name, dns.TypeToString[hdr.Rrtype], origin)
 			continue
 		}
 		switch hdr.Rrtype {
 		case dns.TypeSOA:
 			switch {
-			case hdr.Name != z.Origin:
-				fail(at, "SOA at %s: the SOA belongs at the zone apex %s", hdr.Name, z.Origin)
+			case hdr.Name != origin:
+				fail(at, "SOA at %s: the SOA belongs at the zone apex %s", hdr.Name, origin)
 			case soaAt != nil:
 				fail(at, "second SOA at %s: a zone has exactly one SOA (the first is at %s)", hdr.Name, *soaAt)
 			default:
-				soaAt = &z.places[i]
-				z.SOA = rr.(*dns.SOA)
+				soaAt = &places[i]
 			}
 		case dns.TypeNS:
-			if hdr.Name == z.Origin {
+			if hdr.Name == origin {
 				haveNS = true
 			}
 		}
@@ -145,12 +310,12 @@ func (z *Zone) check() error {
 		}
 	}
 
-	start := place{file: z.File, line: 1}
+	start := place{file: file, line: 1}
 	if soaAt == nil {
-		fail(start, "zone %s has no SOA record at its apex; add one", z.Origin)
+		fail(start, "zone %s has no SOA record at its apex; add one", origin)
 	}
 	if !haveNS {
-		fail(start, "zone %s has no NS record at its apex; add at least one", z.Origin)
+		fail(start, "zone %s has no NS record at its apex; add at least one", origin)
 	}
 	return errors.Join(errs...)
 }
@@ -201,7 +366,7 @@ type trackedFS struct {
 	baseRel string            // that directory as the user wrote it
 }
 
-func newTrackedFS(path string) (*trackedFS, error) {
+func newTrackedFS(path string, data []byte) (*trackedFS, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("zone file %s: %w", path, err)
@@ -210,10 +375,6 @@ func newTrackedFS(path string) (*trackedFS, error) {
 		display: make(map[string]string),
 		baseAbs: filepath.Dir(abs),
 		baseRel: filepath.Dir(path),
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("zone file: %w", err)
 	}
 	t.top = &trackedFile{fs: t, display: path, data: data}
 	t.current = t.top

@@ -34,7 +34,7 @@ func TestParseFileInclude(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, rr := range z.Records {
+	for _, rr := range fileRecords(t, z) {
 		got = append(got, rr.Header().Name)
 	}
 	want := []string{"example.org.", "example.org.", "ns1.example.org.", "a.sub.example.org.", "b.sub.example.org.", "after.example.org."}
@@ -44,7 +44,7 @@ func TestParseFileInclude(t *testing.T) {
 	if z.Origin != "example.org." {
 		t.Errorf("origin: got %q, want %q", z.Origin, "example.org.")
 	}
-	if got := z.Lines["after.example.org."]; got != 7 {
+	if got := lineOf(z, "after.example.org.", 0); got != 7 {
 		t.Errorf("line of after: got %d, want 7", got)
 	}
 }
@@ -90,14 +90,14 @@ last TXT "no newline at the end"`, nil)
 		"mixed.case.example.org.": 14,
 		"last.example.org.":       15,
 	} {
-		if got := z.Lines[name]; got != want {
+		if got := lineOf(z, name, 0); got != want {
 			t.Errorf("line of %s: got %d, want %d", name, got, want)
 		}
 	}
-	if got, want := z.places[1].line, 8; got != want {
+	if got, want := lineOf(z, "example.org.", dns.TypeNS), 8; got != want {
 		t.Errorf("line of the apex NS: got %d, want %d", got, want)
 	}
-	if got, want := z.places[3].line, 10; got != want {
+	if got, want := lineOf(z, "ns1.example.org.", dns.TypeAAAA), 10; got != want {
 		t.Errorf("line of the ns1 AAAA: got %d, want %d", got, want)
 	}
 }
@@ -108,7 +108,7 @@ func TestParseFileLowercase(t *testing.T) {
 	if z.Origin != "example.org." {
 		t.Errorf("origin: got %q, want example.org.", z.Origin)
 	}
-	cname := z.Records[3].(*dns.CNAME)
+	cname := z.node("www.example.org.").cname[0].(*dns.CNAME)
 	if cname.Hdr.Name != "www.example.org." || cname.Target != "DoCs.example.org." {
 		t.Errorf("CNAME: got %s, want the owner lowercased and the target as written", cname)
 	}
@@ -226,7 +226,7 @@ func FuzzParseFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, rr := range z.Records {
+		for _, rr := range fileRecords(t, z) {
 			for _, qtype := range []uint16{dns.TypeA, dns.TypeCNAME, dns.TypeANY, rr.Header().Rrtype} {
 				s.Lookup(rr.Header().Name, qtype)
 				s.Lookup("x."+rr.Header().Name, qtype)

@@ -2,30 +2,209 @@ package zones
 
 import (
 	"bytes"
+	"cmp"
+	"iter"
 	"slices"
 	"strings"
-	"sync"
+
+	"github.com/slotdns/slotdns/zones/compact"
 
 	"github.com/miekg/dns"
 )
 
-// Records returns every record of zone origin as the snapshot serves it, for
-// AXFR: the SOA first (with the served serial), then every other record in
-// a stable canonical order (owner in canonical DNS order, then type, then
-// rdata), slot records and apex alias addresses included as ordinary
-// CNAME/A/AAAA records. ok is false when the snapshot has no such zone. The
-// slice is fixed for the snapshot and must not be modified.
-//
-// The zone file's records are sorted once per *Zone; each snapshot merges
-// its slot records into them on the first call, so that Build does not pay
-// for transfers.
+// Records returns every record of zone origin as the snapshot serves it:
+// the SOA first (with the served serial), then the records of Transfer
+// in their order. ok is false when the snapshot has no such zone. It
+// makes a dns.RR of every record: a server streams Transfer instead.
 func (s *Snapshot) Records(origin string) (records []dns.RR, ok bool) {
-	zv := s.zones[strings.ToLower(dns.Fqdn(origin))]
-	if zv == nil {
+	t, ok := s.Transfer(origin)
+	if !ok {
 		return nil, false
 	}
-	zv.recordsOnce.Do(func() { zv.records = zv.allRecords() })
-	return zv.records, true
+	records = make([]dns.RR, 0, 1+t.Len)
+	records = append(records, t.SOA)
+	for rr := range t.Records {
+		records = append(records, rr)
+	}
+	return records, true
+}
+
+// Transfer is a zone as AXFR sends it (RFC 5936), read from the snapshot
+// as it is sent: no copy of the zone is made for it.
+type Transfer struct {
+	SOA *dns.SOA // with the served serial; the snapshot's, do not modify
+	Len int      // the number of Records
+	// Records gives every record but the SOA in a stable canonical
+	// order (owner in RFC 4034 order, then type, then rdata), slot
+	// records and apex alias addresses included as ordinary CNAME, A
+	// and AAAA records. Each is made for the caller.
+	Records iter.Seq[dns.RR]
+}
+
+// Transfer gives zone origin for a transfer; ok is false when the
+// snapshot has no such zone.
+func (s *Snapshot) Transfer(origin string) (Transfer, bool) {
+	zv := s.zones[strings.ToLower(dns.Fqdn(origin))]
+	if zv == nil {
+		return Transfer{}, false
+	}
+	n := zv.file.recs.Records() - 1 // the file's SOA is the view's
+	for name := range zv.slotNames {
+		if sn := zv.node(name); sn != nil {
+			for _, t := range slotTypes {
+				n += len(sn.own[t])
+			}
+		}
+	}
+	all := func(yield func(dns.RR) bool) {
+		var msg []byte
+		for r := range zv.wireRecords() {
+			msg = appendRecord(msg[:0], r.owner, r.typ, r.ttl, r.rdata)
+			rr, _, err := dns.UnpackRR(msg, 0)
+			if err != nil {
+				continue // packed from a parsed record: never so
+			}
+			if !yield(rr) {
+				return
+			}
+		}
+	}
+	return Transfer{SOA: zv.soa().(*dns.SOA), Len: n, Records: all}, true
+}
+
+// slotTypes are the types a slot gives its names.
+var slotTypes = []uint16{dns.TypeCNAME, dns.TypeA, dns.TypeAAAA}
+
+// wireRR is one record in wire form: owner lowercase, uncompressed.
+type wireRR struct {
+	owner []byte
+	typ   uint16
+	ttl   uint32
+	rdata []byte
+}
+
+// compareWire orders records as Transfer does; the TTL aside.
+func compareWire(a, b wireRR) int {
+	if c := compact.Compare(a.owner, b.owner); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.typ, b.typ); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.rdata, b.rdata)
+}
+
+// wireRecords gives the view's records but the SOA in Transfer's order:
+// the file's names in canonical order, with the names the view owns
+// merged in. A record's slices are valid until the next one.
+func (zv *zoneView) wireRecords() iter.Seq[wireRR] {
+	type ownName struct {
+		wire []byte
+		n    *node
+	}
+	var owns []ownName
+	for name, n := range zv.own {
+		wire := make([]byte, 256)
+		l, err := dns.PackDomainName(name, wire, 0, nil, false)
+		if err == nil {
+			owns = append(owns, ownName{wire[:l], n})
+		}
+	}
+	slices.SortFunc(owns, func(a, b ownName) int { return compact.Compare(a.wire, b.wire) })
+	return func(yield func(wireRR) bool) {
+		e := &emitter{yield: yield, p: newPacker()}
+		i := 0
+		var fileOnly node
+		for fn := range zv.file.recs.Canonical() {
+			for i < len(owns) && compact.Compare(owns[i].wire, fn.Name()) < 0 {
+				if !e.node(owns[i].wire, owns[i].n) {
+					return
+				}
+				i++
+			}
+			if i < len(owns) && bytes.Equal(owns[i].wire, fn.Name()) {
+				i++
+				if !e.node(fn.Name(), owns[i-1].n) {
+					return
+				}
+				continue
+			}
+			if fn.Empty() {
+				continue
+			}
+			fileOnly = node{file: fn, inFile: true}
+			if !e.node(fn.Name(), &fileOnly) {
+				return
+			}
+		}
+		for ; i < len(owns); i++ {
+			if !e.node(owns[i].wire, owns[i].n) {
+				return
+			}
+		}
+	}
+}
+
+// emitter yields the records of one name after another, reusing its
+// buffers.
+type emitter struct {
+	yield func(wireRR) bool
+	p     *packer
+	types []uint16
+	recs  []wireRR
+	own   []byte // the view's records of one type at the name, packed
+	spans []span // where each one's RDATA lies in own
+}
+
+type span struct {
+	from, to int
+	ttl      uint32
+}
+
+// node yields the records of n at owner (wire), the SOA aside, in
+// canonical order.
+func (e *emitter) node(owner []byte, n *node) bool {
+	e.types = slices.DeleteFunc(n.appendTypes(e.types[:0]), func(t uint16) bool { return t == dns.TypeSOA })
+	slices.Sort(e.types)
+	for _, t := range e.types {
+		e.recs, e.own = e.recs[:0], e.own[:0]
+		if rrs, ok := n.own[t]; ok {
+			e.spans = e.spans[:0]
+			for _, rr := range rrs {
+				wire, err := e.p.pack(rr)
+				if err != nil {
+					continue
+				}
+				at := len(e.own)
+				e.own = append(e.own, wire...)
+				e.spans = append(e.spans, span{from: at + nameEnd(wire) + 10, to: len(e.own), ttl: rr.Header().Ttl})
+			}
+			for _, sp := range e.spans { // e.own is whole now: slice it
+				e.recs = append(e.recs, wireRR{owner: owner, typ: t, ttl: sp.ttl, rdata: e.own[sp.from:sp.to]})
+			}
+		} else {
+			n.file.Set(t).Each(func(ttl uint32, rdata []byte) bool {
+				e.recs = append(e.recs, wireRR{owner: owner, typ: t, ttl: ttl, rdata: rdata})
+				return true
+			})
+		}
+		slices.SortFunc(e.recs, compareWire)
+		for _, r := range e.recs {
+			if !e.yield(r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// nameEnd gives where the uncompressed name that starts wire ends.
+func nameEnd(wire []byte) int {
+	off := 0
+	for off < len(wire) && wire[off] != 0 {
+		off += 1 + int(wire[off])
+	}
+	return off + 1
 }
 
 // sortedRR is a record with its canonical sort key.
@@ -131,69 +310,21 @@ func withKeys(rrs []dns.RR) []sortedRR {
 // rdata.
 func compareCanonical(a, b sortedRR) int { return bytes.Compare(a.key, b.key) }
 
-// sortedStatic gives the zone file's records but the SOA, in canonical
-// order, computed on first use.
-func (st *staticZone) sortedStatic() []sortedRR {
-	st.sortOnce.Do(func() {
-		var rrs []dns.RR
-		for _, n := range st.nodes {
-			for t, set := range n.sets {
-				if t != dns.TypeSOA {
-					rrs = append(rrs, set.rrs...)
-				}
-			}
-		}
-		st.sorted = withKeys(rrs)
-		slices.SortFunc(st.sorted, compareCanonical)
-		st.sortedRRs = make([]dns.RR, len(st.sorted))
-		for i, k := range st.sorted {
-			st.sortedRRs[i] = k.rr
-		}
-	})
-	return st.sorted
-}
-
-// allRecords merges the zone file's sorted records with the records this
-// snapshot gives slot names (CNAME, A, AAAA, apex alias addresses
-// included), after the SOA.
-func (zv *zoneView) allRecords() []dns.RR {
-	static := zv.static.sortedStatic()
-	dynamic := withKeys(zv.slotted())
-	slices.SortFunc(dynamic, compareCanonical)
-
-	// Few slot records go into many file records: find each one's place
-	// by binary search and copy the file's records in between.
-	rrs := zv.static.sortedRRs
-	out := make([]dns.RR, 0, 1+len(static)+len(dynamic))
-	out = append(out, zv.soa())
-	pos := 0
-	for i, d := range dynamic {
-		at, found := slices.BinarySearchFunc(static[pos:], d, compareCanonical)
-		out = append(out, rrs[pos:pos+at]...)
-		pos += at
-		if found || i > 0 && compareCanonical(dynamic[i-1], d) == 0 {
-			continue // the same record twice
-		}
-		out = append(out, d.rr)
-	}
-	return append(out, rrs[pos:]...)
-}
-
 // slotted gives the records the view's slot names own: CNAME, A and
 // AAAA, apex alias addresses included.
 func (zv *zoneView) slotted() []dns.RR {
 	var out []dns.RR
 	for name := range zv.slotNames {
 		if n := zv.node(name); n != nil {
-			for _, t := range []uint16{dns.TypeCNAME, dns.TypeA, dns.TypeAAAA} {
-				out = append(out, n.sets[t].rrs...)
+			for _, t := range slotTypes {
+				out = append(out, n.own[t]...)
 			}
 		}
 	}
 	return out
 }
 
-func (zv *zoneView) soa() dns.RR { return zv.node(zv.origin).sets[dns.TypeSOA].rrs[0] }
+func (zv *zoneView) soa() dns.RR { return zv.own[zv.origin].own[dns.TypeSOA][0] }
 
 // SlotRecords returns what zone origin serves beyond its file's records:
 // the SOA with the served serial first, then the records of the slot
@@ -256,15 +387,57 @@ func diffKey(rr dns.RR, p *packer) string {
 	return string(canonicalKey(head, rr, p))
 }
 
-// recordsState is the per-snapshot and per-zone state of Records, kept in
-// zoneView and staticZone.
-type recordsState struct {
-	recordsOnce sync.Once
-	records     []dns.RR
-}
-
-type staticSorted struct {
-	sortOnce  sync.Once
-	sorted    []sortedRR
-	sortedRRs []dns.RR // the records of sorted, to copy from
+// DiffZone returns the records of zone origin that a serves and b does
+// not, and that b serves and a does not (RFC 1995 deltas), the SOAs
+// included when they differ; records compare as Diff has it. It walks
+// both zones in Transfer's order side by side, so that a reload of a
+// large zone keeps no third copy of it.
+func DiffZone(a, b *Snapshot, origin string) (removed, added []dns.RR) {
+	origin = strings.ToLower(dns.Fqdn(origin))
+	za, zb := a.zones[origin], b.zones[origin]
+	toRR := func(r wireRR) dns.RR {
+		rr, _, err := dns.UnpackRR(appendRecord(nil, r.owner, r.typ, r.ttl, r.rdata), 0)
+		if err != nil {
+			return nil
+		}
+		return rr
+	}
+	if za == nil || zb == nil {
+		var ra, rb []dns.RR
+		if za != nil {
+			ra, _ = a.Records(origin)
+		}
+		if zb != nil {
+			rb, _ = b.Records(origin)
+		}
+		return Diff(ra, rb)
+	}
+	removed, added = Diff([]dns.RR{dns.Copy(za.soa())}, []dns.RR{dns.Copy(zb.soa())})
+	next, stop := iter.Pull(zb.wireRecords())
+	defer stop()
+	nb, okb := next()
+	keep := func(list []dns.RR, r wireRR) []dns.RR {
+		if rr := toRR(r); rr != nil {
+			list = append(list, rr)
+		}
+		return list
+	}
+	for ra := range za.wireRecords() {
+		for okb && compareWire(nb, ra) < 0 {
+			added = keep(added, nb)
+			nb, okb = next()
+		}
+		if okb && compareWire(nb, ra) == 0 {
+			if nb.ttl != ra.ttl {
+				removed, added = keep(removed, ra), keep(added, nb)
+			}
+			nb, okb = next()
+			continue
+		}
+		removed = keep(removed, ra)
+	}
+	for ; okb; nb, okb = next() {
+		added = keep(added, nb)
+	}
+	return removed, added
 }

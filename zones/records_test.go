@@ -105,10 +105,6 @@ func TestRecords(t *testing.T) {
 			if want := normalized(t, tc.want); !slices.Equal(recordTexts(got), want) {
 				t.Errorf("Records:\ngot  %s\nwant %s", strings.Join(recordTexts(got), "\n     "), strings.Join(want, "\n     "))
 			}
-			again, _ := s.Records("example.org.")
-			if &again[0] != &got[0] {
-				t.Error("Records computed twice for one snapshot")
-			}
 		})
 	}
 }
@@ -294,7 +290,7 @@ func BenchmarkRecords(b *testing.B) {
 		return s
 	}
 	first := build(1)
-	records, _ := first.Records("example.org.") // sorts the file's part once
+	records, _ := first.Records("example.org.") // sorts the file's names once
 	b.Logf("%d records", len(records))
 	b.Run("Build", func(b *testing.B) {
 		b.ReportAllocs()
@@ -302,13 +298,6 @@ func BenchmarkRecords(b *testing.B) {
 		for b.Loop() {
 			serial++
 			build(serial)
-		}
-	})
-	b.Run("SortFile", func(b *testing.B) { // once per *Zone, on its first transfer
-		b.ReportAllocs()
-		for b.Loop() {
-			z.static.staticSorted = staticSorted{}
-			z.static.sortedStatic()
 		}
 	})
 	b.Run("BuildAndRecords", func(b *testing.B) {
@@ -361,8 +350,8 @@ func TestRecordsConcurrent(t *testing.T) {
 	wg.Wait()
 	for i, rrs := range got {
 		want, _ := snaps[i%len(snaps)].Records("example.org.")
-		if len(rrs) == 0 || &rrs[0] != &want[0] {
-			t.Errorf("call %d: got another slice (%d records) than the snapshot's", i, len(rrs))
+		if !slices.Equal(recordTexts(rrs), recordTexts(want)) {
+			t.Errorf("call %d: got other records (%d) than the snapshot's (%d)", i, len(rrs), len(want))
 		}
 		if serial := rrs[0].(*dns.SOA).Serial; serial != uint32(i%len(snaps)) {
 			t.Errorf("call %d: SOA serial %d, want %d", i, serial, i%len(snaps))

@@ -49,8 +49,7 @@ type Snapshot struct {
 	zones        map[string]*zoneView // by origin
 	aliases      map[string]Alias
 	aliasTargets []string
-	built        []string        // the zones this snapshot built anew, sorted
-	parents      map[string]bool // the zones that have a child zone in the snapshot
+	built        []string // the zones this snapshot built anew, sorted
 	// readers are the zones whose views read other zones (deps), and
 	// aliasUsers those whose views read Aliases (external): the only ones
 	// a change elsewhere can reach.
@@ -58,24 +57,21 @@ type Snapshot struct {
 }
 
 // zoneView is one zone as one snapshot serves it: the zone file's
-// prepared nodes, shared by every view of the file, under the nodes this
-// view adds or changes (the apex with its SOA, the slot names and the
-// empty non-terminals above them, NS and MX owners whose additional
-// section a slot feeds). A view that no change touches is shared by the
-// snapshots that follow.
+// records, shared by every view of the file, under the nodes this view
+// adds or changes (the apex with its SOA, the slot names and the empty
+// non-terminals above them). A view that no change touches is shared by
+// the snapshots that follow.
 type zoneView struct {
 	origin string
 	serial uint32
-	static *staticZone
+	file   *Zone
 	input  ZoneInput
 	own    map[string]*node
 	negSOA []dns.RR // the SOA for negative answers, TTL min(TTL, MINIMUM)
-	// chased holds, per CNAME owner whose chain this view computed, the
-	// whole answer for the common qtypes, so that Lookup need not follow
-	// the chain. When staticChased, the file's fixed chains answer from
-	// static.chased for owners not in chased.
-	chased       map[string]map[uint16]Answer
-	staticChased bool
+	// chased holds, per slot CNAME owner, the whole answer of its chain
+	// for the common qtypes, computed when the view is built so that
+	// the zones it reads are known (deps).
+	chased map[string]map[uint16]Answer
 	// slotNames are the names this view's slots own, the only ones whose
 	// records differ from the file's.
 	slotNames map[string]bool
@@ -85,7 +81,6 @@ type zoneView struct {
 	// snapshot's Aliases. A change of either rebuilds the view.
 	deps     map[string]bool
 	external []string
-	recordsState
 }
 
 // node gives the node at name as this view serves it, nil when none.
@@ -93,7 +88,7 @@ func (z *zoneView) node(name string) *node {
 	if n, ok := z.own[name]; ok {
 		return n
 	}
-	return z.static.nodes[name]
+	return z.file.node(name)
 }
 
 // ConflictError reports a slot name that also owns records in the zone
@@ -117,9 +112,8 @@ func (e *ConflictError) Error() string {
 // the snapshot), in a delegation, or in two slots, and when a slot has no
 // target; every such error is reported, joined with errors.Join.
 //
-// The static part of each *Zone is prepared by its first Build and
-// shared by every later snapshot, so later ones only lay the slots over
-// it; see With for a snapshot that changes some zones of another.
+// Every snapshot of a *Zone shares its records and only lays the slots
+// over them; see With for a snapshot that changes some zones of another.
 func Build(in Input) (*Snapshot, error) {
 	if in.Aliases == nil {
 		in.Aliases = map[string]Alias{}
@@ -136,7 +130,7 @@ func Build(in Input) (*Snapshot, error) {
 // shared with s, lookup tree and transfer records included. Errors are
 // Build's. s is left as it was.
 func (s *Snapshot) With(in Input) (*Snapshot, error) {
-	next := &Snapshot{zones: maps.Clone(s.zones), aliases: s.aliases, parents: s.parents}
+	next := &Snapshot{zones: maps.Clone(s.zones), aliases: s.aliases}
 	if next.zones == nil {
 		next.zones = make(map[string]*zoneView, len(in.Zones))
 	}
@@ -150,23 +144,17 @@ func (s *Snapshot) With(in Input) (*Snapshot, error) {
 		if zi.Zone == nil {
 			return nil, errors.New("build snapshot: zone input without a zone")
 		}
-		st, err := prepared(zi.Zone)
-		if err != nil {
-			return nil, fmt.Errorf("build snapshot: %w", err)
+		origin := zi.Zone.Origin
+		if _, dup := inputs[origin]; dup {
+			return nil, fmt.Errorf("build snapshot: zone %s given twice", origin)
 		}
-		if _, dup := inputs[st.origin]; dup {
-			return nil, fmt.Errorf("build snapshot: zone %s given twice", st.origin)
-		}
-		inputs[st.origin] = zi
-		order = append(order, st.origin)
-		if _, ok := s.zones[st.origin]; !ok {
+		inputs[origin] = zi
+		order = append(order, origin)
+		if _, ok := s.zones[origin]; !ok {
 			newOrigin = true
 		}
 	}
 	rebuild := s.reach(inputs, next.aliases, newOrigin)
-	if newOrigin {
-		next.parents = parentZones(slices.Concat(slices.Collect(maps.Keys(s.zones)), order))
-	}
 	for _, origin := range slices.Sorted(maps.Keys(rebuild)) {
 		if _, given := inputs[origin]; !given {
 			inputs[origin] = s.zones[origin].input
@@ -242,23 +230,6 @@ func (s *Snapshot) index(prev *Snapshot, rebuild map[string]bool) {
 		}
 	}
 	slices.Sort(s.aliasTargets)
-}
-
-// parentZones gives the origins that have another of origins below them.
-func parentZones(origins []string) map[string]bool {
-	zones := make(map[string]bool, len(origins))
-	for _, o := range origins {
-		zones[o] = true
-	}
-	out := map[string]bool{}
-	for _, o := range origins {
-		for p := parent(o); p != ""; p = parent(p) {
-			if zones[p] {
-				out[p] = true
-			}
-		}
-	}
-	return out
 }
 
 // aliasesChanged reports whether an alias target zv looked up has other

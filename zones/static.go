@@ -4,250 +4,136 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
+
+	"github.com/slotdns/slotdns/zones/compact"
 
 	"github.com/miekg/dns"
 )
 
-// rrset is the records of one type at one name, with what goes in the
-// additional section beside them (addresses of in-zone NS and MX targets).
-type rrset struct {
-	rrs   []dns.RR
-	extra []dns.RR
+// node is one owner name as a lookup sees it: the zone file's records at
+// the name (file), under the records a view gives it (own), which
+// replace the file's of their type. The nodes of a file's names are made
+// per lookup from the compact records and dropped after; a view keeps
+// the nodes it owns (the apex with its SOA, slot names and the empty
+// non-terminals above them).
+type node struct {
+	name    string
+	file    compact.Node // valid when inFile
+	inFile  bool
+	own     map[uint16][]dns.RR
+	cname   []dns.RR // the CNAME RRset when the name is an alias
+	target  string   // the CNAME target, lowercase
+	cut     *node    // the delegation at or above this name; nil when authoritative
+	noAddrs bool     // an apex alias with no addresses: A, AAAA and ANY fail
+	slot    int      // a slot name: 1 + its slot's index in ZoneInput.Slots; else 0
 }
 
-// node is one owner name of a zone. Nodes prepared from a zone file are
-// shared by every snapshot built from it; a build copies a node before it
-// changes it.
-type node struct {
-	name     string
-	sets     map[uint16]rrset
-	cname    []dns.RR // the CNAME RRset when the name is an alias
-	target   string   // the CNAME target, lowercase
-	cut      *node    // the delegation at or above this name; nil when authoritative
-	wildcard string   // "*." + name: where synthesis below this name comes from
-	any      []dns.RR // the RFC 8482 answer to ANY
-	noAddrs  bool     // an apex alias with no addresses: A, AAAA and ANY fail
-	slot     int      // a slot name: 1 + its slot's index in ZoneInput.Slots; else 0
+// set gives the records of type t at the name. A file's records are
+// unpacked on each call: the response cache keeps what queries ask.
+func (n *node) set(t uint16) []dns.RR {
+	if rrs, ok := n.own[t]; ok {
+		return rrs
+	}
+	if !n.inFile {
+		return nil
+	}
+	s := n.file.Set(t)
+	if s.Len() == 0 {
+		return nil
+	}
+	rrs, err := s.RRs(n.name)
+	if err != nil {
+		return nil // the file's records were packed from parsed ones
+	}
+	return rrs
+}
+
+// types gives the types the name has records of.
+func (n *node) types() []uint16 { return n.appendTypes(nil) }
+
+// appendTypes appends the types the name has records of to out.
+func (n *node) appendTypes(out []uint16) []uint16 {
+	for t, rrs := range n.own {
+		if len(rrs) > 0 {
+			out = append(out, t)
+		}
+	}
+	if n.inFile {
+		n.file.Sets(func(s compact.Set) bool {
+			if _, replaced := n.own[s.Type()]; !replaced {
+				out = append(out, s.Type())
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // empty reports an empty non-terminal: a name that exists only because
 // names below it do.
-func (n *node) empty() bool { return len(n.sets) == 0 }
+func (n *node) empty() bool { return len(n.types()) == 0 }
 
+// clone gives a copy of n that a view may change.
 func (n *node) clone() *node {
 	c := *n
-	c.sets = maps.Clone(n.sets)
-	if c.sets == nil {
-		c.sets = make(map[uint16]rrset)
+	c.own = maps.Clone(n.own)
+	if c.own == nil {
+		c.own = make(map[uint16][]dns.RR)
 	}
 	return &c
 }
 
-// staticZone is what a Zone's records give, prepared once per *Zone and
-// shared by every snapshot that serves it.
-type staticZone struct {
-	origin string
-	soa    *dns.SOA
-	nodes  map[string]*node
-	// referrers maps an in-zone NS or MX target to the names whose NS or
-	// MX sets point at it, whose additional section it feeds.
-	referrers map[string][]string
-	places    map[string]map[uint16]place // first place of each owner and type
-	// chased holds the answers of CNAME chains that only pass names of
-	// the file which no slot can own; chaseEnds maps the last name of
-	// each such chain to the owners whose answers used it. NoData answers
-	// lack the negative SOA, which carries each snapshot's serial.
-	chased    map[string]map[uint16]Answer
-	chaseEnds map[string][]string
-	// via maps an in-zone name that the file does not fix (missing, an
-	// empty non-terminal, the apex, a delegation) to the CNAME owners
-	// whose chain reaches it first: a snapshot whose slots own that name
-	// computes their answers anew.
-	via map[string][]string
-	staticSorted
-}
-
-var staticMu sync.Mutex
-
-// prepared returns the static part of z, computing it on first use.
-func prepared(z *Zone) (*staticZone, error) {
-	staticMu.Lock()
-	defer staticMu.Unlock()
-	if z.static != nil {
-		return z.static, nil
-	}
-	st, err := prepare(z)
+// node gives the file's node at name (lowercase), nil when the file has
+// no such name (nor names below it).
+func (z *Zone) node(name string) *node {
+	var buf [256]byte
+	n, err := dns.PackDomainName(name, buf[:], 0, nil, false)
 	if err != nil {
-		return nil, err
+		return nil
 	}
-	z.static = st
-	return st, nil
+	return z.nodeAt(name, buf[:n])
 }
 
-func prepare(z *Zone) (*staticZone, error) {
-	origin := strings.ToLower(dns.Fqdn(z.Origin))
-	st := &staticZone{
-		origin:    origin,
-		nodes:     make(map[string]*node),
-		referrers: make(map[string][]string),
-		places:    make(map[string]map[uint16]place),
+// nodeAt gives the node of name, whose wire form is wire.
+func (z *Zone) nodeAt(name string, wire []byte) *node {
+	fn, ok := z.recs.Lookup(wire)
+	if !ok {
+		return nil
 	}
-	get := func(name string) *node {
-		n := st.nodes[name]
-		if n == nil {
-			n = &node{name: name, sets: make(map[uint16]rrset), wildcard: "*." + name}
-			st.nodes[name] = n
+	n := &node{name: name, file: fn, inFile: true}
+	if cn := fn.Set(dns.TypeCNAME); cn.Len() > 0 {
+		if rrs, err := cn.RRs(name); err == nil {
+			n.cname = rrs[:1]
+			n.target = strings.ToLower(rrs[0].(*dns.CNAME).Target)
 		}
+	}
+	n.cut = z.cutAbove(n, wire)
+	return n
+}
+
+// cutAbove gives the delegation n lies in: its topmost ancestor-or-self
+// below the apex with NS records, below which all is the child's. wire
+// is n's name in wire form; its labels and those of n.name go together.
+func (z *Zone) cutAbove(n *node, wire []byte) *node {
+	cutAt, cutNameAt := -1, 0
+	for off, nameOff := 0, 0; len(wire)-off > len(z.origin); off += 1 + int(wire[off]) {
+		if fn, ok := z.recs.Lookup(wire[off:]); ok && fn.Set(dns.TypeNS).Len() > 0 {
+			cutAt, cutNameAt = off, nameOff
+		}
+		nameOff, _ = dns.NextLabel(n.name, nameOff)
+	}
+	switch cutAt {
+	case -1:
+		return nil
+	case 0:
 		return n
 	}
-	get(origin)
-	for i, rr := range z.Records {
-		hdr := rr.Header()
-		name := strings.ToLower(hdr.Name)
-		if hdr.Class != dns.ClassINET || !dns.IsSubDomain(origin, name) {
-			continue // ParseFile refuses these; a hand-made Zone may not
-		}
-		n := get(name)
-		set := n.sets[hdr.Rrtype]
-		if slices.ContainsFunc(set.rrs, func(have dns.RR) bool { return dns.IsDuplicate(have, rr) }) {
-			continue
-		}
-		if rr.Header().Name != name {
-			rr = dns.Copy(rr)
-			rr.Header().Name = name
-		}
-		set.rrs = append(set.rrs, rr)
-		n.sets[hdr.Rrtype] = set
-		if st.places[name] == nil {
-			st.places[name] = make(map[uint16]place)
-		}
-		if _, ok := st.places[name][hdr.Rrtype]; !ok {
-			pl := place{file: z.File, line: z.Lines[name]}
-			if i < len(z.places) {
-				pl = z.places[i]
-			}
-			st.places[name][hdr.Rrtype] = pl
-		}
-		if hdr.Rrtype == dns.TypeSOA && name == origin && st.soa == nil {
-			st.soa = rr.(*dns.SOA)
-		}
-	}
-	if z.SOA != nil {
-		st.soa = z.SOA
-	}
-	if st.soa == nil {
-		return nil, fmt.Errorf("zone %s (%s): no SOA record at the apex", origin, z.File)
-	}
-
-	// Empty non-terminals: every name between an owner and the apex.
-	for name := range maps.Clone(st.nodes) {
-		for p := parent(name); p != "" && p != origin && dns.IsSubDomain(origin, p); p = parent(p) {
-			get(p)
-		}
-	}
-
-	var cnames []*node
-	for _, n := range st.nodes {
-		if set, ok := n.sets[dns.TypeCNAME]; ok {
-			n.cname = set.rrs[:1]
-			n.target = strings.ToLower(set.rrs[0].(*dns.CNAME).Target)
-			cnames = append(cnames, n)
-		}
-		// The delegation a name lies in is its topmost non-apex
-		// ancestor-or-self with NS records: below it all is the child's.
-		for p := n.name; p != origin && p != ""; p = parent(p) {
-			if a := st.nodes[p]; a != nil {
-				if _, ok := a.sets[dns.TypeNS]; ok {
-					n.cut = a
-				}
-			}
-		}
-	}
-	for _, n := range st.nodes {
-		for _, t := range []uint16{dns.TypeNS, dns.TypeMX} {
-			set, ok := n.sets[t]
-			if !ok {
-				continue
-			}
-			for _, target := range referredNames(set.rrs) {
-				if dns.IsSubDomain(origin, target) {
-					st.referrers[target] = append(st.referrers[target], n.name)
-				}
-			}
-			set.extra = additional(st.node, origin, set.rrs)
-			n.sets[t] = set
-		}
-		n.any = anyAnswer(n)
-	}
-	st.precomputeChase(cnames)
-	return st, nil
-}
-
-// node gives the file's node at name, nil when there is none.
-func (st *staticZone) node(name string) *node { return st.nodes[name] }
-
-// precomputeChase fills st.chased for the CNAME chains that every
-// snapshot of the zone answers alike, and st.via for the others that stay
-// in the zone.
-func (st *staticZone) precomputeChase(cnames []*node) {
-	st.chased = make(map[string]map[uint16]Answer)
-	st.chaseEnds = make(map[string][]string)
-	st.via = make(map[string][]string)
-	zv := &zoneView{origin: st.origin, static: st, own: map[string]*node{}}
-	alone := &Snapshot{zones: map[string]*zoneView{st.origin: zv}}
-	for _, n := range cnames {
-		end, frontier, fixed := st.fixedChain(n)
-		if frontier != "" {
-			st.via[frontier] = append(st.via[frontier], n.name)
-		}
-		if !fixed {
-			continue
-		}
-		qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
-		for t := range end.sets {
-			if !slices.Contains(qtypes, t) {
-				qtypes = append(qtypes, t)
-			}
-		}
-		answers := make(map[uint16]Answer, len(qtypes))
-		for _, t := range qtypes {
-			answers[t] = alone.chase(zv, n, n.cname, t, 0)
-		}
-		st.chased[n.name] = answers
-		st.chaseEnds[end.name] = append(st.chaseEnds[end.name], n.name)
-	}
-}
-
-// fixedChain follows the CNAMEs from n while they stay on names of this
-// zone that hold records, are not the apex and are not delegated: names no
-// slot can take. It gives the last node when the whole chain is such
-// (fixed), else the first in-zone name that is not (the frontier, "" when
-// the chain leaves the zone, loops or is too long).
-func (st *staticZone) fixedChain(n *node) (end *node, frontier string, fixed bool) {
-	if n.cut != nil {
-		return nil, "", false
-	}
-	cur := n
-	for range maxChase {
-		if cur.cname == nil {
-			return cur, "", true
-		}
-		if !dns.IsSubDomain(st.origin, cur.target) {
-			return nil, "", false
-		}
-		next := st.nodes[cur.target]
-		if next == nil || next.empty() || next.cut != nil || next.name == st.origin {
-			return nil, cur.target, false
-		}
-		cur = next
-	}
-	return nil, "", false // a loop, or too long: chased per query
+	fn, _ := z.recs.Lookup(wire[cutAt:])
+	return &node{name: n.name[cutNameAt:], file: fn, inFile: true}
 }
 
 // parent gives the name one label up, "" above the root.
@@ -283,37 +169,31 @@ func referredNames(rrs []dns.RR) []string {
 	return names
 }
 
-// additional gives the in-zone addresses of the NS or MX targets in rrs,
-// glue below a delegation included; node finds a name's node.
-func additional(node func(string) *node, origin string, rrs []dns.RR) []dns.RR {
-	var extra []dns.RR
-	for _, t := range referredNames(rrs) {
-		if !dns.IsSubDomain(origin, t) {
-			continue
-		}
-		if n := node(t); n != nil {
-			extra = append(extra, n.sets[dns.TypeA].rrs...)
-			extra = append(extra, n.sets[dns.TypeAAAA].rrs...)
-		}
-	}
-	return extra
-}
-
 // anyAnswer is the answer to ANY at n (RFC 8482 4.2): one synthesized
 // HINFO "RFC8482" "" with the lowest TTL of the name's records, rather than
-// every RRset. A CNAME owner answers ANY with its CNAME instead.
+// every RRset.
 func anyAnswer(n *node) []dns.RR {
-	if n.empty() {
-		return nil
-	}
-	ttl := uint32(0)
-	first := true
-	for _, set := range n.sets {
-		for _, rr := range set.rrs {
-			if t := rr.Header().Ttl; first || t < ttl {
-				ttl, first = t, false
-			}
+	ttl, found := uint32(0), false
+	note := func(t uint32) {
+		if !found || t < ttl {
+			ttl, found = t, true
 		}
+	}
+	for _, rrs := range n.own {
+		for _, rr := range rrs {
+			note(rr.Header().Ttl)
+		}
+	}
+	if n.inFile {
+		n.file.Sets(func(s compact.Set) bool {
+			if _, replaced := n.own[s.Type()]; !replaced {
+				s.Each(func(t uint32, _ []byte) bool { note(t); return true })
+			}
+			return true
+		})
+	}
+	if !found {
+		return nil
 	}
 	return []dns.RR{&dns.HINFO{
 		Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl},
@@ -330,31 +210,25 @@ func anyAnswer(n *node) []dns.RR {
 // lanes, so that a zone of a million records takes a fraction of a
 // second, not the sort of a transfer.
 func (z *Zone) ContentDigest(extra ...string) (string, error) {
-	st, err := prepared(z)
-	if err != nil {
-		return "", err
-	}
-	soa := dns.Copy(st.soa).(*dns.SOA)
-	soa.Hdr.Name = st.origin
+	soa := dns.Copy(z.SOA).(*dns.SOA)
 	soa.Serial = 0
 	var sum [4]uint64
-	buf := make([]byte, 0x10000+1024)
-	for _, n := range st.nodes {
-		for typ, set := range n.sets {
-			if typ == dns.TypeSOA {
-				continue
+	var msg []byte
+	for n := range z.recs.All() {
+		n.Sets(func(s compact.Set) bool {
+			if s.Type() == dns.TypeSOA {
+				return true
 			}
-			for _, rr := range set.rrs {
-				end, err := dns.PackRR(rr, buf, 0, nil, false)
-				if err != nil {
-					return "", fmt.Errorf("%s %s: %w", rr.Header().Name, dns.TypeToString[typ], err)
-				}
-				h := sha256.Sum256(buf[:end])
+			s.Each(func(ttl uint32, rdata []byte) bool {
+				msg = appendRecord(msg[:0], n.Name(), s.Type(), ttl, rdata)
+				h := sha256.Sum256(msg)
 				for i := range sum {
 					sum[i] += binary.BigEndian.Uint64(h[8*i:])
 				}
-			}
-		}
+				return true
+			})
+			return true
+		})
 	}
 	h := sha256.New()
 	io.WriteString(h, soa.String()+"\n")
@@ -365,4 +239,14 @@ func (z *Zone) ContentDigest(extra ...string) (string, error) {
 		io.WriteString(h, line+"\n")
 	}
 	return "sum256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// appendRecord appends one record in uncompressed wire form, class IN.
+func appendRecord(b, owner []byte, typ uint16, ttl uint32, rdata []byte) []byte {
+	b = append(b, owner...)
+	b = binary.BigEndian.AppendUint16(b, typ)
+	b = binary.BigEndian.AppendUint16(b, dns.ClassINET)
+	b = binary.BigEndian.AppendUint32(b, ttl)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(rdata)))
+	return append(b, rdata...)
 }
