@@ -9,6 +9,7 @@ import (
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/zones"
 )
 
@@ -23,17 +24,19 @@ func (s *Server) Reload(_ context.Context) (api.ReloadResult, error) {
 	res := api.ReloadResult{Zones: []api.ZoneReload{}, NeedRestart: s.configChanges()}
 	// The files are parsed before the pipeline's lock is taken: a large
 	// zone takes seconds, and swaps go on meanwhile.
-	files := map[string]*zones.Zone{}
 	failed := map[string]error{}
-	for _, zc := range s.cfg.Zones {
-		z, err := zones.ParseFile(zc.Origin, zc.File)
-		if err != nil {
-			failed[zc.Origin] = err
-			continue
+	results, err := loadingZones(func() ([]pipeline.ZoneReload, error) {
+		files := map[string]*zones.Zone{}
+		for _, zc := range s.cfg.Zones {
+			z, err := zones.ParseFile(zc.Origin, zc.File)
+			if err != nil {
+				failed[zc.Origin] = err
+				continue
+			}
+			files[zc.Origin] = z
 		}
-		files[zc.Origin] = z
-	}
-	results, err := s.p.Reload(files)
+		return s.p.Reload(files)
+	})
 	if err != nil {
 		return res, err
 	}

@@ -111,7 +111,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.keys, err = cfg.LoadKeys(); err != nil {
 		return nil, err
 	}
-	files, err := cfg.LoadZones()
+	files, err := loadingZones(cfg.LoadZones)
 	if err != nil {
 		return nil, err
 	}
