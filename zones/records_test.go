@@ -358,3 +358,35 @@ func TestRecordsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffZone: walking two zones side by side gives what Diff gives for
+// their whole record lists, for a reload that removes, adds, changes a
+// TTL and moves a slot at once.
+func TestDiffZone(t *testing.T) {
+	before := siteZone + "old A 192.0.2.7\nkeep TXT \"same\"\nttl A 192.0.2.8\nb.deep.sub A 192.0.2.9\n"
+	after := siteZone + "new A 192.0.2.17\nkeep TXT \"same\"\nttl 60 A 192.0.2.8\nZ.deep.sub AAAA 2001:db8::9\n"
+	a, err := buildSite(t, before, nil, Slot{App: "site", Slot: "production", Names: []string{"www.example.org."}, Target: mustTarget(t, "192.0.2.30"), TTL: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := buildSite(t, after, nil, Slot{App: "site", Slot: "production", Names: []string{"www.example.org."}, Target: mustTarget(t, "blue.cloudapp.test."), TTL: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, _ := a.Records("example.org.")
+	rb, _ := b.Records("example.org.")
+	wantRemoved, wantAdded := Diff(ra, rb)
+	removed, added := DiffZone(a, b, "example.org.")
+	if got, want := rrStrings(removed), rrStrings(wantRemoved); !slices.Equal(got, want) {
+		t.Errorf("removed:\ngot  %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+	if got, want := rrStrings(added), rrStrings(wantAdded); !slices.Equal(got, want) {
+		t.Errorf("added:\ngot  %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+	if len(removed) != 4 || len(added) != 4 { // a name, a TTL, a deep name, the slot; one serial
+		t.Errorf("got %d removed and %d added, want 4 and 4", len(removed), len(added))
+	}
+	if r, ad := DiffZone(a, a, "example.org."); len(r)+len(ad) != 0 {
+		t.Errorf("a zone against itself: %d removed, %d added, want none", len(r), len(ad))
+	}
+}
