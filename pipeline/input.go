@@ -17,10 +17,10 @@ import (
 // zone each configured slot with its stored target and the app's TTL. An
 // app not in apps (not stored yet) serves its config targets; a stored
 // target that does not parse is an error naming it.
-func zoneInput(cfg *config.Config, file *zones.Zone, serial uint32, apps map[string]store.App) (zones.ZoneInput, error) {
+func zoneInput(cfg *config.Config, file *zones.Zone, serial uint32, apps func(name string) (store.App, bool)) (zones.ZoneInput, error) {
 	zi := zones.ZoneInput{Zone: file, Serial: serial}
 	for _, app := range cfg.AppsIn(file.Origin) {
-		stored, isStored := apps[app.Name]
+		stored, isStored := apps(app.Name)
 		for _, slot := range app.Slots {
 			t := slot.Target
 			if text, ok := stored.Slots[slot.Name]; isStored && ok {
@@ -34,6 +34,14 @@ func zoneInput(cfg *config.Config, file *zones.Zone, serial uint32, apps map[str
 		}
 	}
 	return zi, nil
+}
+
+// appsIn gives a lookup of apps by name in a map.
+func appsIn(apps map[string]store.App) func(string) (store.App, bool) {
+	return func(name string) (store.App, bool) {
+		a, ok := apps[name]
+		return a, ok
+	}
 }
 
 // servedAliases turns stored alias records into what a snapshot serves,

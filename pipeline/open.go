@@ -142,7 +142,7 @@ func (p *Pipeline) seed(apps []store.App, zs []store.Zone) error {
 
 	in := zones.Input{Aliases: servedAliases(p.aliases, at, p.cfg.AliasMaxStale)}
 	for _, zc := range p.cfg.Zones {
-		zi, err := zoneInput(p.cfg, p.files[zc.Origin], p.zones[zc.Origin].Serial, p.apps)
+		zi, err := zoneInput(p.cfg, p.files[zc.Origin], p.zones[zc.Origin].Serial, appsIn(p.apps))
 		if err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (p *Pipeline) seedServed(snap *zones.Snapshot, storedZones map[string]store
 			b.DropJournals = append(b.DropJournals, zc.Origin)
 			p.log.Info("Zone answers otherwise than when it was last served (an apex alias's addresses); serving a new serial, secondaries take it whole",
 				"zone", zc.Origin, "serial", zs.Serial, "previous_serial", stored.Serial)
-			zi, err := zoneInput(p.cfg, p.files[zc.Origin], zs.Serial, p.apps)
+			zi, err := zoneInput(p.cfg, p.files[zc.Origin], zs.Serial, appsIn(p.apps))
 			if err != nil {
 				return nil, err
 			}
