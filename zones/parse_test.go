@@ -203,7 +203,9 @@ func TestParseFileMissing(t *testing.T) {
 }
 
 // FuzzParseFile feeds arbitrary master files to ParseFile and Build: they
-// may fail, but not panic, and what parses must build and answer.
+// may fail, but not panic, and what parses must build and answer. What
+// zones/scan reads, dns.ZoneParser must read too, to the same zone: the
+// fast reading never accepts a file the parser refuses.
 func FuzzParseFile(f *testing.F) {
 	f.Add(minimalZone)
 	f.Add(exampleZone)
@@ -215,6 +217,17 @@ func FuzzParseFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, content string) {
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
+		}
+		if fast, ok := scanFile("example.org.", path, []byte(content)); ok {
+			slow, err := parseSlowly("example.org.", path, []byte(content))
+			if err != nil {
+				t.Fatalf("scan read a file the parser refuses: %v", err)
+			}
+			d1, _ := fast.ContentDigest()
+			d2, _ := slow.ContentDigest()
+			if d1 != d2 || fast.SOA.String() != slow.SOA.String() || fast.Len() != slow.Len() {
+				t.Fatalf("scan and the parser read other zones: %d records and %d", fast.Len(), slow.Len())
+			}
 		}
 		z, err := ParseFile("example.org.", path)
 		if err != nil {
