@@ -3,7 +3,6 @@ package dnsserver
 import (
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -12,20 +11,13 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/testkit"
 )
 
-// needTool returns the path of a third-party client, skipping the test
-// when it is missing (failing instead under SLOTDNS_REQUIRE_INTEROP=1).
+// needTool is testkit.RequireTool, with the Debian package to install.
 func needTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SLOTDNS_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("%s is required (SLOTDNS_REQUIRE_INTEROP=1): apt-get install -y %s", name, pkg)
-		}
-		t.Skipf("%s not installed: apt-get install -y %s", name, pkg)
-	}
-	return path
+	return testkit.RequireTool(t, name, "apt-get install -y "+pkg)
 }
 
 func runTool(t *testing.T, path string, args ...string) string {
