@@ -31,7 +31,7 @@ fuzz:
 	  done; \
 	done
 
-# Go benchmarks of the lookup, the snapshot and the handler; then, where
+# Go benchmarks of the lookup, the snapshot, the handler and a signature; then, where
 # dnsperf, nsd and knotd are installed, slotdns beside NSD and Knot under
 # dnsperf; the same dnsperf run with metrics off and on (scraped every
 # second, an event stream open); a one-source flood beside another source,
@@ -49,7 +49,7 @@ fuzz:
 # from one source while 3,000 idle and 500 slowloris TCP connections come
 # from others.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./zones ./zones/compact ./zones/scan ./dnsserver
+	$(GO) test -run '^$$' -bench . -benchmem ./zones ./zones/compact ./zones/scan ./dnsserver ./dnssec
 	SHARED=$(SHARED) integration/bench/sidebyside.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/metrics.sh $(BIN)
 	SHARED=$(SHARED) integration/bench/rrl.sh $(BIN)
