@@ -15,11 +15,14 @@ const loadGCPercent = 20
 
 // loadingZones runs load, which parses zone files, with the collector
 // kept close to the live heap, and gives the memory it freed back to the
-// system after, so that the resident size follows the zones served.
+// system after, so that the resident size follows the zones served. An
+// operator's tighter GOGC, or GOGC=off (left to GOMEMLIMIT), stays as it
+// is. The setting is the process's: the callers load one at a time
+// (start, or a reload under its lock).
 func loadingZones[T any](load func() (T, error)) (T, error) {
 	was := debug.SetGCPercent(loadGCPercent)
-	if was < loadGCPercent && was >= 0 {
-		debug.SetGCPercent(was) // the operator asked for tighter still
+	if was < loadGCPercent {
+		debug.SetGCPercent(was)
 	}
 	defer debug.FreeOSMemory()
 	defer debug.SetGCPercent(was)

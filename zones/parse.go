@@ -28,9 +28,10 @@ type Zone struct {
 	File   string   // path it was read from, for messages
 	SOA    *dns.SOA // the apex SOA, as the file gives it
 
-	origin []byte        // Origin in wire form
-	recs   *compact.Zone // every record of the file, empty non-terminals included
-	places placeTable    // the file and line of each RRset's first record
+	origin    []byte        // Origin in wire form
+	recs      *compact.Zone // every record of the file, empty non-terminals included
+	places    placeTable    // the file and line of each RRset's first record
+	delegates bool          // some name below the apex has NS records
 }
 
 // Len is the number of records the zone file serves (duplicates once).
@@ -103,14 +104,22 @@ func newZone(origin, path string) *Zone {
 // again for the message.
 func (z *Zone) finish(b *compact.Builder) error {
 	b.AddEmptyNonTerminals(z.origin)
-	z.recs = b.Build()
+	recs, err := b.Build()
+	if err != nil {
+		return err
+	}
+	z.recs = recs
 	apex, ok := z.recs.Lookup(z.origin)
 	if !ok || apex.Set(dns.TypeSOA).Len() != 1 || apex.Set(dns.TypeNS).Len() == 0 {
 		return errBroken
 	}
 	for n := range z.recs.All() {
-		if !n.Empty() && !rulesHold(n, bytes.Equal(n.Name(), z.origin)) {
+		apex := bytes.Equal(n.Name(), z.origin)
+		if !n.Empty() && !rulesHold(n, apex) {
 			return errBroken
+		}
+		if !apex && n.Set(dns.TypeNS).Len() > 0 {
+			z.delegates = true
 		}
 	}
 	soas, err := apex.Set(dns.TypeSOA).RRs(z.Origin)
@@ -332,7 +341,7 @@ func cnameClash(rr dns.RR, s seenType) string {
 	name, t, st := rr.Header().Name, rr.Header().Rrtype, s.rr.Header().Rrtype
 	switch {
 	case t == dns.TypeCNAME && st == dns.TypeCNAME:
-		if dns.IsDuplicate(rr, s.rr) {
+		if sameTarget(rr.(*dns.CNAME).Target, s.rr.(*dns.CNAME).Target) {
 			return "" // the same record twice is one record
 		}
 		return fmt.Sprintf("second CNAME at %s: a name has at most one CNAME (the first is at %s)", name, s.at)
@@ -342,6 +351,16 @@ func cnameClash(rr dns.RR, s seenType) string {
 		return fmt.Sprintf("%s at %s beside its CNAME at %s: a CNAME owner may have no other data (RFC 1034 3.6.2); remove one of them", dns.TypeToString[t], name, s.at)
 	}
 	return ""
+}
+
+// sameTarget reports whether two CNAME targets are one name: in wire
+// form, case aside, so that "\065" and "a" are one label, as the zone's
+// records compare (zones/compact).
+func sameTarget(a, b string) bool {
+	var wa, wb [256]byte
+	na, errA := dns.PackDomainName(dns.Fqdn(a), wa[:], 0, nil, false)
+	nb, errB := dns.PackDomainName(dns.Fqdn(b), wb[:], 0, nil, false)
+	return errA == nil && errB == nil && na == nb && equalFold(wa[:na], bytes.ToLower(wb[:nb]))
 }
 
 // dnssecMeta reports whether t may sit beside a CNAME (RFC 2181 10.1,

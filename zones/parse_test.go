@@ -247,3 +247,22 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+// TestParseFileBothReadings: a file that zones/scan reads is read alike by
+// dns.ZoneParser, for records whose names differ only in case or in how
+// a letter is written.
+func TestParseFileBothReadings(t *testing.T) {
+	content := minimalZone + "x CNAME \\065.example.org.\nx CNAME a.example.org.\nrp RP admin.Example.org. .\nrp RP admin.example.org. .\n"
+	path := filepath.Join(writeFiles(t, map[string]string{"zone.db": content}), "zone.db")
+	fast, ok := scanFile("example.org.", path, []byte(content))
+	if !ok {
+		t.Fatal("scan did not read the file")
+	}
+	slow, err := parseSlowly("example.org.", path, []byte(content))
+	if err != nil {
+		t.Fatalf("the parser refuses what scan reads: %v", err)
+	}
+	if fast.Len() != slow.Len() || fast.Len() != 5 {
+		t.Errorf("records: scan %d, parser %d, want 5 each", fast.Len(), slow.Len())
+	}
+}

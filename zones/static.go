@@ -73,10 +73,6 @@ func (n *node) appendTypes(out []uint16) []uint16 {
 	return out
 }
 
-// empty reports an empty non-terminal: a name that exists only because
-// names below it do.
-func (n *node) empty() bool { return len(n.types()) == 0 }
-
 // clone gives a copy of n that a view may change.
 func (n *node) clone() *node {
 	c := *n
@@ -111,7 +107,9 @@ func (z *Zone) nodeAt(name string, wire []byte) *node {
 			n.target = strings.ToLower(rrs[0].(*dns.CNAME).Target)
 		}
 	}
-	n.cut = z.cutAbove(n, wire)
+	if z.delegates {
+		n.cut = z.cutAbove(n, wire)
+	}
 	return n
 }
 

@@ -18,6 +18,8 @@ import (
 	"iter"
 	"slices"
 	"sync"
+
+	"github.com/miekg/dns"
 )
 
 // Zone is the records of one zone, built once by a Builder and read by
@@ -277,9 +279,13 @@ func (b *Builder) AddEmptyNonTerminals(origin []byte) {
 	}
 }
 
+// ErrSetTooLarge is returned for an RRset of more than 65,535 records,
+// more than a message can carry.
+var ErrSetTooLarge = errors.New("compact: an RRset of more than 65,535 records")
+
 // Build groups the records by name and type and returns the Zone. The
 // Builder must not be used after.
-func (b *Builder) Build() *Zone {
+func (b *Builder) Build() (*Zone, error) {
 	z := &b.z
 	// Each name's records together, in the order added (a stable
 	// counting sort by name), then each type's together at the name.
@@ -308,24 +314,45 @@ func (b *Builder) Build() *Zone {
 			for j < len(recs) && recs[j].typ == recs[i].typ {
 				j++
 			}
-			z.sets = append(z.sets, b.set(recs[i:j]))
+			set, err := b.set(recs[i:j])
+			if err != nil {
+				return nil, err
+			}
+			z.sets = append(z.sets, set)
 			i = j
 		}
 		z.setsAt = append(z.setsAt, uint32(len(z.sets)))
 	}
 	b.rdata = nil
-	return z
+	return z, nil
 }
+
+// pairwiseLimit is the size of an RRset up to which duplicates are found
+// by comparing every pair; a larger set finds them by a key per record.
+const pairwiseLimit = 32
 
 // set copies the records of one RRset into the zone, leaving out
 // duplicates.
-func (b *Builder) set(recs []pending) rrset {
+func (b *Builder) set(recs []pending) (rrset, error) {
 	z := &b.z
 	s := rrset{at: uint32(len(z.rdata)), typ: recs[0].typ, tag: recs[0].tag}
+	var seen map[string]bool
+	if len(recs) > pairwiseLimit {
+		seen = make(map[string]bool, len(recs))
+	}
 	for i, r := range recs {
 		rd := b.pendingRDATA(r)
-		if slices.ContainsFunc(recs[:i], func(o pending) bool { return sameRDATA(r.typ, b.pendingRDATA(o), rd) }) {
+		if seen != nil {
+			k := duplicateKey(r.typ, rd)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		} else if slices.ContainsFunc(recs[:i], func(o pending) bool { return sameRDATA(r.typ, b.pendingRDATA(o), rd) }) {
 			continue
+		}
+		if s.n == 0xFFFF {
+			return rrset{}, ErrSetTooLarge
 		}
 		z.rdata = binary.BigEndian.AppendUint32(z.rdata, r.ttl)
 		z.rdata = binary.BigEndian.AppendUint16(z.rdata, uint16(len(rd)))
@@ -333,7 +360,7 @@ func (b *Builder) set(recs []pending) rrset {
 		s.n++
 		z.rrs++
 	}
-	return s
+	return s, nil
 }
 
 func (b *Builder) pendingRDATA(r pending) []byte {
@@ -362,31 +389,84 @@ func sortByFirstType(recs []pending) {
 	})
 }
 
-// sameRDATA reports whether two RDATA of type typ are one record's: equal
-// bytes, the case of the names they hold aside (RFC 4343), for the types
-// RFC 4034 section 6.2 lowercases.
+// sameRDATA reports whether two RDATA of type typ are one record's
+// (RFC 2181 5): equal, the case of the names they hold aside (RFC 4343),
+// as dns.IsDuplicate has it.
 func sameRDATA(typ uint16, a, b []byte) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	nameAt := -1 // where the names start; they run to the end, but SOA's
-	switch typ {
-	case 2, 3, 4, 5, 7, 8, 9, 12, 39: // NS, MD, MF, CNAME, MB, MG, MR, PTR, DNAME
-		nameAt = 0
-	case 15, 18, 21, 36: // MX, AFSDB, RT, KX
-		nameAt = 2
-	case 33: // SRV
-		nameAt = 6
-	case 6: // SOA: two names, then 20 bytes
-		if len(a) < 20 {
-			return bytes.Equal(a, b)
+	if bytes.Equal(a, b) {
+		return true
+	}
+	if at, ok := namesFrom(typ, len(a)); ok {
+		return bytes.Equal(a[:at.start], b[:at.start]) && foldEqual(a[at.start:at.end], b[at.start:at.end]) && bytes.Equal(a[at.end:], b[at.end:])
+	}
+	if !namesInside(typ) {
+		return false
+	}
+	ra, rb := unpackRDATA(typ, a), unpackRDATA(typ, b)
+	return ra != nil && rb != nil && dns.IsDuplicate(ra, rb)
+}
+
+// duplicateKey gives a key of rdata that two records share when
+// sameRDATA holds for them.
+func duplicateKey(typ uint16, rdata []byte) string {
+	if at, ok := namesFrom(typ, len(rdata)); ok {
+		key := []byte(string(rdata))
+		for i := at.start; i < at.end; i++ {
+			if c := key[i]; 'A' <= c && c <= 'Z' {
+				key[i] = c + 'a' - 'A'
+			}
 		}
-		return foldEqual(a[:len(a)-20], b[:len(b)-20]) && bytes.Equal(a[len(a)-20:], b[len(b)-20:])
+		return string(key)
 	}
-	if nameAt < 0 || len(a) < nameAt {
-		return bytes.Equal(a, b)
+	if namesInside(typ) {
+		if rr := unpackRDATA(typ, rdata); rr != nil {
+			// The names lowercased in their canonical form (RFC 4034
+			// 6.2) would be exact, but miekg/dns lowercases only some
+			// types; the text with its names lowercased is the key.
+			return canonicalText(rr)
+		}
 	}
-	return bytes.Equal(a[:nameAt], b[:nameAt]) && foldEqual(a[nameAt:], b[nameAt:])
+	return string(rdata)
+}
+
+// span is where a record's names lie in its RDATA.
+type span struct{ start, end int }
+
+// namesFrom gives where the names of typ lie in an RDATA of length n, for
+// the types whose names run from a fixed offset to a fixed distance
+// before the end.
+func namesFrom(typ uint16, n int) (span, bool) {
+	start, tail := 0, 0
+	switch typ {
+	case dns.TypeNS, dns.TypeMD, dns.TypeMF, dns.TypeCNAME, dns.TypeMB, dns.TypeMG, dns.TypeMR,
+		dns.TypePTR, dns.TypeDNAME, dns.TypeMINFO, dns.TypeRP, dns.TypeNSAPPTR:
+	case dns.TypeMX, dns.TypeAFSDB, dns.TypeRT, dns.TypeKX, dns.TypePX, dns.TypeLP:
+		start = 2
+	case dns.TypeSRV:
+		start = 6
+	case dns.TypeSOA:
+		tail = 20 // serial, refresh, retry, expire, minimum
+	default:
+		return span{}, false
+	}
+	if n < start+tail {
+		return span{}, false
+	}
+	return span{start, n - tail}, true
+}
+
+// namesInside reports the types that hold names among other variable
+// data, compared by dns.IsDuplicate.
+func namesInside(typ uint16) bool {
+	switch typ {
+	case dns.TypeNAPTR, dns.TypeRRSIG, dns.TypeSIG, dns.TypeNSEC, dns.TypeNXT, dns.TypeHIP,
+		dns.TypeSVCB, dns.TypeHTTPS, dns.TypeTALINK, dns.TypeAMTRELAY:
+		return true
+	}
+	return false
 }
 
 // foldEqual compares wire names ASCII case-insensitively. A label length

@@ -2,6 +2,8 @@ package compact
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -53,7 +55,10 @@ func TestLookup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	z := b.Build()
+	z, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if z.Names() != 5 || z.Records() != 10 {
 		t.Fatalf("%d names and %d records, want 5 and 10", z.Names(), z.Records())
 	}
@@ -154,7 +159,10 @@ func FuzzBuilder(f *testing.F) {
 			names[string(owner)] = true
 			data = data[end+3+l:]
 		}
-		z := b.Build()
+		z, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if z.Names() != len(names) {
 			t.Fatalf("%d names, want %d", z.Names(), len(names))
 		}
@@ -200,7 +208,10 @@ func BenchmarkMillionRecords(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		z = builder.Build()
+		var err error
+		if z, err = builder.Build(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.Run("build", func(b *testing.B) {
 		for b.Loop() {
@@ -291,7 +302,10 @@ func TestCanonical(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	z := b.Build()
+	z, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for n := range z.Canonical() {
 		name, _, err := dns.UnpackDomainName(n.Name(), 0)
@@ -324,7 +338,10 @@ func FuzzCanonical(f *testing.F) {
 			b.Add(data[:end], 1, 60, nil, 0)
 			data = data[end:]
 		}
-		z := b.Build()
+		z, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
 		var prev []byte
 		for n := range z.Canonical() {
 			if prev != nil && canonicalLess(prev, n.Name()) >= 0 {
@@ -339,4 +356,61 @@ func FuzzCanonical(f *testing.F) {
 			prev = n.Name()
 		}
 	})
+}
+
+// TestDuplicates: records that differ only in the case of the names they
+// hold are one record (RFC 2181 5, RFC 4343), for the types whose names
+// sit at a fixed place and for those with names among other data, in
+// small sets and in sets large enough to be keyed; other data keeps its
+// case.
+func TestDuplicates(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  int
+	}{
+		{"RP", []string{"a.test. 60 IN RP admin.Example.org. txt.example.org.", "a.test. 60 IN RP admin.example.org. TXT.example.org."}, 1},
+		{"NAPTR", []string{`a.test. 60 IN NAPTR 100 10 "u" "E2U+sip" "" Sip.Example.org.`, `a.test. 60 IN NAPTR 100 10 "u" "E2U+sip" "" sip.example.org.`}, 1},
+		{"NAPTR regexp keeps its case", []string{`a.test. 60 IN NAPTR 100 10 "u" "E2U+sip" "!^.*$!sip:A@b!" .`, `a.test. 60 IN NAPTR 100 10 "u" "E2U+sip" "!^.*$!sip:a@b!" .`}, 2},
+		{"MX", []string{"a.test. 60 IN MX 10 Mail.test.", "a.test. 60 IN MX 10 mail.test."}, 1},
+		{"TXT keeps its case", []string{`a.test. 60 IN TXT "A"`, `a.test. 60 IN TXT "a"`}, 2},
+	} {
+		for _, copies := range []int{1, 20} { // 20 copies of each: a keyed set
+			b := NewBuilder(0)
+			for i := range copies {
+				for _, l := range tc.lines {
+					if err := b.AddRR(mustRR(t, l), 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if copies > 1 { // the first again with another TTL, which is no part of RDATA
+					if err := b.AddRR(mustRR(t, strings.Replace(tc.lines[0], " 60 ", fmt.Sprintf(" %d ", 60+i), 1)), 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			z, err := b.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := z.Records(); got != tc.want {
+				t.Errorf("%s, %d copies: %d records, want %d", tc.name, copies, got, tc.want)
+			}
+		}
+	}
+}
+
+// TestSetTooLarge: an RRset of more than a message can carry is an error,
+// not a counter that wraps.
+func TestSetTooLarge(t *testing.T) {
+	b := NewBuilder(0)
+	owner := []byte("\x01a\x04test\x00")
+	for i := range 0x10000 {
+		if err := b.Add(owner, dns.TypeA, 60, []byte{10, byte(i >> 16), byte(i >> 8), byte(i)}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Build(); !errors.Is(err, ErrSetTooLarge) {
+		t.Errorf("Build of 65,536 A records at one name: got %v, want ErrSetTooLarge", err)
+	}
 }

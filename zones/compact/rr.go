@@ -3,6 +3,7 @@ package compact
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -70,4 +71,52 @@ func (s Set) RRs(owner string) ([]dns.RR, error) {
 		return true
 	})
 	return out, err
+}
+
+// unpackRDATA gives rdata of type typ as a dns.RR owned by the root, nil
+// when it does not unpack.
+func unpackRDATA(typ uint16, rdata []byte) dns.RR {
+	msg := make([]byte, 0, 11+len(rdata))
+	msg = append(msg, 0)
+	msg = binary.BigEndian.AppendUint16(msg, typ)
+	msg = binary.BigEndian.AppendUint16(msg, dns.ClassINET)
+	msg = binary.BigEndian.AppendUint32(msg, 0)
+	msg = binary.BigEndian.AppendUint16(msg, uint16(len(rdata)))
+	msg = append(msg, rdata...)
+	rr, _, err := dns.UnpackRR(msg, 0)
+	if err != nil {
+		return nil
+	}
+	return rr
+}
+
+// canonicalText is rr's text with the names it holds lowercased: what two
+// records that dns.IsDuplicate finds equal share.
+func canonicalText(rr dns.RR) string {
+	c := dns.Copy(rr)
+	switch r := c.(type) {
+	case *dns.NAPTR:
+		r.Replacement = strings.ToLower(r.Replacement)
+	case *dns.RRSIG:
+		r.SignerName = strings.ToLower(r.SignerName)
+	case *dns.SIG:
+		r.SignerName = strings.ToLower(r.SignerName)
+	case *dns.NSEC:
+		r.NextDomain = strings.ToLower(r.NextDomain)
+	case *dns.NXT:
+		r.NextDomain = strings.ToLower(r.NextDomain)
+	case *dns.HIP:
+		for i := range r.RendezvousServers {
+			r.RendezvousServers[i] = strings.ToLower(r.RendezvousServers[i])
+		}
+	case *dns.SVCB:
+		r.Target = strings.ToLower(r.Target)
+	case *dns.HTTPS:
+		r.Target = strings.ToLower(r.Target)
+	case *dns.TALINK:
+		r.PreviousName, r.NextName = strings.ToLower(r.PreviousName), strings.ToLower(r.NextName)
+	case *dns.AMTRELAY:
+		r.GatewayHost = strings.ToLower(r.GatewayHost)
+	}
+	return c.String()
 }

@@ -27,7 +27,10 @@ func BenchmarkLoadMillionRecords(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		z = builder.Build()
+		z, err = builder.Build()
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 	runtime.GC()
 	var ms runtime.MemStats
