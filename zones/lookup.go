@@ -187,10 +187,12 @@ func (z *zoneView) additional(rrs []dns.RR) []dns.RR {
 		if !dns.IsSubDomain(z.origin, t) {
 			continue
 		}
-		if n := z.node(t); n != nil {
+		if n, ok := z.own[t]; ok {
 			extra = append(extra, n.set(dns.TypeA)...)
 			extra = append(extra, n.set(dns.TypeAAAA)...)
+			continue
 		}
+		extra = z.file.appendAddrs(extra, t)
 	}
 	return extra
 }
@@ -217,17 +219,17 @@ func (s *Snapshot) answerAt(z *zoneView, n *node, owner string, qtype uint16, de
 		}
 		return s.chase(z, n, chain, qtype, depth)
 	case qtype == dns.TypeANY:
-		any := anyAnswer(n)
+		any := anyAnswer(n, owner)
 		if len(any) == 0 {
 			return z.noData()
 		}
-		return Answer{Result: Success, Zone: z.origin, Answer: renameIf(synth, any, owner)}
+		return Answer{Result: Success, Zone: z.origin, Answer: any}
 	}
-	set := n.set(qtype)
+	set := n.setAs(qtype, owner)
 	if len(set) == 0 {
 		return z.noData()
 	}
-	ans := Answer{Result: Success, Zone: z.origin, Answer: renameIf(synth, set, owner)}
+	ans := Answer{Result: Success, Zone: z.origin, Answer: set}
 	if qtype == dns.TypeNS || qtype == dns.TypeMX {
 		ans.Extra = z.additional(set)
 	}
@@ -286,13 +288,6 @@ func hasOwner(rrs []dns.RR, name string, rrtype uint16) bool {
 		}
 	}
 	return false
-}
-
-func renameIf(synth bool, rrs []dns.RR, owner string) []dns.RR {
-	if !synth {
-		return rrs
-	}
-	return rename(rrs, owner)
 }
 
 // rename copies rrs with owner as their name: a wildcard's records as

@@ -34,8 +34,16 @@ type node struct {
 
 // set gives the records of type t at the name. A file's records are
 // unpacked on each call: the response cache keeps what queries ask.
-func (n *node) set(t uint16) []dns.RR {
+func (n *node) set(t uint16) []dns.RR { return n.setAs(t, n.name) }
+
+// setAs gives the records of type t at the name with owner as their
+// owner: a wildcard's, synthesized for the query name (RFC 4592). A
+// file's records are unpacked so, a view's are copied.
+func (n *node) setAs(t uint16, owner string) []dns.RR {
 	if rrs, ok := n.own[t]; ok {
+		if owner != n.name {
+			return rename(rrs, owner)
+		}
 		return rrs
 	}
 	if !n.inFile {
@@ -45,7 +53,7 @@ func (n *node) set(t uint16) []dns.RR {
 	if s.Len() == 0 {
 		return nil
 	}
-	rrs, err := s.RRs(n.name)
+	rrs, err := s.RRs(owner)
 	if err != nil {
 		return nil // the file's records were packed from parsed ones
 	}
@@ -113,6 +121,28 @@ func (z *Zone) nodeAt(name string, wire []byte) *node {
 	return n
 }
 
+// appendAddrs appends the file's A and AAAA records at name to dst:
+// glue and the addresses of NS and MX targets, which need no node.
+func (z *Zone) appendAddrs(dst []dns.RR, name string) []dns.RR {
+	var buf [256]byte
+	l, err := dns.PackDomainName(name, buf[:], 0, nil, false)
+	if err != nil {
+		return dst
+	}
+	fn, ok := z.recs.Lookup(buf[:l])
+	if !ok {
+		return dst
+	}
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		if s := fn.Set(t); s.Len() > 0 {
+			if rrs, err := s.RRs(name); err == nil {
+				dst = append(dst, rrs...)
+			}
+		}
+	}
+	return dst
+}
+
 // cutAbove gives the delegation n lies in: its topmost ancestor-or-self
 // below the apex with NS records, below which all is the child's. wire
 // is n's name in wire form; its labels and those of n.name go together.
@@ -167,10 +197,10 @@ func referredNames(rrs []dns.RR) []string {
 	return names
 }
 
-// anyAnswer is the answer to ANY at n (RFC 8482 4.2): one synthesized
-// HINFO "RFC8482" "" with the lowest TTL of the name's records, rather than
-// every RRset.
-func anyAnswer(n *node) []dns.RR {
+// anyAnswer is the answer to ANY at n (RFC 8482 4.2), owned by owner:
+// one synthesized HINFO "RFC8482" "" with the lowest TTL of the name's
+// records, rather than every RRset.
+func anyAnswer(n *node, owner string) []dns.RR {
 	ttl, found := uint32(0), false
 	note := func(t uint32) {
 		if !found || t < ttl {
@@ -194,7 +224,7 @@ func anyAnswer(n *node) []dns.RR {
 		return nil
 	}
 	return []dns.RR{&dns.HINFO{
-		Hdr: dns.RR_Header{Name: n.name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl},
+		Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: ttl},
 		Cpu: "RFC8482",
 	}}
 }
