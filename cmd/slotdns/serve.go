@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/slotdns/slotdns/control"
@@ -25,7 +28,12 @@ talks to it over the control socket; with an [api] table the server also
 serves the remote API, the dashboard and /metrics (see slotdns token for
 the tokens). SIGINT or SIGTERM stop it gracefully;
 the swapped state is served as it was left after a restart. SIGHUP re-reads
-the zone files, as slotdns reload does.`,
+the zone files, as slotdns reload does. --cpuprofile FILE writes a Go CPU
+profile (pprof) of the whole run to FILE when the server stops: for
+measuring the server, not for production.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the run to `FILE` when the server stops (off by default)"},
+		},
 		Action: serve,
 	}
 }
@@ -42,6 +50,20 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	logger := cfg.NewLogger(c.App.ErrWriter)
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return control.Run(ctx, cfg, logger)
