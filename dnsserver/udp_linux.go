@@ -148,9 +148,14 @@ func (b *udpBatcher) init() {
 		}
 		b.outs[i] = make([]byte, 0, 2048)
 	}
+	// The socket is non-blocking, so neither call ever waits: they are
+	// made as raw system calls, without telling the scheduler. Through
+	// Syscall6, every call long enough to be noticed had the monitor
+	// thread hand the reader's P to another thread and the reader wait
+	// to get one back, a few context switches per batch on a busy core.
 	b.recvFn = func(fd uintptr) bool {
 		for {
-			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.recv[0])), udpBatch, 0, 0, 0)
+			r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.recv[0])), udpBatch, 0, 0, 0)
 			switch e {
 			case unix.EINTR:
 				continue
@@ -163,7 +168,7 @@ func (b *udpBatcher) init() {
 	}
 	b.sendFn = func(fd uintptr) bool {
 		for {
-			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.send[b.from])), uintptr(b.to-b.from), 0, 0, 0)
+			r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.send[b.from])), uintptr(b.to-b.from), 0, 0, 0)
 			switch e {
 			case unix.EINTR:
 				continue
