@@ -64,7 +64,8 @@ type Server struct {
 	mu       sync.Mutex
 	started  bool
 	closed   bool
-	udp      []net.PacketConn
+	udp      []net.PacketConn // the first socket of each listen address
+	udpAll   []net.PacketConn // every UDP socket: one per reader where the system allows
 	tcp      []net.Listener
 	tcpConns map[net.Conn]struct{}
 	done     chan struct{} // closed when Shutdown begins
@@ -147,10 +148,11 @@ func (s *Server) Start() error {
 	if len(s.cfg.Listen) == 0 {
 		return errors.New("dnsserver: start: no listen address")
 	}
+	readers := udpReaders()
 	var udp []net.PacketConn
 	var tcp []net.Listener
 	for _, addr := range s.cfg.Listen {
-		pc, ln, err := listenPair(addr)
+		pc, ln, err := listenPair(addr, readers > 1)
 		if err != nil {
 			closeAll(udp, tcp)
 			return fmt.Errorf("dnsserver: listen on %s: %w", addr, err)
@@ -160,8 +162,10 @@ func (s *Server) Start() error {
 	}
 	s.started = true
 	s.udp, s.tcp = udp, tcp
-	for _, pc := range udp {
-		s.serveUDP(pc)
+	for i, pc := range udp {
+		host, _, _ := net.SplitHostPort(s.cfg.Listen[i])
+		udpNet, _ := networks(host)
+		s.serveUDP(pc, udpNet, readers)
 		s.log.Info("Serving DNS over UDP", "addr", pc.LocalAddr().String())
 	}
 	for _, ln := range tcp {
@@ -174,7 +178,11 @@ func (s *Server) Start() error {
 
 // listenPair opens UDP and TCP on addr. When the port is 0, both get the
 // same port, so that a client can retry a truncated answer where it asked.
-func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+// With share, the UDP socket lets more sockets of this process bind its
+// address beside it (SO_REUSEPORT, where the system has it; see
+// serveUDP); the TCP listener never does, so a second server on the same
+// address still fails to start.
+func listenPair(addr string, share bool) (net.PacketConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
@@ -185,7 +193,7 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 	}
 	udpNet, tcpNet := networks(host)
 	for i := 0; ; i++ {
-		pc, err := net.ListenPacket(udpNet, addr)
+		pc, err := listenUDP(udpNet, addr, share)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -262,7 +270,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		// A read deadline in the past wakes every reader; each finishes
 		// the queries it holds and returns.
-		for _, pc := range s.udp {
+		for _, pc := range s.udpAll {
 			pc.SetReadDeadline(time.Unix(1, 0))
 		}
 		for c := range s.tcpConns {
@@ -286,7 +294,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.logs.Close(ctx) // what the readers logged last, as long as ctx allows
 	}
 	s.mu.Lock()
-	for _, pc := range s.udp {
+	for _, pc := range s.udpAll {
 		pc.Close()
 	}
 	for c := range s.tcpConns {

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -17,18 +18,52 @@ const (
 	udpMaxQuery = 4096
 )
 
-// serveUDP starts the readers of pc. Each reader owns its buffers and
-// answers the packets it reads itself: no goroutine per packet.
-func (s *Server) serveUDP(pc net.PacketConn) {
-	if uc, ok := pc.(*net.UDPConn); ok {
-		uc.SetReadBuffer(udpReadBuffer)
+// udpReaders is how many readers serve each UDP listen address: one for
+// each CPU the process may use (GOMAXPROCS follows the affinity mask and
+// the cgroup's CPU limit).
+func udpReaders() int { return runtime.GOMAXPROCS(0) }
+
+// listenUDP opens a UDP socket on addr; with share, one that other
+// sockets of this process (of its user: the kernel allows no other) can
+// bind beside it, each getting its share of the clients.
+func listenUDP(network, addr string, share bool) (net.PacketConn, error) {
+	lc := net.ListenConfig{}
+	if share && reusePort != nil {
+		lc.Control = reusePort
 	}
-	for range runtime.GOMAXPROCS(0) {
+	return lc.ListenPacket(context.Background(), network, addr)
+}
+
+// serveUDP starts readers readers for pc, which listenPair opened on
+// network. Each reader has a socket of its own bound to pc's address
+// (SO_REUSEPORT: the kernel spreads the clients over them by their
+// address and port, and no reader waits for another's batch), the first
+// being pc; where another socket cannot be had, the readers left share pc.
+// Each reader owns its buffers and answers the packets it reads itself:
+// no goroutine per packet. It runs with s.mu held.
+func (s *Server) serveUDP(pc net.PacketConn, network string, readers int) {
+	conns := []net.PacketConn{pc}
+	for len(conns) < readers && reusePort != nil {
+		c, err := listenUDP(network, pc.LocalAddr().String(), true)
+		if err != nil {
+			s.log.Warn("One UDP socket for several readers", "addr", pc.LocalAddr().String(), "err", err)
+			break
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		if uc, ok := c.(*net.UDPConn); ok {
+			uc.SetReadBuffer(udpReadBuffer)
+		}
+	}
+	s.udpAll = append(s.udpAll, conns...)
+	for i := range readers {
+		c := conns[min(i, len(conns)-1)]
 		counts := s.shards.newUDP()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.readUDP(pc, counts)
+			s.readUDP(c, counts)
 		}()
 	}
 }

@@ -209,6 +209,18 @@ func (b *udpBatcher) write(m int) error {
 	return nil
 }
 
+// reusePort is a net.ListenConfig.Control that lets other sockets of the
+// same user bind the socket's address (SO_REUSEPORT).
+var reusePort = func(network, address string, c syscall.RawConn) error {
+	var err error
+	if cerr := c.Control(func(fd uintptr) {
+		err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
 // enablePktinfo asks the kernel for each packet's destination address.
 func enablePktinfo(rc syscall.RawConn) bool {
 	ok := false
