@@ -15,6 +15,10 @@
 #   NSD_PORT=5301 KNOT_PORT=5302   the reference servers' ports (start-refs.sh)
 #   SERVER_CPUS=1      CPU list slotdns is pinned to
 #   ROUNDS=3           and every other knob of compare.sh (DURATION, ...)
+#
+# After compare.sh's table, one line gives slotdns's QPS per server
+# CPU-second as a ratio of NSD's and of Knot's: the ratio in each round,
+# then the median over the rounds.
 set -euo pipefail
 BIN="$(realpath "${1:?usage: sidebyside.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -94,5 +98,22 @@ echo "slotdns pid=$PID port=$PORT cpus=$SERVER_CPUS"
 REFSTATE="$(sed -n 's/^state=//p' "$STATE/refs.out")"
 grep -v '^stop with' "$STATE/refs.out"
 
+export KEEP="${KEEP:-$(mktemp -d -t dnsbench-compare.XXXXXX)}" # kept, as compare.sh keeps its own
 "$KIT/compare.sh" nsd="$NSD_PORT" knot="$KNOT_PORT" slotdns="$PORT"
+# results.tsv: name port round qps ... srv_cpu_pct (9th); qps/cpu = 100*qps/srv_cpu.
+awk -F'\t' '
+  NR > 1 && $9 > 0 { e[$1, $3] = 100 * $4 / $9; q[$1, $3] = $4; if ($3 > rounds) rounds = $3 }
+  function median(a, n,    i, j, x) {
+    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
+    return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+  }
+  function ratios(num, den, per,    r, n, k, a) {
+    n = 0
+    for (r = 1; r <= rounds; r++) if ((num, r) in per && (den, r) in per && per[den, r] > 0) a[++n] = per[num, r] / per[den, r]
+    return n ? sprintf("%.2f", median(a, n)) : "-"
+  }
+  END {
+    printf "per CPU-second: slotdns/NSD %s, slotdns/Knot %s; QPS: slotdns/NSD %s, slotdns/Knot %s (median of %d rounds)\n",
+      ratios("slotdns", "nsd", e), ratios("slotdns", "knot", e), ratios("slotdns", "nsd", q), ratios("slotdns", "knot", q), rounds
+  }' "$KEEP/results.tsv"
 echo "slotdns after the runs: $(grep VmRSS "/proc/$PID/status")"
