@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -88,6 +89,12 @@ func TestRefusalsLoggedOncePerSource(t *testing.T) {
 		if got := exchangeRaw(t, s.TCPAddrs()[0].String(), axfrQuery("example.com."), ""); got.Rcode != dns.RcodeRefused {
 			t.Fatalf("got %s, want REFUSED", dns.RcodeToString[got.Rcode])
 		}
+	}
+	// The log is written from a queue; Shutdown waits until it is.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if got := strings.Count(logs.String(), "Refused a zone transfer"); got != 1 {
 		t.Errorf("log lines: got %d, want 1:\n%s", got, logs.String())
