@@ -11,8 +11,10 @@
 //     parse: header checks, EDNS0, Result to rcode and AA, truncation.
 //   - fastpath.go: the same answers for plain queries without dns.Msg, from
 //     responses packed once per published snapshot and kept beside it.
-//   - udp.go, udp_linux.go: long-lived readers per socket; on Linux they
-//     move up to 32 packets per recvmmsg and sendmmsg and answer inline.
+//   - udp.go, udp_linux.go: long-lived readers, one per CPU the process
+//     may use; on Linux each has a socket of its own (SO_REUSEPORT) and
+//     moves up to 32 packets per recvmmsg and sendmmsg, made as raw
+//     system calls on the non-blocking socket, and answers inline.
 //   - tcp.go: one goroutine per connection, pipelined queries answered in
 //     order, an idle timeout and a cap on connections.
 //   - xfr.go: AXFR and IXFR (over TCP, streamed in messages of up to 64
