@@ -77,7 +77,7 @@ func (b *builder) addZone(zi ZoneInput) {
 
 	apex := b.own(zv, z.Origin)
 	apex.own[dns.TypeSOA] = []dns.RR{soa}
-	b.snap.zones[z.Origin] = zv
+	b.snap.zones.put(zv)
 	b.views = append(b.views, zv)
 }
 

@@ -64,8 +64,8 @@ func (s *Snapshot) Lookup(qname string, qtype uint16) Answer {
 // Serial returns the SOA serial served for origin, and false when the
 // snapshot has no such zone.
 func (s *Snapshot) Serial(origin string) (uint32, bool) {
-	z, ok := s.zones[origin]
-	if !ok {
+	z := s.zones.get(origin)
+	if z == nil {
 		return 0, false
 	}
 	return z.serial, true
@@ -121,7 +121,7 @@ func (z *zoneView) precomputed(qname string, qtype uint16) (Answer, bool) {
 // zoneFor finds the zone with the longest origin that qname lies in.
 func (s *Snapshot) zoneFor(qname string) *zoneView {
 	for off := 0; off < len(qname); {
-		if z, ok := s.zones[qname[off:]]; ok {
+		if z := s.zones.get(qname[off:]); z != nil {
 			return z
 		}
 		next, end := dns.NextLabel(qname, off)
@@ -130,7 +130,7 @@ func (s *Snapshot) zoneFor(qname string) *zoneView {
 		}
 		off = next
 	}
-	return s.zones["."]
+	return s.zones.get(".")
 }
 
 // missing answers a name that does not exist: a referral when it lies

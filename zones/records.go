@@ -44,7 +44,7 @@ type Transfer struct {
 // Transfer gives zone origin for a transfer; ok is false when the
 // snapshot has no such zone.
 func (s *Snapshot) Transfer(origin string) (Transfer, bool) {
-	zv := s.zones[strings.ToLower(dns.Fqdn(origin))]
+	zv := s.zones.get(strings.ToLower(dns.Fqdn(origin)))
 	if zv == nil {
 		return Transfer{}, false
 	}
@@ -333,7 +333,7 @@ func (zv *zoneView) soa() dns.RR { return zv.own[zv.origin].own[dns.TypeSOA][0] 
 // delta of a swap is the Diff of their SlotRecords, however large the
 // zone. ok is false when the snapshot has no such zone.
 func (s *Snapshot) SlotRecords(origin string) (records []dns.RR, ok bool) {
-	zv := s.zones[strings.ToLower(dns.Fqdn(origin))]
+	zv := s.zones.get(strings.ToLower(dns.Fqdn(origin)))
 	if zv == nil {
 		return nil, false
 	}
@@ -394,7 +394,7 @@ func diffKey(rr dns.RR, p *packer) string {
 // large zone keeps no third copy of it.
 func DiffZone(a, b *Snapshot, origin string) (removed, added []dns.RR) {
 	origin = strings.ToLower(dns.Fqdn(origin))
-	za, zb := a.zones[origin], b.zones[origin]
+	za, zb := a.zones.get(origin), b.zones.get(origin)
 	toRR := func(r wireRR) dns.RR {
 		rr, _, err := dns.UnpackRR(appendRecord(nil, r.owner, r.typ, r.ttl, r.rdata), 0)
 		if err != nil {

@@ -46,7 +46,7 @@ type Input struct {
 // Snapshot is an immutable, fully computed view of every zone served.
 // It is safe for concurrent use; nothing in it changes after it is made.
 type Snapshot struct {
-	zones        map[string]*zoneView // by origin
+	zones        *zoneSet // by origin
 	aliases      map[string]Alias
 	aliasTargets []string
 	built        []string // the zones this snapshot built anew, sorted
@@ -130,10 +130,7 @@ func Build(in Input) (*Snapshot, error) {
 // shared with s, lookup tree and transfer records included. Errors are
 // Build's. s is left as it was.
 func (s *Snapshot) With(in Input) (*Snapshot, error) {
-	next := &Snapshot{zones: maps.Clone(s.zones), aliases: s.aliases}
-	if next.zones == nil {
-		next.zones = make(map[string]*zoneView, len(in.Zones))
-	}
+	next := &Snapshot{zones: s.zones.clone(), aliases: s.aliases}
 	if in.Aliases != nil {
 		next.aliases = in.Aliases
 	}
@@ -150,14 +147,14 @@ func (s *Snapshot) With(in Input) (*Snapshot, error) {
 		}
 		inputs[origin] = zi
 		order = append(order, origin)
-		if _, ok := s.zones[origin]; !ok {
+		if s.zones.get(origin) == nil {
 			newOrigin = true
 		}
 	}
 	rebuild := s.reach(inputs, next.aliases, newOrigin)
 	for _, origin := range slices.Sorted(maps.Keys(rebuild)) {
 		if _, given := inputs[origin]; !given {
-			inputs[origin] = s.zones[origin].input
+			inputs[origin] = s.zones.get(origin).input
 			order = append(order, origin)
 		}
 	}
@@ -178,12 +175,12 @@ func (s *Snapshot) reach(given map[string]ZoneInput, aliases map[string]Alias, n
 		rebuild[origin] = true
 	}
 	if newOrigin {
-		for origin := range s.zones {
+		for origin := range s.zones.all() {
 			rebuild[origin] = true
 		}
 	}
 	for _, origin := range s.aliasUsers {
-		if s.aliasesChanged(s.zones[origin], aliases) {
+		if s.aliasesChanged(s.zones.get(origin), aliases) {
 			rebuild[origin] = true
 		}
 	}
@@ -193,7 +190,7 @@ func (s *Snapshot) reach(given map[string]ZoneInput, aliases map[string]Alias, n
 			if rebuild[origin] {
 				continue
 			}
-			for dep := range s.zones[origin].deps {
+			for dep := range s.zones.get(origin).deps {
 				if rebuild[dep] {
 					rebuild[origin], grew = true, true
 					break
@@ -212,7 +209,7 @@ func (s *Snapshot) index(prev *Snapshot, rebuild map[string]bool) {
 	s.readers = slices.DeleteFunc(slices.Clone(prev.readers), rebuilt)
 	s.aliasUsers = slices.DeleteFunc(slices.Clone(prev.aliasUsers), rebuilt)
 	for _, origin := range s.built {
-		zv := s.zones[origin]
+		zv := s.zones.get(origin)
 		if len(zv.deps) > 0 {
 			s.readers = append(s.readers, origin)
 		}
@@ -222,7 +219,7 @@ func (s *Snapshot) index(prev *Snapshot, rebuild map[string]bool) {
 	}
 	seen := map[string]bool{}
 	for _, origin := range s.aliasUsers {
-		for _, t := range s.zones[origin].external {
+		for _, t := range s.zones.get(origin).external {
 			if !seen[t] {
 				seen[t] = true
 				s.aliasTargets = append(s.aliasTargets, t)
@@ -253,8 +250,8 @@ func (s *Snapshot) Built() []string { return s.built }
 // ZoneInput returns what the zone with origin was built from. Its slices
 // are the snapshot's: copy before changing them.
 func (s *Snapshot) ZoneInput(origin string) (ZoneInput, bool) {
-	zv, ok := s.zones[origin]
-	if !ok {
+	zv := s.zones.get(origin)
+	if zv == nil {
 		return ZoneInput{}, false
 	}
 	return zv.input, true
@@ -269,7 +266,7 @@ func (s *Snapshot) Aliases() map[string]Alias { return s.aliases }
 func (s *Snapshot) AliasUsers(target string) []string {
 	var out []string
 	for _, origin := range s.aliasUsers {
-		if slices.Contains(s.zones[origin].external, target) {
+		if slices.Contains(s.zones.get(origin).external, target) {
 			out = append(out, origin)
 		}
 	}
@@ -278,7 +275,14 @@ func (s *Snapshot) AliasUsers(target string) []string {
 }
 
 // Origins lists the zones of the snapshot, sorted.
-func (s *Snapshot) Origins() []string { return slices.Sorted(maps.Keys(s.zones)) }
+func (s *Snapshot) Origins() []string {
+	out := make([]string, 0, s.zones.len())
+	for origin := range s.zones.all() {
+		out = append(out, origin)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // NumZones is how many zones the snapshot has, without listing them.
-func (s *Snapshot) NumZones() int { return len(s.zones) }
+func (s *Snapshot) NumZones() int { return s.zones.len() }

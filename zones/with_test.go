@@ -157,7 +157,7 @@ func TestWithSharesUntouchedZones(t *testing.T) {
 		t.Errorf("change of link.test.: Built() = %v, want [link.test.]", got)
 	}
 	for _, origin := range []string{"example.org.", "cloudapp.test."} {
-		if second.zones[origin] != first.zones[origin] {
+		if second.zones.get(origin) != first.zones.get(origin) {
 			t.Errorf("change of link.test.: the view of %s was rebuilt", origin)
 		}
 	}
@@ -174,7 +174,7 @@ func TestWithSharesUntouchedZones(t *testing.T) {
 	if got := rrStrings(third.Lookup("link.test.", dns.TypeA).Answer); !slices.Equal(got, []string{"link.test.\t30\tIN\tA\t192.0.2.94"}) {
 		t.Errorf("link.test. A after the change of www.example.org.: got %v", got)
 	}
-	if third.zones["cloudapp.test."] != first.zones["cloudapp.test."] {
+	if third.zones.get("cloudapp.test.") != first.zones.get("cloudapp.test.") {
 		t.Error("change of example.org.: the view of cloudapp.test. was rebuilt")
 	}
 	// The older snapshots still answer as they did.
