@@ -10,11 +10,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slotdns/slotdns/internal/atomicfile"
 )
 
 // ErrNotFound is a token name the file does not hold; ErrInvalid a
@@ -200,33 +201,8 @@ func (f File) update(change func([]Token) ([]Token, error)) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(f.Path, append(data, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary 0600 file beside path,
-// syncs it and renames it over path: a crash leaves the old file or the
-// new one.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("token file %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // once renamed, a no-op
-	if _, err := tmp.Write(data); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("token file %s: %w", path, err)
-	}
-	if dir, err := os.Open(filepath.Dir(path)); err == nil {
-		dir.Sync()
-		dir.Close()
+	if err := atomicfile.WriteFile(f.Path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("token file: %w", err)
 	}
 	return nil
 }

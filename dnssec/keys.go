@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/slotdns/slotdns/internal/atomicfile"
 )
 
 // The algorithms slotdns signs with (RFC 8624 recommends both).
@@ -136,52 +137,13 @@ func (k *Key) Write(dir string) error {
 	}
 	priv += fmt.Sprintf("Created: %s\nPublish: %s\nActivate: %s\n", created, created, created)
 	// The private file first: a public file alone is refused when read.
-	if err := writeFile(base+".private", []byte(priv), 0o600); err != nil {
-		return err
+	if err := atomicfile.WriteFile(base+".private", []byte(priv), 0o600); err != nil {
+		return fmt.Errorf("key file: %w", err)
 	}
-	if err := writeFile(base+".key", []byte(pub), 0o644); err != nil {
-		return err
+	if err := atomicfile.WriteFile(base+".key", []byte(pub), 0o644); err != nil {
+		return fmt.Errorf("key file: %w", err)
 	}
 	k.File = base + ".private"
-	return nil
-}
-
-// writeFile writes data to path through a temporary file in its folder,
-// with mode perm from the start, synced before the rename.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // nothing left to remove after the rename
-	err = tmp.Chmod(perm)
-	if err == nil {
-		_, err = tmp.Write(data)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write key file %s: %w", path, err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
 	return nil
 }
 
