@@ -40,19 +40,8 @@ func benchSwaps(b *testing.B, path, app string) {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	files, err := cfg.LoadZones()
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := store.Open(cfg.DB, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, db := openForBench(b, cfg)
 	defer db.Close()
-	p, err := Open(db, cfg, files, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	opened := time.Since(start)
 	var took []time.Duration
 	b.ResetTimer()
@@ -82,21 +71,30 @@ func BenchmarkOpenMillionNames(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		files, err := cfg.LoadZones()
-		if err != nil {
-			b.Fatal(err)
-		}
-		db, err := store.Open(cfg.DB, store.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := Open(db, cfg, files, Options{}); err != nil {
-			b.Fatal(err)
-		}
+		_, db := openForBench(b, cfg)
 		db.Close()
 	}
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MiB-heap")
+}
+
+// openForBench opens the pipeline of cfg as a start does: the zone
+// files, the database and the first snapshot.
+func openForBench(b *testing.B, cfg *config.Config) (*Pipeline, *store.DB) {
+	files, err := cfg.LoadZones()
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Open(db, cfg, files, Options{})
+	if err != nil {
+		db.Close()
+		b.Fatal(err)
+	}
+	return p, db
 }

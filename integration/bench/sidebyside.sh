@@ -20,6 +20,7 @@
 # CPU-second as a ratio of NSD's and of Knot's: the ratio in each round,
 # then the median over the rounds.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN="$(realpath "${1:?usage: sidebyside.sh path/to/slotdns}")"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 KIT="${SHARED:-$REPO/../shared}/bench"
@@ -60,16 +61,9 @@ read -r WWW_TTL WWW_TARGET <<< "$(slot_line www)" || true
 read -r STAGE_TTL STAGE_TARGET <<< "$(slot_line stage)" || true
 [ -n "$WWW_TARGET" ] && [ -n "$STAGE_TARGET" ] && [ "$WWW_TTL" = "$STAGE_TTL" ] ||
   { echo "expected 'www TTL IN CNAME target' and 'stage' alike in $KIT/yourwebapp.com.zone" >&2; exit 1; }
+slotdns_config "$PORT"
 awk '!($1 == "www" || $1 == "stage")' "$KIT/yourwebapp.com.zone" > "$STATE/yourwebapp.com.zone"
-cat > "$STATE/slotdns.toml" <<TOML
-listen    = ["127.0.0.1:$PORT"]
-db        = "slotdns.db"
-control   = "slotdns.sock"
-log_level = "warn"
-
-[[zone]]
-origin = "yourwebapp.com."
-file   = "yourwebapp.com.zone"
+cat >> "$STATE/slotdns.toml" <<TOML
 
 [[app]]
 name = "yourwebapp"
