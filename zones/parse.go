@@ -156,26 +156,13 @@ func rulesHold(n compact.Node, apex bool) bool {
 func inZone(name, origin []byte) bool {
 	for off := 0; off < len(name); off += 1 + int(name[off]) {
 		if len(name)-off == len(origin) {
-			return equalFold(name[off:], origin)
+			return compact.EqualFold(name[off:], origin)
 		}
 		if name[off] == 0 {
 			break
 		}
 	}
 	return false
-}
-
-func equalFold(a, b []byte) bool {
-	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // parseSlowly reads the file with dns.ZoneParser, which follows $INCLUDE
@@ -360,7 +347,7 @@ func sameTarget(a, b string) bool {
 	var wa, wb [256]byte
 	na, errA := dns.PackDomainName(dns.Fqdn(a), wa[:], 0, nil, false)
 	nb, errB := dns.PackDomainName(dns.Fqdn(b), wb[:], 0, nil, false)
-	return errA == nil && errB == nil && na == nb && equalFold(wa[:na], bytes.ToLower(wb[:nb]))
+	return errA == nil && errB == nil && compact.EqualFold(wa[:na], wb[:nb])
 }
 
 // dnssecMeta reports whether t may sit beside a CNAME (RFC 2181 10.1,

@@ -266,3 +266,20 @@ func TestParseFileBothReadings(t *testing.T) {
 		t.Errorf("records: scan %d, parser %d, want 5 each", fast.Len(), slow.Len())
 	}
 }
+
+// TestSameTargetBytes: CNAME targets compare with ASCII letters folded
+// and every other byte as it is, whatever UTF-8 would make of it.
+func TestSameTargetBytes(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"A.example.", `\097.example.`, true},
+		{"\u212a.example.", "k.example.", false}, // the Kelvin sign lowercases to k in Unicode, not in DNS
+		{`\255.example.`, `\254.example.`, false},
+	} {
+		if got := sameTarget(tc.a, tc.b); got != tc.want {
+			t.Errorf("sameTarget(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

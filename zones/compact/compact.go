@@ -219,9 +219,7 @@ func (b *Builder) name(owner []byte) uint32 {
 	z.names = append(z.names, owner...)
 	lower := z.names[start:]
 	for i, c := range lower {
-		if 'A' <= c && c <= 'Z' {
-			lower[i] = c + 'a' - 'A'
-		}
+		lower[i] = lowerASCII(c)
 	}
 	mask := uint64(len(z.index) - 1)
 	for slot := maphash.Bytes(z.seed, lower) & mask; ; slot = (slot + 1) & mask {
@@ -400,7 +398,7 @@ func sameRDATA(typ uint16, a, b []byte) bool {
 		return true
 	}
 	if at, ok := namesFrom(typ, len(a)); ok {
-		return bytes.Equal(a[:at.start], b[:at.start]) && foldEqual(a[at.start:at.end], b[at.start:at.end]) && bytes.Equal(a[at.end:], b[at.end:])
+		return bytes.Equal(a[:at.start], b[:at.start]) && EqualFold(a[at.start:at.end], b[at.start:at.end]) && bytes.Equal(a[at.end:], b[at.end:])
 	}
 	if !namesInside(typ) {
 		return false
@@ -415,9 +413,7 @@ func duplicateKey(typ uint16, rdata []byte) string {
 	if at, ok := namesFrom(typ, len(rdata)); ok {
 		key := []byte(string(rdata))
 		for i := at.start; i < at.end; i++ {
-			if c := key[i]; 'A' <= c && c <= 'Z' {
-				key[i] = c + 'a' - 'A'
-			}
+			key[i] = lowerASCII(key[i])
 		}
 		return string(key)
 	}
@@ -469,21 +465,24 @@ func namesInside(typ uint16) bool {
 	return false
 }
 
-// foldEqual compares wire names ASCII case-insensitively. A label length
-// is at most 63, below 'A', so that folding every byte folds only the
-// labels' letters.
-func foldEqual(a, b []byte) bool {
+// EqualFold compares wire names with ASCII letters in either case alike
+// (RFC 4343), every other byte as it is. A label length is at most 63,
+// below 'A', so that folding every byte folds only the labels' letters.
+func EqualFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
