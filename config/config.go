@@ -65,7 +65,9 @@ type Zone struct {
 	// Secondaries are told of every change by NOTIFY and may transfer
 	// the zone.
 	Secondaries []Secondary
-	Line        int // the line of its origin key (or of [[zone]])
+	// DNSSEC is the [zone.dnssec] table; nil when the zone is not signed.
+	DNSSEC *DNSSEC
+	Line   int // the line of its origin key (or of [[zone]])
 
 	fileLine int // the line of its file key, for a file that cannot be read
 }
