@@ -34,9 +34,9 @@ func (s *Signer) split() bool {
 	return false
 }
 
-// keysFor gives the keys that sign an RRset of type t (RFC 4035 2.1,
+// KeysFor gives the keys that sign an RRset of type t (RFC 4035 2.1,
 // RFC 7344 4.1 for CDS and CDNSKEY).
-func (s *Signer) keysFor(t uint16) []*Key {
+func (s *Signer) KeysFor(t uint16) []*Key {
 	if !s.split() {
 		return s.Keys
 	}
@@ -57,7 +57,7 @@ func (s *Signer) Sign(rrset []dns.RR) ([]dns.RR, error) {
 		return nil, errors.New("sign: an empty RRset")
 	}
 	hdr := rrset[0].Header()
-	keys := s.keysFor(hdr.Rrtype)
+	keys := s.KeysFor(hdr.Rrtype)
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("sign %s %s: %w", hdr.Name, dns.TypeToString[hdr.Rrtype], ErrNoKeys)
 	}
@@ -120,14 +120,19 @@ func NSECChain(zone string, names []Name, ttl uint32) ([]*dns.NSEC, error) {
 	}
 	out := make([]*dns.NSEC, len(names))
 	for i, n := range names {
-		next := names[(i+1)%len(names)].Name
-		out[i] = &dns.NSEC{
-			Hdr:        dns.RR_Header{Name: n.Name, Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: ttl},
-			NextDomain: next,
-			TypeBitMap: bitmap(n.Types, dns.TypeNSEC, true),
-		}
+		out[i] = NSEC(n.Name, names[(i+1)%len(names)].Name, n.Types, ttl)
 	}
 	return out, nil
+}
+
+// NSEC gives the NSEC record of owner, which holds types and is
+// followed in its chain by next: NSEC and RRSIG join the bitmap.
+func NSEC(owner, next string, types []uint16, ttl uint32) *dns.NSEC {
+	return &dns.NSEC{
+		Hdr:        dns.RR_Header{Name: owner, Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: ttl},
+		NextDomain: next,
+		TypeBitMap: bitmap(types, dns.TypeNSEC, true),
+	}
 }
 
 // signedAt reports whether a name with types holds RRSIGs of its own
@@ -191,17 +196,24 @@ func NSEC3Chain(zone string, names []Name, ttl uint32) []*dns.NSEC3 {
 	slices.SortFunc(all, func(a, b hashed) int { return strings.Compare(a.hash, b.hash) })
 	out := make([]*dns.NSEC3, len(all))
 	for i, h := range all {
-		signed := len(h.n.Types) > 0 && signedAt(h.n.Name, zone, h.n.Types)
-		out[i] = &dns.NSEC3{
-			Hdr:        dns.RR_Header{Name: strings.ToLower(h.hash) + "." + zone, Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: ttl},
-			Hash:       nsec3Hash,
-			Iterations: nsec3Iterations,
-			SaltLength: 0,
-			Salt:       nsec3Salt,
-			HashLength: 20,
-			NextDomain: all[(i+1)%len(all)].hash,
-			TypeBitMap: bitmap(h.n.Types, 0, signed),
-		}
+		out[i] = NSEC3(h.n.Name, zone, all[(i+1)%len(all)].hash, h.n.Types, ttl)
 	}
 	return out
+}
+
+// NSEC3 gives the NSEC3 record of name, which holds types and whose
+// hash is followed in the chain by next (base32hex): RRSIG joins the
+// bitmap where the name's records are signed.
+func NSEC3(name, zone, next string, types []uint16, ttl uint32) *dns.NSEC3 {
+	signed := len(types) > 0 && signedAt(name, zone, types)
+	return &dns.NSEC3{
+		Hdr:        dns.RR_Header{Name: HashedOwner(name, zone), Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: ttl},
+		Hash:       nsec3Hash,
+		Iterations: nsec3Iterations,
+		SaltLength: 0,
+		Salt:       nsec3Salt,
+		HashLength: 20,
+		NextDomain: next,
+		TypeBitMap: bitmap(types, 0, signed),
+	}
 }

@@ -13,7 +13,7 @@ import (
 
 // delta is the IXFR delta (RFC 1995) of origin from cur to next: the
 // records removed and added, each list starting with its SOA. A change
-// of slots diffs the slot records alone, which are all that differ
+// of slots diffs the view's records alone, which are all that differ
 // between two snapshots of one zone file; a reload diffs every record.
 // removed and added count the records besides the SOA.
 func (p *Pipeline) delta(cur, next *zones.Snapshot, origin string, whole bool) (d store.Delta, removed, added int) {
@@ -21,8 +21,8 @@ func (p *Pipeline) delta(cur, next *zones.Snapshot, origin string, whole bool) (
 	if whole {
 		gone, came = zones.DiffZone(cur, next, origin)
 	} else {
-		old, _ := cur.SlotRecords(origin)
-		now, _ := next.SlotRecords(origin)
+		old, _ := cur.ViewRecords(origin)
+		now, _ := next.ViewRecords(origin)
 		gone, came = zones.Diff(copyRecords(old), copyRecords(now))
 	}
 	d = store.Delta{Zone: origin, Removed: soaFirst(gone), Added: soaFirst(came)}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/slotdns/slotdns/zones/compact"
 
@@ -18,6 +19,7 @@ type builder struct {
 	snap    *Snapshot
 	views   []*zoneView // the views being built, in input order
 	aliases []*apexAlias
+	now     time.Time // the inception of the signatures the views make
 }
 
 // apexAlias is a hostname target at a zone apex, served as addresses.
@@ -29,7 +31,7 @@ type apexAlias struct {
 	ttl   uint32
 }
 
-func newBuilder(snap *Snapshot) *builder { return &builder{snap: snap} }
+func newBuilder(snap *Snapshot, now time.Time) *builder { return &builder{snap: snap, now: now} }
 
 // build makes a new view of each zone of inputs, in order, and puts them
 // in the snapshot: first every view with its SOA (so that each knows the
@@ -49,6 +51,12 @@ func (b *builder) build(inputs map[string]ZoneInput, order []string) error {
 		return err
 	}
 	b.resolveAliases()
+	for _, zv := range b.views {
+		errs = append(errs, b.signView(zv))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	for _, zv := range b.views {
 		b.precomputeChase(zv)
 	}

@@ -32,6 +32,7 @@ type Zone struct {
 	recs      *compact.Zone // every record of the file, empty non-terminals included
 	places    placeTable    // the file and line of each RRset's first record
 	delegates bool          // some name below the apex has NS records
+	signing   *signing      // nil when the zone is not signed (see Sign)
 }
 
 // Len is the number of records the zone file serves (duplicates once).

@@ -49,10 +49,14 @@ func (s *Snapshot) Transfer(origin string) (Transfer, bool) {
 		return Transfer{}, false
 	}
 	n := zv.file.recs.Records() - 1 // the file's SOA is the view's
-	for name := range zv.slotNames {
-		if sn := zv.node(name); sn != nil {
-			for _, t := range slotTypes {
-				n += len(sn.own[t])
+	for _, on := range zv.own {
+		for t, rrs := range on.own {
+			if t == dns.TypeSOA {
+				continue
+			}
+			n += len(rrs)
+			if on.inFile {
+				n -= on.file.Set(t).Len() // replaced by the view's
 			}
 		}
 	}
@@ -326,6 +330,36 @@ func (zv *zoneView) slotted() []dns.RR {
 
 func (zv *zoneView) soa() dns.RR { return zv.own[zv.origin].own[dns.TypeSOA][0] }
 
+// viewRecords gives every record the view's own nodes hold but the SOA:
+// the slot names' and the apex alias's records, and in a signed zone
+// their signatures, the SOA's and the NSEC or NSEC3 records the view
+// makes.
+func (zv *zoneView) viewRecords() []dns.RR {
+	var out []dns.RR
+	for _, n := range zv.own {
+		for t, rrs := range n.own {
+			if t != dns.TypeSOA {
+				out = append(out, rrs...)
+			}
+		}
+	}
+	return out
+}
+
+// ViewRecords returns what zone origin's view serves in place of its
+// file's records, the SOA first, then in canonical order the records of
+// SlotRecords and, in a signed zone, the signatures and the NSEC or
+// NSEC3 records of the apex and the slot names (at the apex, the file's
+// signatures too). Two snapshots of one signed zone file differ only
+// there: the IXFR delta of a swap is the Diff of their ViewRecords.
+func (s *Snapshot) ViewRecords(origin string) (records []dns.RR, ok bool) {
+	zv := s.zones.get(strings.ToLower(dns.Fqdn(origin)))
+	if zv == nil {
+		return nil, false
+	}
+	return sortedWithSOA(zv.soa(), zv.viewRecords()), true
+}
+
 // SlotRecords returns what zone origin serves beyond its file's records:
 // the SOA with the served serial first, then the records of the slot
 // names (CNAME, A, AAAA, the apex alias's addresses) in canonical order.
@@ -337,17 +371,22 @@ func (s *Snapshot) SlotRecords(origin string) (records []dns.RR, ok bool) {
 	if zv == nil {
 		return nil, false
 	}
-	keyed := withKeys(zv.slotted())
+	return sortedWithSOA(zv.soa(), zv.slotted()), true
+}
+
+// sortedWithSOA gives soa, then rrs in canonical order, once each.
+func sortedWithSOA(soa dns.RR, rrs []dns.RR) []dns.RR {
+	keyed := withKeys(rrs)
 	slices.SortFunc(keyed, compareCanonical)
 	out := make([]dns.RR, 0, 1+len(keyed))
-	out = append(out, zv.soa())
+	out = append(out, soa)
 	for i, k := range keyed {
 		if i > 0 && compareCanonical(keyed[i-1], k) == 0 {
 			continue
 		}
 		out = append(out, k.rr)
 	}
-	return out, true
+	return out
 }
 
 // Diff returns the records in old but not in new, and in new but not in old

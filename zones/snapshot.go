@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -41,6 +42,9 @@ type Input struct {
 	// Aliases holds resolved addresses keyed by lowercase target FQDN, for
 	// apex aliases whose target is in none of the zones.
 	Aliases map[string]Alias
+	// Now is when the snapshot is made, the inception of the signatures
+	// its views make for signed zones; zero gives the time of the call.
+	Now time.Time
 }
 
 // Snapshot is an immutable, fully computed view of every zone served.
@@ -86,6 +90,9 @@ type zoneView struct {
 // node gives the node at name as this view serves it, nil when none.
 func (z *zoneView) node(name string) *node {
 	if n, ok := z.own[name]; ok {
+		if n.denial {
+			return nil
+		}
 		return n
 	}
 	return z.file.node(name)
@@ -158,7 +165,11 @@ func (s *Snapshot) With(in Input) (*Snapshot, error) {
 			order = append(order, origin)
 		}
 	}
-	if err := newBuilder(next).build(inputs, order); err != nil {
+	now := in.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if err := newBuilder(next, now).build(inputs, order); err != nil {
 		return nil, err
 	}
 	next.index(s, rebuild)

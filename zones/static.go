@@ -30,6 +30,9 @@ type node struct {
 	cut     *node    // the delegation at or above this name; nil when authoritative
 	noAddrs bool     // an apex alias with no addresses: A, AAAA and ANY fail
 	slot    int      // a slot name: 1 + its slot's index in ZoneInput.Slots; else 0
+	// denial marks the node of an NSEC3 record, whose hashed owner is
+	// no name of the zone to a lookup (RFC 5155 7.2.8).
+	denial bool
 }
 
 // set gives the records of type t at the name. A file's records are
@@ -105,7 +108,7 @@ func (z *Zone) node(name string) *node {
 // nodeAt gives the node of name, whose wire form is wire.
 func (z *Zone) nodeAt(name string, wire []byte) *node {
 	fn, ok := z.recs.Lookup(wire)
-	if !ok {
+	if !ok || z.signing != nil && z.signing.NSEC3 && fn.Set(dns.TypeNSEC3).Len() > 0 {
 		return nil
 	}
 	n := &node{name: name, file: fn, inFile: true}
