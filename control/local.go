@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
@@ -88,6 +89,13 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 	if mode != ReadRecords {
 		var err error
 		if files, err = cfg.LoadZones(); err != nil {
+			return nil, invalidConfig(err)
+		}
+		keys, err := loadSigningKeys(cfg, false, time.Now(), logger)
+		if err != nil {
+			return nil, invalidConfig(err)
+		}
+		if err := joinFailed(cfg, signZones(cfg, keys, files, nil, time.Now())); err != nil {
 			return nil, invalidConfig(err)
 		}
 	}

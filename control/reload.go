@@ -35,6 +35,7 @@ func (s *Server) Reload(_ context.Context) (api.ReloadResult, error) {
 			}
 			files[zc.Origin] = z
 		}
+		maps.Copy(failed, signZones(s.cfg, s.signKeys, files, servedZone(s.p), s.clock.Now()))
 		return s.p.Reload(files)
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/auth"
 	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/dnssec"
 	"github.com/slotdns/slotdns/dnsserver"
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/internal/version"
@@ -55,10 +56,15 @@ type Server struct {
 	notifier    *notifier
 	aliases     *aliasRefresher
 	stopAliases context.CancelFunc
-	http        *http.Server
-	controlLn   net.Listener
-	serveDone   chan struct{}
-	bus         *eventBus
+	// signKeys are the keys of the signed zones, read at start; the
+	// resigner refreshes their signatures.
+	signKeys   map[string][]*dnssec.Key
+	resigner   *resigner
+	stopResign context.CancelFunc
+	http       *http.Server
+	controlLn  net.Listener
+	serveDone  chan struct{}
+	bus        *eventBus
 	// remote serves the remote API, the dashboard and, unless it has a
 	// listener of its own, /metrics; nil when the config has no [api].
 	remote      *httpListener
@@ -111,7 +117,16 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.keys, err = cfg.LoadKeys(); err != nil {
 		return nil, err
 	}
-	files, err := loadingZones(cfg.LoadZones)
+	if s.signKeys, err = loadSigningKeys(cfg, true, s.clock.Now(), logger); err != nil {
+		return nil, err
+	}
+	files, err := loadingZones(func() (map[string]*zones.Zone, error) {
+		files, err := cfg.LoadZones()
+		if err != nil {
+			return nil, err
+		}
+		return files, joinFailed(cfg, signZones(cfg, s.signKeys, files, nil, s.clock.Now()))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +177,15 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	aliasCtx, stopAliases := context.WithCancel(context.Background())
 	s.aliases, s.stopAliases = newAliasRefresher(aliasCtx, s.p, cfg, logger, s.clock), stopAliases
 	cleanup = append(cleanup, func() { stopAliases(); s.aliases.wait() })
+	resignCtx, stopResign := context.WithCancel(context.Background())
+	s.resigner = &resigner{p: s.p, cfg: cfg, keys: s.signKeys, log: logger, clock: s.clock, reloadMu: &s.reloadMu, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.stopResign = stopResign
+	if len(s.signKeys) > 0 {
+		go s.resigner.run(resignCtx)
+	} else {
+		close(s.resigner.done) // nothing to sign: no timer on the clock
+	}
+	cleanup = append(cleanup, func() { stopResign(); <-s.resigner.done })
 	sink.watch = func(snap *zones.Snapshot) { s.aliases.watch(aliasTargets(cfg, snap)) }
 	sink.changed = s.zonesChanged
 	sink.watch(s.p.Snapshot())
@@ -391,6 +415,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.stopAliases()
 		s.aliases.wait()
+		s.stopResign()
+		<-s.resigner.done
 		s.stopSecondaries()
 		s.secondaries.wait()
 		s.notifier.stop()

@@ -32,7 +32,10 @@ type lookupFunc func(qname string, qtype uint16) zones.Answer
 type state struct {
 	snap   *zones.Snapshot
 	lookup lookupFunc // nil: nothing is served, every query is REFUSED
-	cache  *responseCache
+	// lookupDO answers a query with the DO bit: with the signatures and
+	// proofs of signed zones.
+	lookupDO lookupFunc
+	cache    *responseCache
 	// transfer gives a zone's records in AXFR order; nil: none.
 	transfer func(origin string) (zones.Transfer, bool)
 	// keepalive is the idle timeout TCP answers advertise when asked
@@ -50,6 +53,7 @@ func newState(snap *zones.Snapshot) *state {
 	st := &state{snap: snap, cache: newResponseCache(maxCachedResponses, maxCachedBytes)}
 	if snap != nil {
 		st.lookup = snap.Lookup
+		st.lookupDO = snap.LookupDNSSEC
 		st.transfer = snap.Transfer
 	}
 	return st
@@ -257,7 +261,11 @@ func (st *state) answer(q question) (*dns.Msg, zones.Answer) {
 	case st.lookup == nil:
 		return withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeNotReady), zones.Answer{}
 	}
-	a := st.lookup(q.name, q.qtype)
+	lookup := st.lookup
+	if q.do && st.lookupDO != nil {
+		lookup = st.lookupDO
+	}
+	a := lookup(q.name, q.qtype)
 	resp := st.reply(q, rcodeOf(a.Result))
 	switch a.Result {
 	case zones.Success, zones.NoData, zones.NameError:

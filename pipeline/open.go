@@ -140,7 +140,7 @@ func (p *Pipeline) seed(apps []store.App, zs []store.Zone) error {
 		b.Apps = append(b.Apps, next)
 	}
 
-	in := zones.Input{Aliases: servedAliases(p.aliases, at, p.cfg.AliasMaxStale)}
+	in := zones.Input{Now: at, Aliases: servedAliases(p.aliases, at, p.cfg.AliasMaxStale)}
 	for _, zc := range p.cfg.Zones {
 		zi, err := zoneInput(p.cfg, p.files[zc.Origin], p.zones[zc.Origin].Serial, appsIn(p.apps))
 		if err != nil {

@@ -275,7 +275,7 @@ func (p *Pipeline) build(cur *zones.Snapshot, s *step) (*zones.Snapshot, error) 
 		a, ok := p.apps[name]
 		return a, ok
 	}
-	var in zones.Input
+	in := zones.Input{Now: s.at}
 	for _, origin := range slices.Sorted(maps.Keys(s.zones)) {
 		file := s.files[origin]
 		if file == nil {

@@ -28,6 +28,25 @@ type ZoneReload struct {
 // zones refuse (a slot name that now owns records, say) is reported in
 // its ZoneReload and its zone keeps serving what it served.
 func (p *Pipeline) Reload(files map[string]*zones.Zone) ([]ZoneReload, error) {
+	return p.serveFiles(files, false)
+}
+
+// Resign serves signed, a zone signed again (its signatures refreshed
+// before they expire, see zones.Zone.Sign), as Reload serves a changed
+// file: a new serial, journaled and NOTIFYed, for the secondaries to
+// take the new signatures by IXFR. Its file's records must be those
+// served.
+func (p *Pipeline) Resign(signed *zones.Zone) (ZoneReload, error) {
+	list, err := p.serveFiles(map[string]*zones.Zone{signed.Origin: signed}, true)
+	if err != nil {
+		return ZoneReload{}, err
+	}
+	return list[0], list[0].Err
+}
+
+// serveFiles is Reload's change, and Resign's when resign is set: each
+// zone then changes whatever its digest says.
+func (p *Pipeline) serveFiles(files map[string]*zones.Zone, resign bool) ([]ZoneReload, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var stored []store.Zone
@@ -59,7 +78,7 @@ func (p *Pipeline) Reload(files map[string]*zones.Zone) ([]ZoneReload, error) {
 			zr.Err = err
 			continue
 		}
-		if digest == zs.Digest {
+		if digest == zs.Digest && !resign {
 			continue
 		}
 		zs.Serial, zs.Digest = NextSerialAtLeast(zs.Serial, file.SOA.Serial), digest

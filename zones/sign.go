@@ -63,6 +63,21 @@ type chainLink struct {
 	next  string // NSEC: the next name; NSEC3: the next hash
 }
 
+// describe names the keys and the denial, for ContentDigest.
+func (sg *signing) describe() string {
+	var b strings.Builder
+	b.WriteString("dnssec")
+	if sg.NSEC3 {
+		b.WriteString(" nsec3")
+	} else {
+		b.WriteString(" nsec")
+	}
+	for _, k := range sg.Keys {
+		fmt.Fprintf(&b, " %d/%d/%d", k.Tag(), k.DNSKEY.Algorithm, k.DNSKEY.Flags)
+	}
+	return b.String()
+}
+
 // Signed reports whether the zone is signed.
 func (z *Zone) Signed() bool { return z.signing != nil }
 

@@ -233,7 +233,9 @@ func anyAnswer(n *node, owner string) []dns.RR {
 }
 
 // ContentDigest identifies what z serves: the SOA with its serial left
-// out (the store owns the serial), every other record, then extra lines
+// out (the store owns the serial), every other record (in a signed zone,
+// those signing makes aside, and the keys and denial in their place),
+// then extra lines
 // (the caller's: the slots laid over the zone, say). Two files that serve
 // the same records have the same digest, whatever their order, comments,
 // layout or serial. The records are summed, not sorted: each one's
@@ -247,7 +249,7 @@ func (z *Zone) ContentDigest(extra ...string) (string, error) {
 	var msg []byte
 	for n := range z.recs.All() {
 		n.Sets(func(s compact.Set) bool {
-			if s.Type() == dns.TypeSOA {
+			if s.Type() == dns.TypeSOA || z.signing != nil && slices.Contains(generated, s.Type()) {
 				return true
 			}
 			s.Each(func(ttl uint32, rdata []byte) bool {
@@ -265,6 +267,11 @@ func (z *Zone) ContentDigest(extra ...string) (string, error) {
 	io.WriteString(h, soa.String()+"\n")
 	for _, lane := range sum {
 		h.Write(binary.BigEndian.AppendUint64(nil, lane))
+	}
+	if z.signing != nil {
+		// Signatures are made anew without a change of content; what
+		// signs the zone is part of what it serves.
+		io.WriteString(h, z.signing.describe()+"\n")
 	}
 	for _, line := range extra {
 		io.WriteString(h, line+"\n")

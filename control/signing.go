@@ -1,0 +1,214 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/dnssec"
+	"github.com/slotdns/slotdns/internal/clock"
+	"github.com/slotdns/slotdns/pipeline"
+	"github.com/slotdns/slotdns/zones"
+)
+
+// loadSigningKeys reads the keys of every zone with a [zone.dnssec]
+// table. A zone with none gets new ones when the table says
+// generate_keys, and is refused otherwise: keys that vanished must not
+// be replaced unseen, since the parent's DS points at them.
+//
+// generate false never makes keys: for the commands that run without a
+// server, which sign what they build but leave keys to the server.
+func loadSigningKeys(cfg *config.Config, generate bool, now time.Time, log *slog.Logger) (map[string][]*dnssec.Key, error) {
+	out := map[string][]*dnssec.Key{}
+	var errs []error
+	for _, zc := range cfg.Zones {
+		dc := zc.DNSSEC
+		if dc == nil {
+			continue
+		}
+		keys, err := dnssec.Load(dc.KeyDir, zc.Origin)
+		if err == nil && len(keys) == 0 && dc.GenerateKeys && generate {
+			keys, err = generateKeys(zc.Origin, dc, now)
+			for _, k := range keys {
+				log.Warn("DNSSEC key made for the zone; give the registrar its DS once it is served (slotdns dnssec ds)", "zone", zc.Origin, "key", k.BaseName(), "file", k.File)
+			}
+		}
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("zone %s: DNSSEC keys: %w", zc.Origin, err))
+		case len(keys) == 0:
+			errs = append(errs, fmt.Errorf("%s:%d: zone %s is signed ([zone.dnssec]) but %s holds no key of it; make them with `slotdns dnssec keygen %s`, or set generate_keys = true",
+				cfg.Path, dc.Line, zc.Origin, dc.KeyDir, zc.Origin))
+		default:
+			out[zc.Origin] = keys
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// generateKeys makes and writes a zone's first keys: one CSK, or a KSK
+// and a ZSK.
+func generateKeys(origin string, dc *config.DNSSEC, now time.Time) ([]*dnssec.Key, error) {
+	if err := os.MkdirAll(dc.KeyDir, 0o700); err != nil {
+		return nil, err
+	}
+	flags := []uint16{dnssec.FlagsKSK}
+	if dc.Split {
+		flags = append(flags, dnssec.FlagsZSK)
+	}
+	var keys []*dnssec.Key
+	for _, f := range flags {
+		k, err := dnssec.Generate(origin, dc.Algorithm, f, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := k.Write(dc.KeyDir); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// signZones signs, in files, every zone of the config that is signed,
+// for its slot names, reusing the signatures of the zone served before
+// (served gives it, nil when none). A zone that cannot be signed leaves
+// files, with its error in failed.
+func signZones(cfg *config.Config, keys map[string][]*dnssec.Key, files map[string]*zones.Zone, served func(origin string) *zones.Zone, now time.Time) (failed map[string]error) {
+	failed = map[string]error{}
+	for _, zc := range cfg.Zones {
+		file := files[zc.Origin]
+		if zc.DNSSEC == nil || file == nil {
+			continue
+		}
+		var prev *zones.Zone
+		if served != nil {
+			prev = served(zc.Origin)
+		}
+		signed, err := file.Sign(signingOf(zc.DNSSEC, keys[zc.Origin]), slotNames(cfg, zc.Origin), prev, now)
+		if err != nil {
+			failed[zc.Origin] = err
+			delete(files, zc.Origin)
+			continue
+		}
+		files[zc.Origin] = signed
+	}
+	return failed
+}
+
+// joinFailed joins the errors of signZones, in config order.
+func joinFailed(cfg *config.Config, failed map[string]error) error {
+	var errs []error
+	for _, zc := range cfg.Zones {
+		if err, ok := failed[zc.Origin]; ok {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func signingOf(dc *config.DNSSEC, keys []*dnssec.Key) zones.Signing {
+	return zones.Signing{Keys: keys, NSEC3: dc.NSEC3, Validity: dc.Validity, Refresh: dc.Refresh, Jitter: dc.Jitter}
+}
+
+// slotNames lists the names the slots of the zone's apps give records.
+func slotNames(cfg *config.Config, origin string) []string {
+	var names []string
+	for _, app := range cfg.AppsIn(origin) {
+		for _, s := range app.Slots {
+			names = append(names, s.Names...)
+		}
+	}
+	return names
+}
+
+// servedZone gives the zone origin's snapshot serves, signed or not.
+func servedZone(p *pipeline.Pipeline) func(string) *zones.Zone {
+	return func(origin string) *zones.Zone {
+		zi, ok := p.Snapshot().ZoneInput(origin)
+		if !ok {
+			return nil
+		}
+		return zi.Zone
+	}
+}
+
+// resigner signs each signed zone again before its signatures are due
+// (see zones.Zone.SignaturesExpire), as a change of the pipeline: a new
+// serial, journaled and NOTIFYed, so that secondaries take the new
+// signatures by IXFR.
+type resigner struct {
+	p     *pipeline.Pipeline
+	cfg   *config.Config
+	keys  map[string][]*dnssec.Key
+	log   *slog.Logger
+	clock clock.Clock
+	// reloadMu is the server's: a reload and a re-sign never sign the
+	// same zone at once.
+	reloadMu *sync.Mutex
+	wake     chan struct{}
+	done     chan struct{}
+}
+
+// maxResignWait bounds a wait, so that a clock that jumps is noticed.
+const maxResignWait = time.Hour
+
+// run re-signs until ctx ends.
+func (r *resigner) run(ctx context.Context) {
+	defer close(r.done)
+	for {
+		wait := r.resignDue()
+		t := r.clock.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		case <-r.wake:
+			t.Stop()
+		}
+	}
+}
+
+// resignDue signs again the zones whose signatures are due and gives
+// how long to wait for the next.
+func (r *resigner) resignDue() time.Duration {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	wait := maxResignWait
+	now := r.clock.Now()
+	for _, zc := range r.cfg.Zones {
+		if zc.DNSSEC == nil {
+			continue
+		}
+		served := servedZone(r.p)(zc.Origin)
+		if served == nil || !served.Signed() {
+			continue
+		}
+		_, due := served.SignaturesExpire()
+		if due.After(now) {
+			wait = min(wait, due.Sub(now))
+			continue
+		}
+		signed, err := served.Sign(signingOf(zc.DNSSEC, r.keys[zc.Origin]), slotNames(r.cfg, zc.Origin), served, now)
+		if err == nil {
+			var zr pipeline.ZoneReload
+			zr, err = r.p.Resign(signed)
+			if err == nil {
+				expires, due := signed.SignaturesExpire()
+				r.log.Info("Zone signed again before its signatures expire", "zone", zc.Origin, "serial", zr.Serial,
+					"signatures_made", signed.SignaturesMade(), "oldest_expires", expires.UTC().Format(time.RFC3339), "next_due", due.UTC().Format(time.RFC3339))
+				wait = min(wait, max(due.Sub(now), time.Second))
+				continue
+			}
+		}
+		r.log.Error("Zone not signed again; retrying in a minute", "zone", zc.Origin, "err", err)
+		wait = min(wait, time.Minute)
+	}
+	return wait
+}
