@@ -373,6 +373,7 @@ type fileZone struct {
 	Origin    string
 	File      string
 	Secondary []fileSecondary
+	DNSSEC    *fileDNSSEC // nil: no [zone.dnssec] table
 }
 
 type fileSecondary struct {
@@ -457,11 +458,17 @@ func (p *parser) decodeFile(top map[string]toml.Primitive) *fileConfig {
 func (p *parser) decodeZone(at string, prims map[string]toml.Primitive) fileZone {
 	var fz fileZone
 	var secondaries []map[string]toml.Primitive
+	var dnssecTable map[string]toml.Primitive
 	p.table(at, toml.Key{"zone"}, prims, map[string]field{
 		"origin":    {&fz.Origin, `write it as origin = "example.com."`},
 		"file":      {&fz.File, `write it as file = "example.com.zone"`},
 		"secondary": {&secondaries, `write each secondary as a [[zone.secondary]] table with address`},
+		"dnssec":    {&dnssecTable, `write it as a [zone.dnssec] table, empty for every default, or with ` + dnssecKeys},
 	})
+	// An empty [zone.dnssec] is a signed zone: the key's presence counts.
+	if _, ok := prims["dnssec"]; ok && !p.bad[at+".dnssec"] {
+		fz.DNSSEC = p.decodeDNSSEC(at+".dnssec", dnssecTable)
+	}
 	for j, sp := range secondaries {
 		var fs fileSecondary
 		p.table(fmt.Sprintf("%s.secondary[%d]", at, j), toml.Key{"zone", "secondary"}, sp, map[string]field{
