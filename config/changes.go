@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/miekg/dns"
 )
 
 // Changes lists every difference between two configs that a running
@@ -58,6 +60,9 @@ func Changes(old, new *Config) []string {
 		}
 		if was, is := secondaryList(oz.Secondaries), secondaryList(nz.Secondaries); was != is {
 			add("zone %q: secondaries: %s -> %s", oz.Origin, was, is)
+		}
+		for _, d := range dnssecChanges(oz.DNSSEC, nz.DNSSEC) {
+			add("zone %q: %s", oz.Origin, d)
 		}
 	}
 	for _, nz := range new.Zones {
@@ -196,4 +201,53 @@ func secondaryList(list []Secondary) string {
 		words = append(words, w)
 	}
 	return wordsOrNone(words)
+}
+
+// dnssecChanges lists the differences of two [zone.dnssec] tables (nil
+// for none) as "key old -> new", or one phrase when the table is added or
+// removed. The keys hold no secret.
+func dnssecChanges(old, new *DNSSEC) []string {
+	switch {
+	case old == nil && new == nil:
+		return nil
+	case old == nil:
+		return []string{"dnssec: added (" + strings.Join(dnssecWords(new), ", ") + ")"}
+	case new == nil:
+		return []string{"dnssec: removed (the zone is no longer signed)"}
+	}
+	was, is := dnssecWords(old), dnssecWords(new)
+	var out []string
+	for i := range was {
+		if was[i] != is[i] {
+			key, before, _ := strings.Cut(was[i], " ")
+			_, after, _ := strings.Cut(is[i], " ")
+			out = append(out, fmt.Sprintf("dnssec %s %s -> %s", key, before, after))
+		}
+	}
+	return out
+}
+
+// dnssecWords gives each key of the table as "key value".
+func dnssecWords(d *DNSSEC) []string {
+	denial := "nsec"
+	if d.NSEC3 {
+		denial = "nsec3"
+	}
+	return []string{
+		"key_dir " + strconv.Quote(d.KeyDir),
+		"algorithm " + algorithmName(d.Algorithm),
+		"split_keys " + strconv.FormatBool(d.Split),
+		"denial " + denial,
+		"generate_keys " + strconv.FormatBool(d.GenerateKeys),
+		"signature_validity " + formatDays(d.Validity),
+		"signature_refresh " + formatDays(d.Refresh),
+		"signature_jitter " + formatDays(d.Jitter),
+	}
+}
+
+func algorithmName(alg uint8) string {
+	if name, ok := dns.AlgorithmToString[alg]; ok {
+		return name
+	}
+	return strconv.Itoa(int(alg))
 }

@@ -14,6 +14,8 @@ const shopConfig = `
 origin = "shop.test."
 file   = "shop.test.zone"
 
+[zone.dnssec]
+
 [[app]]
 name = "shop"
 zone = "shop.test."
@@ -26,7 +28,8 @@ when = "before"
 http = "/healthz"
 `
 
-// changesConfig is the site with a key file and a secondary, and the shop.
+// changesConfig is the site with a key file and a secondary, and the shop,
+// signed.
 var changesConfig = strings.Replace(strings.Replace(testkit.SiteConfig,
 	"db ", "tsig_keys = \"tsig.key\"\ndb ", 1),
 	"file   = \"example.com.zone\"\n", "file   = \"example.com.zone\"\n\n[[zone.secondary]]\naddress = \"127.0.0.1:5400\"\nkey = \"xfr-key\"\n", 1) +
@@ -58,6 +61,22 @@ func TestChanges(t *testing.T) {
 			want: []string{`zone "deploy.test.": file "DIR/deploy.test.zone" -> "DIR/zones/deploy.test.zone"`}},
 		{name: "secondaries", edits: []string{"key = \"xfr-key\"\n", "\n[[zone.secondary]]\naddress = \"127.0.0.1:5401\"\n"},
 			want: []string{`zone "example.com.": secondaries: 127.0.0.1:5400 (key xfr-key.) -> 127.0.0.1:5400, 127.0.0.1:5401`}},
+		{name: "dnssec added", edits: []string{"file   = \"deploy.test.zone\"\n", "file   = \"deploy.test.zone\"\n[zone.dnssec]\n"},
+			want: []string{`zone "deploy.test.": dnssec: added (key_dir "DIR/keys", algorithm ECDSAP256SHA256, split_keys false, denial nsec, generate_keys false, signature_validity 14d, signature_refresh 7d, signature_jitter 12h)`}},
+		{name: "dnssec removed", edits: []string{"[zone.dnssec]\n", ""},
+			want: []string{`zone "shop.test.": dnssec: removed (the zone is no longer signed)`}},
+		{name: "dnssec keys", edits: []string{"[zone.dnssec]\n", "[zone.dnssec]\nkey_dir = \"/var/lib/slotdns/keys\"\nalgorithm = \"ED25519\"\nsplit_keys = true\ndenial = \"nsec3\"\ngenerate_keys = true\nsignature_validity = \"30d\"\nsignature_refresh = \"10d\"\nsignature_jitter = \"1h\"\n"},
+			want: []string{
+				`zone "shop.test.": dnssec key_dir "DIR/keys" -> "/var/lib/slotdns/keys"`,
+				`zone "shop.test.": dnssec algorithm ECDSAP256SHA256 -> ED25519`,
+				`zone "shop.test.": dnssec split_keys false -> true`,
+				`zone "shop.test.": dnssec denial nsec -> nsec3`,
+				`zone "shop.test.": dnssec generate_keys false -> true`,
+				`zone "shop.test.": dnssec signature_validity 14d -> 30d`,
+				`zone "shop.test.": dnssec signature_refresh 7d -> 10d`,
+				`zone "shop.test.": dnssec signature_jitter 12h -> 1h`,
+			}},
+		{name: "dnssec defaults written out", edits: []string{"[zone.dnssec]\n", "[zone.dnssec] # signed\nkey_dir = \"keys\"\nalgorithm = \"13\"\ndenial = \"NSEC\"\nsignature_validity = \"336h\"\n"}},
 		{name: "zone added", tail: "\n[[zone]]\norigin = \"new.test.\"\nfile = \"new.test.zone\"\n",
 			want: []string{`zone "new.test.": added`}},
 		{name: "zone and app removed", edits: []string{shopConfig, ""},
