@@ -79,7 +79,7 @@ to a server talks to that one's remote API, with the token of --token-file
 		Commands: []*cli.Command{
 			serveCommand(), checkCommand(), statusCommand(), swapCommand(), setCommand(),
 			rollbackCommand(), historyCommand(), verifyCommand(), reloadCommand(),
-			backupCommand(), renameCommand(), forgetCommand(), tokenCommand(), versionCommand(),
+			backupCommand(), renameCommand(), forgetCommand(), tokenCommand(), dnssecCommand(), versionCommand(),
 		},
 		Action:         unknownCommand,
 		OnUsageError:   onUsageError,
