@@ -192,3 +192,64 @@ func TestDNSSECErrors(t *testing.T) {
 		t.Errorf("keygen with a readable key file: %d files, want 2", len(entries))
 	}
 }
+
+// TestCheckSignedZones: check loads the keys of every signed zone, and
+// fails on a zone that has none unless serve is to make them.
+func TestCheckSignedZones(t *testing.T) {
+	config := site(t, signed())
+	dir := filepath.Join(filepath.Dir(config), "keys")
+	got := runCLI(t, "--config", config, "check")
+	if want := "slotdns.toml:9: zone example.com. is signed, but key_dir " + dir + " holds none of its keys; run slotdns dnssec keygen example.com, or set generate_keys = true"; got.code != 1 || !strings.Contains(got.stderr, want) {
+		t.Errorf("check without keys: exit %d, want %q in\n%s", got.code, want, got.stderr)
+	}
+	generating := site(t, signed("generate_keys = true"))
+	got = runCLI(t, "--config", generating, "check")
+	if want := "note: zone example.com. has no DNSSEC keys in key_dir " + filepath.Join(filepath.Dir(generating), "keys") + " yet: slotdns serve makes them at start"; got.code != 0 || !strings.Contains(got.stdout, want) {
+		t.Errorf("check without keys that serve makes: exit %d, want %q in\n%s%s", got.code, want, got.stdout, got.stderr)
+	}
+
+	if got := runCLI(t, "--config", config, "dnssec", "keygen", "example.com", "--split"); got.code != 0 {
+		t.Fatalf("keygen: %s", got.stderr)
+	}
+	keys, err := dnssec.Load(dir, "example.com.")
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	got = runCLI(t, "--config", config, "check")
+	if want := dir + ": zone example.com. keys ok (2 keys, tags "; got.code != 0 || !strings.Contains(got.stdout, want) || !strings.Contains(got.stdout, "(KSK)") || !strings.Contains(got.stdout, "(ZSK)") {
+		t.Errorf("check: exit %d, want %q in\n%s%s", got.code, want, got.stdout, got.stderr)
+	}
+	got = runCLI(t, "--config", config, "check", "--json")
+	var res struct {
+		OK     bool
+		Signed []struct {
+			Zone   string
+			KeyDir string `json:"key_dir"`
+			Keys   []string
+			Tags   []uint16
+		}
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &res); err != nil || !res.OK || len(res.Signed) != 1 || res.Signed[0].Zone != "example.com." ||
+		res.Signed[0].KeyDir != dir || len(res.Signed[0].Tags) != 2 || res.Signed[0].Keys[0] != keys[0].BaseName() {
+		t.Errorf("check --json: %v\n%s", err, got.stdout)
+	}
+
+	// A key that does not load is a problem at the table's line, naming the file.
+	os.Chmod(keys[1].File, 0o644)
+	got = runCLI(t, "--config", config, "check")
+	if want := "slotdns.toml:9: zone example.com.: its DNSSEC keys do not load: key file " + keys[1].File + " has mode 0644"; got.code != 1 || !strings.Contains(got.stderr, want) {
+		t.Errorf("check with a readable key file: exit %d, want %q in\n%s", got.code, want, got.stderr)
+	}
+	// A ZSK alone signs nothing the parent can point at.
+	os.Chmod(keys[1].File, 0o600)
+	for _, k := range keys {
+		if k.SEP() {
+			os.Remove(k.File)
+			os.Remove(strings.TrimSuffix(k.File, ".private") + ".key")
+		}
+	}
+	got = runCLI(t, "--config", config, "check")
+	if got.code != 1 || !strings.Contains(got.stderr, "slotdns.toml:9: zone example.com.: its keys in key_dir "+dir+" (") || !strings.Contains(got.stderr, "(ZSK)) hold no KSK or CSK") {
+		t.Errorf("check with a ZSK alone: exit %d\n%s", got.code, got.stderr)
+	}
+}
