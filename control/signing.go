@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -32,6 +33,9 @@ func loadSigningKeys(cfg *config.Config, generate bool, now time.Time, log *slog
 			continue
 		}
 		keys, err := dnssec.Load(dc.KeyDir, zc.Origin)
+		if errors.Is(err, fs.ErrNotExist) {
+			keys, err = nil, nil // no folder yet: no keys
+		}
 		if err == nil && len(keys) == 0 && dc.GenerateKeys && generate {
 			keys, err = generateKeys(zc.Origin, dc, now)
 			for _, k := range keys {
