@@ -137,22 +137,7 @@ func (s *Snapshot) zoneFor(qname string) *zoneView {
 // below a delegation, a synthesis from the wildcard of its closest
 // encloser (RFC 4592 3.3.1), else NXDOMAIN.
 func (s *Snapshot) missing(z *zoneView, qname string, qtype uint16, depth int) Answer {
-	ce := z.node(z.origin)
-	for off := 0; ; {
-		next, end := dns.NextLabel(qname, off)
-		if end {
-			break
-		}
-		name := qname[next:]
-		if n := z.node(name); n != nil {
-			ce = n
-			break
-		}
-		if len(name) <= len(z.origin) {
-			break
-		}
-		off = next
-	}
+	ce := z.closestEncloser(qname)
 	if ce.cut != nil {
 		return z.referral(ce.cut)
 	}

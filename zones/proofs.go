@@ -209,7 +209,8 @@ func covering(sigs []dns.RR, t uint16) []dns.RR {
 }
 
 // closestEncloser gives the node of the nearest existing ancestor of
-// name (RFC 4592 3.3.1); the apex at worst.
+// name (RFC 4592 3.3.1), the apex at worst: where a lookup of a missing
+// name looks for a wildcard, and what its proofs name.
 func (zv *zoneView) closestEncloser(name string) *node {
 	for off := 0; ; {
 		next, end := dns.NextLabel(name, off)
