@@ -46,6 +46,41 @@ type Key struct {
 	Signer  crypto.Signer
 	Created time.Time
 	File    string // the .private file it was read from or written to
+	// Use is what the key does in its zone while a rollover moves keys
+	// in and out; the zero Use is the key's usual role (see Signer).
+	Use Use
+}
+
+// Use is what one key does in its zone. A rollover publishes a key
+// before it signs, and keeps it published after it stops.
+type Use struct {
+	Publish  bool // in the DNSKEY RRset
+	SignKeys bool // signs the DNSKEY, CDS and CDNSKEY RRsets
+	SignZone bool // signs every other RRset
+	Parent   bool // in CDS and CDNSKEY: a key the parent's DS should point at
+}
+
+// String names the use, as status shows it: "published", plus what the
+// key signs and whether the parent should point at it.
+func (u Use) String() string {
+	parts := []string{}
+	if u.Publish {
+		parts = append(parts, "published")
+	}
+	if u.SignKeys && u.SignZone {
+		parts = append(parts, "signs all")
+	} else if u.SignKeys {
+		parts = append(parts, "signs keys")
+	} else if u.SignZone {
+		parts = append(parts, "signs zone")
+	}
+	if u.Parent {
+		parts = append(parts, "in CDS")
+	}
+	if len(parts) == 0 {
+		return "unused"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Tag is the key tag (RFC 4034 appendix B).

@@ -11,9 +11,10 @@ import (
 )
 
 // Signer signs the RRsets of one zone with its keys for one validity
-// period. With a ZSK among the keys, the ZSKs sign every RRset and the
-// KSKs the DNSKEY, CDS and CDNSKEY RRsets only; with SEP keys alone, each
-// is a CSK and signs everything.
+// period. A key with a Use set does what it says; the others take their
+// usual role: with a ZSK among the keys, the ZSKs sign every RRset and
+// the KSKs the DNSKEY, CDS and CDNSKEY RRsets only; with SEP keys alone,
+// each is a CSK and signs everything.
 type Signer struct {
 	Zone       string // lowercase FQDN
 	Keys       []*Key
@@ -34,16 +35,29 @@ func (s *Signer) split() bool {
 	return false
 }
 
+// UseOf is what k does: its Use, or when that is unset its usual role.
+func (s *Signer) UseOf(k *Key) Use {
+	if k.Use != (Use{}) {
+		return k.Use
+	}
+	switch {
+	case !s.split():
+		return Use{Publish: true, SignKeys: true, SignZone: true, Parent: true}
+	case k.SEP():
+		return Use{Publish: true, SignKeys: true, Parent: true}
+	default:
+		return Use{Publish: true, SignZone: true}
+	}
+}
+
 // KeysFor gives the keys that sign an RRset of type t (RFC 4035 2.1,
 // RFC 7344 4.1 for CDS and CDNSKEY).
 func (s *Signer) KeysFor(t uint16) []*Key {
-	if !s.split() {
-		return s.Keys
-	}
 	apexKeys := t == dns.TypeDNSKEY || t == dns.TypeCDS || t == dns.TypeCDNSKEY
 	var out []*Key
 	for _, k := range s.Keys {
-		if k.SEP() == apexKeys {
+		u := s.UseOf(k)
+		if (apexKeys && u.SignKeys) || (!apexKeys && u.SignZone) {
 			out = append(out, k)
 		}
 	}
@@ -80,17 +94,20 @@ func (s *Signer) Sign(rrset []dns.RR) ([]dns.RR, error) {
 }
 
 // Apex gives the records DNSSEC adds at the apex: the DNSKEY of every
-// key, and the CDS (SHA-256) and CDNSKEY of the SEP keys for the parent
-// (RFC 7344), each with ttl.
+// published key, and the CDS (SHA-256) and CDNSKEY of the keys the
+// parent should point at (RFC 7344), each with ttl.
 func (s *Signer) Apex(ttl uint32) []dns.RR {
 	var out []dns.RR
 	for _, k := range s.Keys {
+		if !s.UseOf(k).Publish {
+			continue
+		}
 		key := *k.DNSKEY
 		key.Hdr = dns.RR_Header{Name: s.Zone, Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: ttl}
 		out = append(out, &key)
 	}
 	for _, k := range s.Keys {
-		if !k.SEP() {
+		if !s.UseOf(k).Parent {
 			continue
 		}
 		cds, cdnskey := k.CDS(), k.CDNSKEY()

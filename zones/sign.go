@@ -72,8 +72,9 @@ func (sg *signing) describe() string {
 	} else {
 		b.WriteString(" nsec")
 	}
+	signer := dnssec.Signer{Keys: sg.Keys}
 	for _, k := range sg.Keys {
-		fmt.Fprintf(&b, " %d/%d/%d", k.Tag(), k.DNSKEY.Algorithm, k.DNSKEY.Flags)
+		fmt.Fprintf(&b, " %d/%d/%d (%s)", k.Tag(), k.DNSKEY.Algorithm, k.DNSKEY.Flags, signer.UseOf(k))
 	}
 	return b.String()
 }
