@@ -59,6 +59,11 @@ func expiry(at time.Time, ttl uint32) time.Time {
 	return at.Add(time.Duration(ttl)*time.Second + cacheSecond)
 }
 
+// CacheExpiry is the drain clock's expiry for other records than slot
+// answers (a DNSKEY RRset, signatures): when a record served until at
+// with ttl has left every cache that honours TTLs.
+func CacheExpiry(at time.Time, ttl uint32) time.Time { return expiry(at, ttl) }
+
 func latest(times ...time.Time) time.Time {
 	var out time.Time
 	for _, t := range times {

@@ -28,7 +28,7 @@ type ZoneReload struct {
 // zones refuse (a slot name that now owns records, say) is reported in
 // its ZoneReload and its zone keeps serving what it served.
 func (p *Pipeline) Reload(files map[string]*zones.Zone) ([]ZoneReload, error) {
-	return p.serveFiles(files, false)
+	return p.serveFiles(files, false, nil)
 }
 
 // Resign serves signed, a zone signed again (its signatures refreshed
@@ -37,7 +37,19 @@ func (p *Pipeline) Reload(files map[string]*zones.Zone) ([]ZoneReload, error) {
 // take the new signatures by IXFR. Its file's records must be those
 // served.
 func (p *Pipeline) Resign(signed *zones.Zone) (ZoneReload, error) {
-	list, err := p.serveFiles(map[string]*zones.Zone{signed.Origin: signed}, true)
+	return p.resign(signed, nil)
+}
+
+// ResignRollover is Resign for a step of a key rollover: signed is the
+// zone signed with the keys of the stage ro records, and ro is written in
+// the same transaction, provided the stored rollover is still at ro.Rev
+// (0: there is none), so that two steps never both land.
+func (p *Pipeline) ResignRollover(signed *zones.Zone, ro store.Rollover) (ZoneReload, error) {
+	return p.resign(signed, &ro)
+}
+
+func (p *Pipeline) resign(signed *zones.Zone, ro *store.Rollover) (ZoneReload, error) {
+	list, err := p.serveFiles(map[string]*zones.Zone{signed.Origin: signed}, true, ro)
 	if err != nil {
 		return ZoneReload{}, err
 	}
@@ -46,7 +58,7 @@ func (p *Pipeline) Resign(signed *zones.Zone) (ZoneReload, error) {
 
 // serveFiles is Reload's change, and Resign's when resign is set: each
 // zone then changes whatever its digest says.
-func (p *Pipeline) serveFiles(files map[string]*zones.Zone, resign bool) ([]ZoneReload, error) {
+func (p *Pipeline) serveFiles(files map[string]*zones.Zone, resign bool, ro *store.Rollover) ([]ZoneReload, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var stored []store.Zone
@@ -91,6 +103,10 @@ func (p *Pipeline) serveFiles(files map[string]*zones.Zone, resign bool) ([]Zone
 		}
 		s.conds = append(s.conds, store.Cond{Key: store.ZoneKey(origin), Rev: zs.Rev})
 		s.zones[origin], s.files[origin], s.wholeDiff[origin] = zs, file, true
+		if ro != nil && ro.Zone == origin {
+			s.conds = append(s.conds, store.Cond{Key: store.RolloverKey(origin), Rev: ro.Rev})
+			s.rollovers = append(s.rollovers, *ro)
+		}
 	}
 	out, err := p.commit(s)
 	if err != nil {

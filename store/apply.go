@@ -33,7 +33,7 @@ func (db *DB) Apply(b *Batch) (Rev, error) {
 
 // condRev gives the revision of the record a condition names.
 func (v boltView) condRev(k Key) Rev {
-	bucket := map[string][]byte{"app": bucketApps, "zone": bucketZones, "drain": bucketDrain, "alias": bucketAliases}[k.Kind]
+	bucket := map[string][]byte{"app": bucketApps, "zone": bucketZones, "drain": bucketDrain, "alias": bucketAliases, "rollover": bucketRollovers}[k.Kind]
 	if bucket == nil {
 		return 0
 	}
@@ -74,6 +74,9 @@ func (w writer) apply(b *Batch) error {
 		if err := w.dropJournal(zone); err != nil {
 			return err
 		}
+		if err := w.del(bucketRollovers, RolloverKey(zone)); err != nil {
+			return err
+		}
 	}
 	for _, target := range b.DeleteAliases {
 		if err := w.del(bucketAliases, AliasKey(target)); err != nil {
@@ -97,6 +100,11 @@ func (w writer) apply(b *Batch) error {
 	}
 	for _, rec := range b.Aliases {
 		if err := w.put(bucketAliases, AliasKey(rec.Target), rec); err != nil {
+			return err
+		}
+	}
+	for _, ro := range b.Rollovers {
+		if err := w.put(bucketRollovers, RolloverKey(ro.Zone), ro); err != nil {
 			return err
 		}
 	}

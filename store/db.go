@@ -25,8 +25,9 @@ import (
 //	aliases  <target> -> AliasRecord
 //	drain    <app>    -> DrainState
 //	journal  <zone>/  -> nested bucket: big-endian uint64 sequence -> Delta
+//	rollovers <zone>  -> Rollover
 //
-// Buckets added after the first version (revs, drain, journal) are
+// Buckets added after the first version (revs, drain, journal, rollovers) are
 // created on first use, so that older files need no migration. A record
 // without a revision (written before revisions were kept) reads as
 // revision 1.
@@ -37,6 +38,8 @@ var (
 	bucketZones   = []byte("zones")
 	bucketHistory = []byte("history")
 	bucketAliases = []byte("aliases")
+	// bucketRollovers is created on first use.
+	bucketRollovers = []byte("rollovers")
 
 	keySchema   = []byte("schema")
 	keyRevision = []byte("revision")

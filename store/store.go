@@ -43,6 +43,9 @@ type View interface {
 	// LastEntry returns the app's newest entry; ok is false when it has
 	// none.
 	LastEntry(app string) (e Entry, ok bool, err error)
+	// Rollovers returns the key rollover state of every zone that has
+	// one, keyed by zone.
+	Rollovers() (map[string]Rollover, error)
 	// Journal returns the deltas that lead from serial from to the
 	// zone's stored serial, oldest first; ok is false when the journal
 	// cannot answer and the caller falls back to a full transfer.
@@ -56,7 +59,7 @@ type Rev uint64
 
 // Key names one record for a condition.
 type Key struct {
-	Kind string // "app", "zone", "drain" or "alias"
+	Kind string // "app", "zone", "drain", "alias" or "rollover"
 	Name string
 }
 
@@ -95,6 +98,8 @@ type Batch struct {
 	// first: a change that is not journaled cuts the chain.
 	Journal      []Delta
 	DropJournals []string
+	// Rollovers are put whole; DeleteZones drops a zone's too.
+	Rollovers []Rollover
 
 	// DeleteApps removes apps with their history and drain state;
 	// DeleteZones zones with their journal.
@@ -105,7 +110,7 @@ type Batch struct {
 
 // Empty reports whether b writes nothing.
 func (b *Batch) Empty() bool {
-	return len(b.Apps)+len(b.Zones)+len(b.Drains)+len(b.Aliases)+len(b.History)+len(b.Journal)+
+	return len(b.Apps)+len(b.Zones)+len(b.Drains)+len(b.Aliases)+len(b.History)+len(b.Journal)+len(b.Rollovers)+
 		len(b.DropJournals)+len(b.DeleteApps)+len(b.DeleteZones)+len(b.DeleteAliases) == 0
 }
 
