@@ -180,6 +180,12 @@ func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 	return out, c.do(ctx, c.long, http.MethodPost, "/v1/reload", nil, &out)
 }
 
+// Rollover asks the server for the next step of a zone's key rollover.
+func (c *Client) Rollover(ctx context.Context, zone string, req RolloverRequest) (Rollover, error) {
+	var out Rollover
+	return out, c.do(ctx, c.long, http.MethodPost, "/v1/zones/"+url.PathEscape(zone)+"/rollover", req, &out)
+}
+
 // Backup writes a consistent copy of the server's database to w.
 func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 	resp, err := c.send(ctx, c.long, http.MethodGet, "/v1/backup", "", nil)

@@ -20,6 +20,9 @@ type Controller interface {
 	Plan(ctx context.Context, app, slot, with string) (SwapPlan, error)
 	// Reload re-reads the zone files of a running server.
 	Reload(ctx context.Context) (ReloadResult, error)
+	// Rollover takes the next step of a zone's key rollover, when it is
+	// safe, and says where it stands.
+	Rollover(ctx context.Context, zone string, req RolloverRequest) (Rollover, error)
 	// Backup writes a consistent copy of the database to w.
 	Backup(ctx context.Context, w io.Writer) error
 	Close() error

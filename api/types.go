@@ -233,3 +233,42 @@ type ZoneReload struct {
 	Added      int    `json:"added"`       // records it newly serves
 	Error      string `json:"error,omitempty"`
 }
+
+// RolloverRequest asks for the next step of a zone's key rollover, or
+// with Start for its first.
+type RolloverRequest struct {
+	// Start begins a rollover: a new key is made and pre-published.
+	Start bool `json:"start,omitempty"`
+	// Key is the key a start replaces: "csk", "ksk" or "zsk"; by default
+	// the CSK, or the ZSK of a zone with split keys.
+	Key string `json:"key,omitempty"`
+	// DSPublished is the operator's word that the parent serves the new
+	// key's DS (and no longer the old one's); DSTTL is the TTL of the
+	// parent's DS records, 86400 when 0.
+	DSPublished bool   `json:"ds_published,omitempty"`
+	DSTTL       uint32 `json:"ds_ttl,omitempty"`
+}
+
+// Rollover is where a zone's key rollover stands.
+type Rollover struct {
+	Zone  string `json:"zone"`
+	Kind  string `json:"kind"` // csk, ksk or zsk
+	Old   uint16 `json:"old"`  // the tag of the key replaced
+	New   uint16 `json:"new"`  // the tag of its replacement
+	Stage string `json:"stage"`
+	Next  string `json:"next,omitempty"` // the stage after, "" when done
+	// Advanced says that this request moved the rollover on.
+	Advanced bool      `json:"advanced"`
+	Started  time.Time `json:"started"`
+	Since    time.Time `json:"since"` // when the stage began to be served
+	Serial   uint32    `json:"serial"`
+	// SafeAt is when the next step becomes safe; zero while it waits on
+	// the operator (NeedDS) or once done.
+	SafeAt time.Time `json:"safe_at,omitzero"`
+	// Waiting says what the next step waits for, in words.
+	Waiting string `json:"waiting,omitempty"`
+	// NeedDS: the parent must serve DS, the new key's, in place of the
+	// old key's before the rollover goes on; say so with DSPublished.
+	NeedDS bool     `json:"need_ds,omitempty"`
+	DS     []string `json:"ds,omitempty"`
+}

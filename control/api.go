@@ -59,6 +59,7 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/server", auth.ScopeRead, h.server, true},
 		{"GET", "/v1/whoami", auth.ScopeRead, h.whoami, true},
 		{"POST", "/v1/reload", auth.ScopeAdmin, h.reload, false},
+		{"POST", "/v1/zones/{zone}/rollover", auth.ScopeAdmin, h.rollover, false},
 		{"GET", "/v1/backup", auth.ScopeAdmin, h.backup, false},
 		{"GET", "/v1/tokens", auth.ScopeAdmin, h.listTokens, false},
 		{"POST", "/v1/tokens", auth.ScopeAdmin, h.addToken, false},
@@ -271,6 +272,15 @@ func (h *handler) reload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := h.c.Reload(r.Context())
+	h.result(w, res, err)
+}
+
+func (h *handler) rollover(w http.ResponseWriter, r *http.Request) {
+	var req api.RolloverRequest
+	if !h.decode(w, r, &req) {
+		return
+	}
+	res, err := h.c.Rollover(r.Context(), r.PathValue("zone"), req)
 	h.result(w, res, err)
 }
 

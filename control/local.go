@@ -85,20 +85,6 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	var files map[string]*zones.Zone
-	if mode != ReadRecords {
-		var err error
-		if files, err = cfg.LoadZones(); err != nil {
-			return nil, invalidConfig(err)
-		}
-		keys, err := loadSigningKeys(cfg, false, time.Now(), logger)
-		if err != nil {
-			return nil, invalidConfig(err)
-		}
-		if err := joinFailed(cfg, signZones(cfg, keys, files, nil, time.Now())); err != nil {
-			return nil, invalidConfig(err)
-		}
-	}
 	readOnly := mode != Change
 	var db store.Store
 	closeDB := func() error { return nil }
@@ -111,6 +97,13 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 	default:
 		db, closeDB = d, d.Close
 	}
+	var files map[string]*zones.Zone
+	if mode != ReadRecords {
+		if files, err = localZones(cfg, db, logger); err != nil {
+			closeDB()
+			return nil, err
+		}
+	}
 	svc := &service{db: db, cfg: cfg, clock: clock.Real, log: logger, gates: newGateBook(), rt: offline{control: cfg.Control}}
 	if mode != ReadRecords {
 		if svc.p, err = pipeline.Open(db, cfg, files, pipeline.Options{Logger: logger, ReadOnly: readOnly}); err != nil {
@@ -119,6 +112,27 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 		}
 	}
 	return &Local{service: svc, close: closeDB}, nil
+}
+
+// localZones loads the zone files and signs the signed ones with their
+// keys, as the stored key rollovers use them, as a start would.
+func localZones(cfg *config.Config, db store.Store, logger *slog.Logger) (map[string]*zones.Zone, error) {
+	files, err := cfg.LoadZones()
+	if err != nil {
+		return nil, invalidConfig(err)
+	}
+	rollovers, err := storedRollovers(db)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := loadSigningKeys(cfg, false, time.Now(), logger, rollovers)
+	if err != nil {
+		return nil, invalidConfig(err)
+	}
+	if err := joinFailed(cfg, signZones(cfg, keys, files, nil, time.Now())); err != nil {
+		return nil, invalidConfig(err)
+	}
+	return files, nil
 }
 
 // The calls that read what is served need the pipeline, which a Local

@@ -117,7 +117,18 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.keys, err = cfg.LoadKeys(); err != nil {
 		return nil, err
 	}
-	if s.signKeys, err = loadSigningKeys(cfg, true, s.clock.Now(), logger); err != nil {
+	if s.db, err = store.Open(cfg.DB, store.Options{JournalLimit: cfg.JournalLimit}); err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, fmt.Errorf("%w; is another slotdns serving it?", err)
+		}
+		return nil, err
+	}
+	cleanup = append(cleanup, func() { s.db.Close() })
+	rollovers, err := storedRollovers(s.db)
+	if err != nil {
+		return nil, err
+	}
+	if s.signKeys, err = loadSigningKeys(cfg, true, s.clock.Now(), logger, rollovers); err != nil {
 		return nil, err
 	}
 	files, err := loadingZones(func() (map[string]*zones.Zone, error) {
@@ -136,13 +147,6 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if err := checkAPI(cfg); err != nil {
 		return nil, err
 	}
-	if s.db, err = store.Open(cfg.DB, store.Options{JournalLimit: cfg.JournalLimit}); err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			return nil, fmt.Errorf("%w; is another slotdns serving it?", err)
-		}
-		return nil, err
-	}
-	cleanup = append(cleanup, func() { s.db.Close() })
 
 	transfer, err := transferConfig(cfg, s.keys, s.db, logger)
 	if err != nil {
@@ -270,6 +274,10 @@ func (r serverRuntime) lastNotify(zone, addr string) *api.NotifyStatus {
 func (serverRuntime) serving() bool { return true }
 func (r serverRuntime) reload(ctx context.Context) (api.ReloadResult, error) {
 	return r.s.Reload(ctx)
+}
+
+func (r serverRuntime) rollover(ctx context.Context, zone string, req api.RolloverRequest) (api.Rollover, error) {
+	return r.s.Rollover(ctx, zone, req)
 }
 
 func addrStrings(addrs []net.Addr) []string {

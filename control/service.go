@@ -46,6 +46,8 @@ type runtime interface {
 	serving() bool
 	// reload re-reads the zone files and the config.
 	reload(ctx context.Context) (api.ReloadResult, error)
+	// rollover steps a zone's key rollover.
+	rollover(ctx context.Context, zone string, req api.RolloverRequest) (api.Rollover, error)
 }
 
 // offline is the runtime of a command working on the database file.
@@ -55,6 +57,10 @@ func (offline) lastNotify(string, string) *api.NotifyStatus { return nil }
 func (offline) serving() bool                               { return false }
 func (o offline) reload(context.Context) (api.ReloadResult, error) {
 	return api.ReloadResult{}, &api.Error{Kind: api.KindNoServer, Message: fmt.Sprintf("reload: no server answers on %s; a server reads the zone files when it starts", o.control)}
+}
+
+func (o offline) rollover(context.Context, string, api.RolloverRequest) (api.Rollover, error) {
+	return api.Rollover{}, &api.Error{Kind: api.KindNoServer, Message: fmt.Sprintf("dnssec rollover: no server answers on %s; a rollover re-signs the zone the server serves, so start slotdns serve first", o.control)}
 }
 
 var _ api.Controller = (*service)(nil)
@@ -80,6 +86,11 @@ func (s *service) History(_ context.Context, app string, limit int) ([]api.Entry
 
 func (s *service) Reload(ctx context.Context) (api.ReloadResult, error) {
 	res, err := s.rt.reload(ctx)
+	return res, apiError(err)
+}
+
+func (s *service) Rollover(ctx context.Context, zone string, req api.RolloverRequest) (api.Rollover, error) {
+	res, err := s.rt.rollover(ctx, zone, req)
 	return res, apiError(err)
 }
 

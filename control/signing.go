@@ -14,6 +14,7 @@ import (
 	"github.com/slotdns/slotdns/dnssec"
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/pipeline"
+	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
 )
 
@@ -24,7 +25,10 @@ import (
 //
 // generate false never makes keys: for the commands that run without a
 // server, which sign what they build but leave keys to the server.
-func loadSigningKeys(cfg *config.Config, generate bool, now time.Time, log *slog.Logger) (map[string][]*dnssec.Key, error) {
+//
+// A zone with a key rollover under way (rollovers, from the store) gets
+// its keys as the rollover's stage uses them.
+func loadSigningKeys(cfg *config.Config, generate bool, now time.Time, log *slog.Logger, rollovers map[string]store.Rollover) (map[string][]*dnssec.Key, error) {
 	out := map[string][]*dnssec.Key{}
 	var errs []error
 	for _, zc := range cfg.Zones {
@@ -32,7 +36,17 @@ func loadSigningKeys(cfg *config.Config, generate bool, now time.Time, log *slog
 		if dc == nil {
 			continue
 		}
+		ro, rolling := rollovers[zc.Origin]
+		if rolling {
+			if err := finishKeyFiles(dc.KeyDir, ro); err != nil {
+				errs = append(errs, fmt.Errorf("zone %s: DNSSEC keys of the key rollover: %w", zc.Origin, err))
+				continue
+			}
+		}
 		keys, err := dnssec.Load(dc.KeyDir, zc.Origin)
+		if err == nil && rolling && len(keys) > 0 {
+			keys, err = keysAtStage(keys, ro)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			keys, err = nil, nil // no folder yet: no keys
 		}
@@ -53,6 +67,17 @@ func loadSigningKeys(cfg *config.Config, generate bool, now time.Time, log *slog
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// storedRollovers reads the key rollover of every zone that has one.
+func storedRollovers(db store.Store) (map[string]store.Rollover, error) {
+	var out map[string]store.Rollover
+	err := db.Read(func(v store.View) error {
+		var err error
+		out, err = v.Rollovers()
+		return err
+	})
+	return out, err
 }
 
 // generateKeys makes and writes a zone's first keys: one CSK, or a KSK

@@ -21,9 +21,10 @@ import (
 func dnssecCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "dnssec",
-		Usage: "make the keys of a signed zone, and print the DS its parent needs",
+		Usage: "make the keys of a signed zone, print the DS its parent needs, and roll its keys over",
 		UsageText: `slotdns dnssec keygen ZONE [--algorithm ECDSAP256SHA256|ED25519] [--split] [--json]
    slotdns dnssec ds ZONE [--json]
+   slotdns dnssec rollover ZONE [--start [--key csk|ksk|zsk]] [--ds-published [--ds-ttl SECONDS]] [--wait] [--json]
 
    slotdns dnssec keygen example.com
    slotdns dnssec ds example.com`,
@@ -41,8 +42,9 @@ ds prints the DS record (SHA-256) and the DNSKEY of each KSK or CSK, one
 record per line: what the registrar is given, once slotdns serve serves the
 zone signed (check with dig +dnssec DNSKEY ZONE).
 
-Both read the config and the key files of this machine; --server does not
-apply.`,
+keygen and ds read the config and the key files of this machine; --server
+does not apply. rollover asks the running server (or --server), which
+re-signs the zone at each step: see slotdns dnssec rollover --help.`,
 		Subcommands: []*cli.Command{
 			{
 				Name:      "keygen",
@@ -64,6 +66,7 @@ apply.`,
 				Action:       dnssecDS,
 				OnUsageError: onUsageError,
 			},
+			rolloverCommand(),
 		},
 	}
 }
