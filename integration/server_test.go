@@ -37,6 +37,9 @@ type instance struct {
 	port   int    // DNS port of the last start, UDP and TCP
 	proc   *process
 	out    *testkit.Buffer // what every start of the server printed
+	// readyZone is the zone whose SOA tells that the server is up;
+	// yourwebapp.com. unless a test serves other zones.
+	readyZone string
 }
 
 // newDemo copies the repository's slotdns.toml and zones/*.zone into a fresh
@@ -144,7 +147,11 @@ func (in *instance) waitReady() error {
 		if !in.proc.running() {
 			return fmt.Errorf("exited before answering: %v", in.proc.exitErr())
 		}
-		resp, err := query(in.addr(), "yourwebapp.com.", dns.TypeSOA, 200*time.Millisecond)
+		zone := in.readyZone
+		if zone == "" {
+			zone = "yourwebapp.com."
+		}
+		resp, err := query(in.addr(), zone, dns.TypeSOA, 200*time.Millisecond)
 		if err == nil && resp.Rcode == dns.RcodeSuccess && len(resp.Answer) > 0 {
 			if c, err := net.Dial("unix", sock); err == nil {
 				c.Close()
