@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +189,34 @@ func dnskeyTags(t *testing.T, in *instance) []uint16 {
 		}
 	}
 	return tags
+}
+
+// TestDNSSECZSKRollover: with a KSK and a ZSK, a rollover replaces the
+// ZSK by default, needs nothing of the parent, and every answer
+// validates at every stage.
+func TestDNSSECZSKRollover(t *testing.T) {
+	t.Parallel()
+	site := newDemo(t, chain(withTTL(1), withSigned("nsec3", "split_keys = true")))
+	shortTTLs(site)
+	addWildcard(site)
+	site.start()
+	port := startValidator(t, map[string]int{"yourwebapp.com": site.port, "cloudapp.test": site.port},
+		trustAnchors(site, "yourwebapp.com.", "cloudapp.test."))
+	validatedAll(t, port, "before the rollover", prodTarget, stageTarget)
+
+	st := site.rollover("--start")
+	if st.Kind != "zsk" || st.Stage != "published" {
+		t.Fatalf("rollover --start: got %+v, want a zsk rollover at stage published", st)
+	}
+	if tags := dnskeyTags(t, site); len(tags) != 3 {
+		t.Fatalf("stage published: DNSKEY tags %v, want the KSK and both ZSKs", tags)
+	}
+	validatedAll(t, port, "stage published", prodTarget, stageTarget)
+	waitStage(t, site, "active")
+	validatedAll(t, port, "stage active", prodTarget, stageTarget)
+	st = waitStage(t, site, "done")
+	if tags := dnskeyTags(t, site); len(tags) != 2 || !slices.Contains(tags, st.New) || slices.Contains(tags, st.Old) {
+		t.Fatalf("done: DNSKEY tags %v, want the KSK and the new ZSK %d", tags, st.New)
+	}
+	validatedAll(t, port, "done", prodTarget, stageTarget)
 }
