@@ -239,9 +239,9 @@ func dnssecWords(d *DNSSEC) []string {
 		"split_keys " + strconv.FormatBool(d.Split),
 		"denial " + denial,
 		"generate_keys " + strconv.FormatBool(d.GenerateKeys),
-		"signature_validity " + formatDays(d.Validity),
-		"signature_refresh " + formatDays(d.Refresh),
-		"signature_jitter " + formatDays(d.Jitter),
+		"signature_validity " + FormatDays(d.Validity),
+		"signature_refresh " + FormatDays(d.Refresh),
+		"signature_jitter " + FormatDays(d.Jitter),
 	}
 }
 

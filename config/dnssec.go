@@ -141,12 +141,12 @@ func (p *parser) buildDNSSEC(at, origin string, fd *fileDNSSEC) *DNSSEC {
 	}
 	if !validity.bad && !refresh.bad && refresh.value >= validity.value {
 		p.addf(lineOfPair(refresh, validity, d.Line), "%s signature_refresh %s must be less than signature_validity %s, so that signatures are replaced before they expire; e.g. signature_refresh = %q",
-			where, refresh.show(), validity.show(), formatDays(example(validity.value/2)))
+			where, refresh.show(), validity.show(), FormatDays(example(validity.value/2)))
 		refresh.bad = true
 	}
 	if !refresh.bad && !jitter.bad && jitter.value >= refresh.value {
 		p.addf(lineOfPair(jitter, refresh, d.Line), "%s signature_jitter %s must be less than signature_refresh %s, so that a signature is replaced before it expires however its expiration is spread; e.g. signature_jitter = %q",
-			where, jitter.show(), refresh.show(), formatDays(example(refresh.value/10)))
+			where, jitter.show(), refresh.show(), FormatDays(example(refresh.value/10)))
 	}
 	d.Validity, d.Refresh, d.Jitter = validity.value, refresh.value, jitter.value
 	return d
@@ -176,7 +176,7 @@ type signatureDuration struct {
 // show is the value for a message: as written, or the default's.
 func (s *signatureDuration) show() string {
 	if s.text == "" {
-		return formatDays(s.value) + " (the default)"
+		return FormatDays(s.value) + " (the default)"
 	}
 	return strconv.Quote(s.text)
 }
@@ -204,9 +204,9 @@ func parseDays(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// formatDays writes a duration as parseDays reads it, shortest first:
+// FormatDays writes a duration as parseDays reads it, shortest first:
 // "14d", "12h", "90m", else Go's form.
-func formatDays(d time.Duration) string {
+func FormatDays(d time.Duration) string {
 	switch {
 	case d != 0 && d%(24*time.Hour) == 0:
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"

@@ -59,6 +59,9 @@ func Check(cfg *config.Config) CheckReport {
 			cz.Secondaries = append(cz.Secondaries, sec.Address)
 		}
 		r.Zones = append(r.Zones, cz)
+		if note := expireNote(&zc, z.SOA); note != "" {
+			r.Notes = append(r.Notes, note)
+		}
 	}
 	add(cfg.Check(files))
 	add(checkAPI(cfg))

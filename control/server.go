@@ -144,6 +144,13 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if err := cfg.Check(files); err != nil {
 		return nil, err
 	}
+	for i := range cfg.Zones {
+		if z := files[cfg.Zones[i].Origin]; z != nil {
+			if note := expireNote(&cfg.Zones[i], z.SOA); note != "" {
+				logger.Warn(note)
+			}
+		}
+	}
 	if err := checkAPI(cfg); err != nil {
 		return nil, err
 	}

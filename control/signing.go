@@ -16,6 +16,8 @@ import (
 	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/zones"
+
+	"github.com/miekg/dns"
 )
 
 // loadSigningKeys reads the keys of every zone with a [zone.dnssec]
@@ -67,6 +69,22 @@ func loadSigningKeys(cfg *config.Config, generate bool, now time.Time, log *slog
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// expireNote warns of a signed zone whose SOA expire outlasts the
+// signatures: a secondary cut off from slotdns just before a re-sign
+// holds signatures with signature_refresh left, and serves them until
+// the expire has passed, expired signatures and all (RFC 6781 4.4.1).
+func expireNote(zc *config.Zone, soa *dns.SOA) string {
+	if zc.DNSSEC == nil || soa == nil {
+		return ""
+	}
+	expire := time.Duration(soa.Expire) * time.Second
+	if expire <= zc.DNSSEC.Refresh {
+		return ""
+	}
+	return fmt.Sprintf("zone %s: the SOA expire (%s) is longer than signature_refresh (%s): a secondary cut off from slotdns would serve expired signatures for up to %s before it stops answering; lower the expire in %s or raise signature_refresh",
+		zc.Origin, config.FormatDays(expire), config.FormatDays(zc.DNSSEC.Refresh), config.FormatDays(expire-zc.DNSSEC.Refresh), zc.File)
 }
 
 // storedRollovers reads the key rollover of every zone that has one.
