@@ -343,3 +343,40 @@ func startTamperer(t *testing.T, upstream string, edit func(dns.RR)) int {
 	}
 	return port
 }
+
+// TestDNSSECDirect asks slotdns itself: DO=1 answers carry RRSIGs and
+// never AD, the second asking (from the response cache) says the same,
+// DO=0 carries none, and a proof too large for the client's UDP buffer
+// gets TC, then comes whole over TCP.
+func TestDNSSECDirect(t *testing.T) {
+	t.Parallel()
+	in := newDemo(t, withSigned("nsec3", ""))
+	in.start()
+	sigs := func(a digAnswer) int {
+		n := 0
+		for _, rr := range append(append([]dns.RR{}, a.answer...), a.authority...) {
+			if rr.Header().Rrtype == dns.TypeRRSIG {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range 2 {
+		a := dig(t, in.port, "www.yourwebapp.com.", "A", "+dnssec")
+		if !a.hasFlag("aa") || a.hasFlag("ad") || len(a.ofType(dns.TypeRRSIG)) == 0 {
+			t.Fatalf("asking %d: www A with DO: want aa, no ad, and an RRSIG\n%s", i+1, a.output)
+		}
+	}
+	if a := dig(t, in.port, "www.yourwebapp.com.", "A"); sigs(a) != 0 {
+		t.Fatalf("www A without DO: want no RRSIG\n%s", a.output)
+	}
+
+	udp := dig(t, in.port, "nothing-here.yourwebapp.com.", "A", "+dnssec", "+bufsize=512", "+ignore", "+notcp")
+	if !udp.hasFlag("tc") {
+		t.Fatalf("an NSEC3 proof over UDP with a 512-byte buffer: want TC\n%s", udp.output)
+	}
+	tcp := dig(t, in.port, "nothing-here.yourwebapp.com.", "A", "+dnssec", "+tcp")
+	if tcp.status != "NXDOMAIN" || tcp.hasFlag("tc") || sigs(tcp) < 3 {
+		t.Fatalf("the same over TCP: want NXDOMAIN whole, with the SOA's and the NSEC3s' RRSIGs\n%s", tcp.output)
+	}
+}
