@@ -67,6 +67,8 @@ func (s *Server) Rollover(ctx context.Context, zone string, req api.RolloverRequ
 		return s.startRollover(zc, ro.Rev, req.Key, now)
 	case !exists:
 		return api.Rollover{}, api.Errorf(api.KindInvalid, "zone %s has no key rollover; begin one with slotdns dnssec rollover %s --start", zone, zone)
+	case req.DSPublished && ro.Stage != dnssec.StageDS:
+		return api.Rollover{}, api.Errorf(api.KindInvalid, "zone %s: the rollover is at stage %s, not ds: confirm the parent's DS (--ds-published) only once slotdns has printed the new one at stage ds", zone, ro.Stage)
 	case ro.Stage == dnssec.StageDone:
 		return s.rolloverStatus(ro, false), nil
 	}

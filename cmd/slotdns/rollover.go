@@ -80,7 +80,9 @@ func dnssecRollover(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		req.Start, req.Key = false, ""
+		// Each says what it says once: a later step of --wait is not
+		// confirmed by the flags given before it was reached.
+		req.Start, req.Key, req.DSPublished, req.DSTTL = false, "", false, 0
 		if c.Bool("json") && (!c.Bool("wait") || res.Stage == "done" || res.NeedDS) {
 			return printJSON(c.App.Writer, res)
 		}
