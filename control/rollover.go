@@ -231,7 +231,7 @@ func (s *Server) stepRollover(zc *config.Zone, ro store.Rollover, stage string, 
 		return ro, fmt.Errorf("zone %s is not served signed", zone)
 	}
 	ro.Stage, ro.Since, ro.SafeAt, ro.WaitTTL = stage, now, time.Time{}, 0
-	switch dnssec.StageWait(stage) {
+	switch dnssec.StageWait(ro.Kind, stage) {
 	case dnssec.WaitDNSKEY:
 		ro.WaitTTL = s.servedTTL(zone, true)
 	case dnssec.WaitSignatures:
@@ -412,6 +412,8 @@ func rolloverWaiting(ro store.Rollover) string {
 		return fmt.Sprintf("the parent to serve the DS of key %d in place of key %d's: have the registrar change it, check it with dig DS %s @<a server of the parent>, then confirm with --ds-published", ro.New, ro.Old, ro.Zone)
 	case ro.Stage == dnssec.StageDS:
 		return fmt.Sprintf("the parent's old DS to leave caches (DS TTL %ds)", ro.WaitTTL)
+	case ro.Stage == dnssec.StagePublished && ro.Kind == dnssec.RollCSK:
+		return fmt.Sprintf("RRsets and DNSKEY RRsets without signatures of key %d to leave caches (the zone's longest TTL, %ds)", ro.New, ro.WaitTTL)
 	case ro.Stage == dnssec.StagePublished:
 		return fmt.Sprintf("DNSKEY RRsets without key %d to leave caches (DNSKEY TTL %ds)", ro.New, ro.WaitTTL)
 	case ro.Stage == dnssec.StageActive:

@@ -51,7 +51,8 @@ func TestRolloverKeysAtStart(t *testing.T) {
 	cfg := &config.Config{Path: "slotdns.toml", Zones: []config.Zone{{Origin: "example.com.", DNSSEC: &config.DNSSEC{KeyDir: dir, Algorithm: dnssec.ECDSAP256SHA256, Line: 3}}}}
 	log := slog.New(slog.DiscardHandler)
 
-	for _, stage := range []string{dnssec.StagePublished, dnssec.StageDS, dnssec.StageActive, dnssec.StageDone} {
+	stages, _ := dnssec.RolloverStages(ro.Kind)
+	for _, stage := range stages {
 		ro.Stage = stage
 		keys, err := loadSigningKeys(cfg, false, time.Now(), log, map[string]store.Rollover{ro.Zone: ro})
 		if err != nil {

@@ -6,17 +6,20 @@ import "fmt"
 // that a validator holding any answer a cache may still keep always finds
 // the key it needs (RFC 6781 4.1, RFC 7583):
 //
-//	CSK: published -> ds -> active -> done
-//	KSK: published -> ds -> done
-//	ZSK: published -> active -> done
+//	CSK: published -> ds -> done      (double signature)
+//	KSK: published -> ds -> done      (double KSK)
+//	ZSK: published -> active -> done  (pre-publish)
 //
-// published: the new key is in the DNSKEY RRset (a CSK or KSK also signs
-// that RRset, so that either DS validates it); wait until every cached
-// DNSKEY RRset holds it. ds: CDS and CDNSKEY name the new key, and the
-// operator has the parent's DS replaced; wait until the parent serves it
-// and the old DS has left caches. active: the new key signs the zone, the
-// old one stays published; wait until no cache keeps a signature of the
-// old key. done: the old key is gone.
+// published: the new key is in the DNSKEY RRset and a KSK signs that
+// RRset too, so that either DS validates it; a new CSK also signs every
+// RRset beside the old one (double signature), so that the old key can
+// go as soon as the parent's DS has changed. Wait until every
+// cached DNSKEY RRset holds the new key, and for a CSK until every cached
+// RRset carries its signature. ds: CDS and CDNSKEY name the new key, and
+// the operator has the parent's DS replaced; wait until the old DS has
+// left caches. active (ZSK): the new key signs the zone, the old one stays
+// published until no cache keeps a signature of it. done: the old key is
+// gone.
 
 // Rollover kinds: which key is replaced.
 const (
@@ -37,15 +40,13 @@ const (
 const (
 	WaitDNSKEY     = "dnskey"     // the DNSKEY RRset served before the stage
 	WaitParentDS   = "parent-ds"  // the parent's old DS, once the operator says the new one is there
-	WaitSignatures = "signatures" // every signature of the old key
+	WaitSignatures = "signatures" // every RRset signed before the stage
 )
 
 // RolloverStages lists the stages of a kind, in order.
 func RolloverStages(kind string) ([]string, error) {
 	switch kind {
-	case RollCSK:
-		return []string{StagePublished, StageDS, StageActive, StageDone}, nil
-	case RollKSK:
+	case RollCSK, RollKSK:
 		return []string{StagePublished, StageDS, StageDone}, nil
 	case RollZSK:
 		return []string{StagePublished, StageActive, StageDone}, nil
@@ -64,14 +65,17 @@ func NextStage(kind, stage string) string {
 	return ""
 }
 
-// StageWait is what a stage waits for before the next may begin.
-func StageWait(stage string) string {
-	switch stage {
-	case StagePublished:
+// StageWait is what a stage of a kind waits for before the next may
+// begin.
+func StageWait(kind, stage string) string {
+	switch {
+	case stage == StagePublished && kind == RollCSK:
+		return WaitSignatures // its signatures in every cache, its key in every DNSKEY RRset
+	case stage == StagePublished:
 		return WaitDNSKEY
-	case StageDS:
+	case stage == StageDS:
 		return WaitParentDS
-	case StageActive:
+	case stage == StageActive:
 		return WaitSignatures
 	}
 	return ""
@@ -85,11 +89,9 @@ func StageUses(kind, stage string) (old, new Use) {
 	case RollCSK:
 		switch stage {
 		case StagePublished:
-			return full, Use{Publish: true, SignKeys: true}
+			return full, Use{Publish: true, SignKeys: true, SignZone: true}
 		case StageDS:
-			return Use{Publish: true, SignKeys: true, SignZone: true}, Use{Publish: true, SignKeys: true, Parent: true}
-		case StageActive:
-			return Use{Publish: true}, full
+			return Use{Publish: true, SignKeys: true, SignZone: true}, full
 		case StageDone:
 			return Use{}, full
 		}
