@@ -34,19 +34,27 @@ ns.insecure A 192.0.2.61
 // non-terminal), and builds its snapshot.
 func signedFixture(t *testing.T, split, nsec3 bool) (*Snapshot, []*dnssec.Key, Signing) {
 	t.Helper()
-	now := time.Now()
-	ksk, err := dnssec.Generate("example.com.", dnssec.ECDSAP256SHA256, dnssec.FlagsKSK, now)
+	keys := []*dnssec.Key{newKey(t, dnssec.FlagsKSK)}
+	if split {
+		keys = append(keys, newKey(t, dnssec.FlagsZSK))
+	}
+	snap, s := signedWith(t, keys, nsec3)
+	return snap, keys, s
+}
+
+func newKey(t *testing.T, flags uint16) *dnssec.Key {
+	t.Helper()
+	k, err := dnssec.Generate("example.com.", dnssec.ECDSAP256SHA256, flags, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []*dnssec.Key{ksk}
-	if split {
-		zsk, err := dnssec.Generate("example.com.", dnssec.ECDSAP256SHA256, dnssec.FlagsZSK, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, zsk)
-	}
+	return k
+}
+
+// signedWith is signedFixture with the keys given.
+func signedWith(t *testing.T, keys []*dnssec.Key, nsec3 bool) (*Snapshot, Signing) {
+	t.Helper()
+	now := time.Now()
 	s := Signing{Keys: keys, NSEC3: nsec3, Validity: 14 * 24 * time.Hour, Refresh: 7 * 24 * time.Hour, Jitter: time.Hour}
 	file := parseZone(t, "example.com.", signedTestZone, nil)
 	signed, err := file.Sign(s, []string{"example.com.", "www.example.com.", "stage.example.com.", "a.b.example.com."}, nil, now)
@@ -61,7 +69,7 @@ func signedFixture(t *testing.T, split, nsec3 bool) (*Snapshot, []*dnssec.Key, S
 	if err != nil {
 		t.Fatal(err)
 	}
-	return snap, keys, s
+	return snap, s
 }
 
 // checkZone hands the zone as transferred, one record a line, to the
@@ -99,6 +107,48 @@ func TestSignedSnapshotVerifies(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkZone(t, "swapped", next)
+			})
+		}
+	}
+}
+
+// TestSignedRolloverVerifies has the three checkers verify the zone at
+// every stage of a CSK, a KSK and a ZSK rollover, with the keys doing
+// what dnssec.StageUses says (as the server gives them to Sign; at done
+// the old key is gone), NSEC and NSEC3.
+func TestSignedRolloverVerifies(t *testing.T) {
+	for _, kind := range []string{dnssec.RollCSK, dnssec.RollKSK, dnssec.RollZSK} {
+		stages, err := dnssec.RolloverStages(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, nsec3 := range []bool{false, true} {
+			t.Run(strings.ToUpper(kind)+map[bool]string{false: " NSEC", true: " NSEC3"}[nsec3], func(t *testing.T) {
+				t.Parallel()
+				// The key replaced, its successor, and the key that stays.
+				var old, next, other *dnssec.Key
+				switch kind {
+				case dnssec.RollCSK:
+					old, next = newKey(t, dnssec.FlagsKSK), newKey(t, dnssec.FlagsKSK)
+				case dnssec.RollKSK:
+					old, next, other = newKey(t, dnssec.FlagsKSK), newKey(t, dnssec.FlagsKSK), newKey(t, dnssec.FlagsZSK)
+				case dnssec.RollZSK:
+					old, next, other = newKey(t, dnssec.FlagsZSK), newKey(t, dnssec.FlagsZSK), newKey(t, dnssec.FlagsKSK)
+				}
+				for _, stage := range stages {
+					oldUse, nextUse := dnssec.StageUses(kind, stage)
+					o, n := *old, *next
+					o.Use, n.Use = oldUse, nextUse
+					keys := []*dnssec.Key{&n}
+					if stage != dnssec.StageDone {
+						keys = append(keys, &o)
+					}
+					if other != nil {
+						keys = append(keys, other)
+					}
+					snap, _ := signedWith(t, keys, nsec3)
+					checkZone(t, stage, snap)
+				}
 			})
 		}
 	}

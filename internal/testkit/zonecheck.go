@@ -4,6 +4,8 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +75,9 @@ func CheckSignedZone(t *testing.T, step, origin, text string) {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				out, err := exec.CommandContext(ctx, bin, c.args(origin, path, zsks == 0)...).CombinedOutput()
+				if err != nil && c.name == "kzonecheck" && seps > 1 && zsks == 0 && knotManyCSKs(bin, string(out)) {
+					t.Skipf("kzonecheck: known false positive with %d CSKs (a CSK rollover), fixed in Knot DNS 3.3.5; dnssec-verify and ldns-verify-zone check the signatures:\n%s", seps, out)
+				}
 				if err != nil {
 					t.Fatalf("%s %s: %v\n%s\nthe zone checked:\n%s", c.name, strings.Join(c.args(origin, path, zsks == 0), " "), err, out, text)
 				}
@@ -99,4 +104,39 @@ func apexKeys(t *testing.T, origin, text string) (seps, zsks int) {
 		t.Fatalf("the zone to check: %v\n%s", err, text)
 	}
 	return seps, zsks
+}
+
+// knotManyCSKs reports whether kzonecheck's failure is its known false
+// positive for a zone of several CSKs: before Knot DNS 3.3.5 its
+// validation takes SEP keys for ZSKs too only when the DNSKEY RRset holds
+// a single key, so with two CSKs (a CSK rollover, RFC 6781 4.1) it finds
+// no key that may sign anything but the DNSKEY, CDS and CDNSKEY RRsets
+// and reports "no valid signature for a record" at the first other RRset (Knot
+// commit 4647ac1f5, "dnssec/validation: fix validation of two CSKs";
+// NEWS 3.3.5: "failed to validate zone with more CSK keys"). Its NSEC
+// and NSEC3 checks come before that one and still count: the skip holds
+// only when nothing but that error was reported.
+func knotManyCSKs(bin, out string) bool {
+	v, err := exec.Command(bin, "-V").CombinedOutput()
+	m := regexp.MustCompile(`version (\d+)\.(\d+)\.(\d+)`).FindStringSubmatch(string(v))
+	if err != nil || m == nil {
+		return false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	patch, _ := strconv.Atoi(m[3])
+	if major > 3 || major == 3 && (minor > 3 || minor == 3 && patch >= 5) {
+		return false
+	}
+	found := false
+	for _, line := range strings.Split(out, "\n") {
+		switch line = strings.TrimSpace(line); {
+		case line == "" || line == "Error summary:":
+		case strings.Contains(line, "no valid signature for a record"):
+			found = true
+		default:
+			return false
+		}
+	}
+	return found
 }
