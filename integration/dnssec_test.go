@@ -271,7 +271,6 @@ func TestDNSSECThroughSecondaries(t *testing.T) {
 	}
 	d.waitAll("initial AXFR", d.in.serial(), prodTarget)
 
-	checkTransferred(t, d.in, d.key, "after the start")
 	anchors := trustAnchors(d.in, "yourwebapp.com.", "cloudapp.test.")
 	validators := map[string]int{}
 	for _, s := range d.secondaries() {
@@ -284,37 +283,6 @@ func TestDNSSECThroughSecondaries(t *testing.T) {
 	d.waitAll("IXFR of the swap", d.in.serial(), stageTarget)
 	for kind, port := range validators {
 		validatedAll(t, port, "from "+kind+" after the swap's IXFR", stageTarget, prodTarget)
-	}
-	checkTransferred(t, d.in, d.key, "after the swap")
-}
-
-// checkTransferred takes yourwebapp.com by AXFR, as a secondary does, and
-// has BIND's dnssec-verify, Knot's kzonecheck and ldns-verify-zone check
-// every signature and the chain of denial.
-func checkTransferred(t *testing.T, in *instance, key tsigKey, step string) {
-	t.Helper()
-	records, out := digAXFR(t, in.port, "-y", key.digArg())
-	if len(records) < 2 {
-		t.Fatalf("%s: AXFR: got %d records\n%s", step, len(records), out)
-	}
-	var text strings.Builder
-	for _, rr := range records[:len(records)-1] { // the SOA that ends the transfer
-		text.WriteString(rr.String() + "\n")
-	}
-	path := filepath.Join(t.TempDir(), "yourwebapp.com.zone")
-	testkit.WriteFile(t, path, text.String())
-	for _, c := range []struct {
-		tool, install string
-		args          []string
-	}{
-		{"dnssec-verify", "apt-get install bind9-utils", []string{"-z", "-o", "yourwebapp.com.", path}},
-		{"kzonecheck", "apt-get install knot-dnssecutils", []string{"-o", "yourwebapp.com.", "-d", "on", path}},
-		{"ldns-verify-zone", "apt-get install ldnsutils", []string{"-V", "1", path}},
-	} {
-		bin := requireTool(t, c.tool, c.install)
-		if out, err := exec.Command(bin, c.args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %s of the zone as transferred: %v\n%s\n%s", step, c.tool, err, out, text.String())
-		}
 	}
 }
 

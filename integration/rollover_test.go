@@ -202,10 +202,23 @@ func TestDNSSECZSKRollover(t *testing.T) {
 		trustAnchors(site, "yourwebapp.com.", "cloudapp.test."))
 	validatedAll(t, port, "before the rollover", prodTarget, stageTarget)
 
+	refused := func(want string, args ...string) {
+		t.Helper()
+		r := site.slotdns(append([]string{"dnssec", "rollover", "yourwebapp.com"}, args...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "goroutine") {
+			t.Errorf("want a refusal saying %q: %v", want, r)
+		}
+	}
+	refused("has no key rollover", "--wait")
+	refused("not a CSK", "--start", "--key", "csk")
+	refused(`want csk, ksk or zsk`, "--start", "--key", "both")
+
 	st := site.rollover("--start")
 	if st.Kind != "zsk" || st.Stage != "published" {
 		t.Fatalf("rollover --start: got %+v, want a zsk rollover at stage published", st)
 	}
+	refused("finish it first", "--start")
+	refused("not ds", "--ds-published")
 	if tags := dnskeyTags(t, site); len(tags) != 3 {
 		t.Fatalf("stage published: DNSKEY tags %v, want the KSK and both ZSKs", tags)
 	}
