@@ -77,6 +77,9 @@ func (w writer) apply(b *Batch) error {
 		if err := w.del(bucketRollovers, RolloverKey(zone)); err != nil {
 			return err
 		}
+		if err := w.dropSignatures(zone); err != nil {
+			return err
+		}
 	}
 	for _, target := range b.DeleteAliases {
 		if err := w.del(bucketAliases, AliasKey(target)); err != nil {

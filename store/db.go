@@ -15,7 +15,7 @@ import (
 )
 
 // Layout of the bbolt file, schema version 1. Every value is JSON but the
-// revisions.
+// revisions and the signatures.
 //
 //	meta     "schema" -> 1, "revision" -> big-endian uint64, the last revision stamped
 //	revs     "<kind>/<name>" -> big-endian uint64, the revision of that record
@@ -26,11 +26,14 @@ import (
 //	drain    <app>    -> DrainState
 //	journal  <zone>/  -> nested bucket: big-endian uint64 sequence -> Delta
 //	rollovers <zone>  -> Rollover
+//	signatures <zone>/ -> nested bucket: <owner wire name><type> -> the RRset's
+//	                      RRSIGs, as package zones gives them (not JSON; see
+//	                      signatures.go)
 //
-// Buckets added after the first version (revs, drain, journal, rollovers) are
-// created on first use, so that older files need no migration. A record
-// without a revision (written before revisions were kept) reads as
-// revision 1.
+// Buckets added after the first version (revs, drain, journal, rollovers,
+// signatures) are created on first use, so that older files need no
+// migration. A record without a revision (written before revisions were
+// kept) reads as revision 1.
 var (
 	bucketMeta    = []byte("meta")
 	bucketRevs    = []byte("revs")

@@ -102,7 +102,7 @@ type Batch struct {
 	Rollovers []Rollover
 
 	// DeleteApps removes apps with their history and drain state;
-	// DeleteZones zones with their journal.
+	// DeleteZones zones with their journal and saved signatures.
 	DeleteApps    []string
 	DeleteZones   []string
 	DeleteAliases []string

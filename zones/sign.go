@@ -46,7 +46,8 @@ type signing struct {
 	// bitmap is theirs.
 	viewLinks map[string]chainLink
 	expires   time.Time // the earliest expiration among the zone's signatures
-	signed    int       // signatures made when the zone was signed; the others were reused
+	signed    int       // RRsets signed anew when the zone was signed
+	reused    int       // RRsets whose signatures were reused
 	views     *sigCache // view signatures, reused by the views that follow
 }
 
@@ -92,13 +93,22 @@ func (z *Zone) SignaturesExpire() (expires, due time.Time) {
 	return z.signing.expires, z.signing.expires.Add(-z.signing.Refresh)
 }
 
-// SignaturesMade is the number of signatures Sign made rather than
-// reused.
+// SignaturesMade is the number of RRsets Sign signed anew rather than
+// reusing their signatures.
 func (z *Zone) SignaturesMade() int {
 	if z.signing == nil {
 		return 0
 	}
 	return z.signing.signed
+}
+
+// SignaturesReused is the number of RRsets whose signatures Sign
+// reused.
+func (z *Zone) SignaturesReused() int {
+	if z.signing == nil {
+		return 0
+	}
+	return z.signing.reused
 }
 
 // generated are the types signing adds, which a zone file given to Sign
@@ -111,14 +121,15 @@ var generated = []uint16{dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3, dns.TypeNSE
 // alone: RFC 4035 2.2), the apex gets DNSKEY, CDS and CDNSKEY (and
 // NSEC3PARAM), and every name its NSEC or NSEC3, those of the apex and
 // the slot names aside. The signatures of prev (the zone served before,
-// signed, or nil) are reused for every RRset they still cover exactly
-// that has more than s.Refresh left and was signed by the keys of s;
-// the others are made anew, on every CPU. z may be signed already: it
-// is then signed again, reusing its own signatures.
+// signed, or the signatures saved from an earlier start, or nil) are
+// reused for every RRset they still cover exactly that has more than
+// s.Refresh left and was signed by the keys of s that sign its type
+// now; the others are made anew, on every CPU. z may be signed already:
+// with no prev it is then signed again, reusing its own signatures.
 //
 // A file that holds records of the types signing makes (RRSIG, NSEC,
 // NSEC3, NSEC3PARAM, DNSKEY, CDS, CDNSKEY) is refused, naming the place.
-func (z *Zone) Sign(s Signing, slotNames []string, prev *Zone, now time.Time) (*Zone, error) {
+func (z *Zone) Sign(s Signing, slotNames []string, prev Reuse, now time.Time) (*Zone, error) {
 	if len(s.Keys) == 0 {
 		return nil, fmt.Errorf("zone %s: no signing keys", z.Origin)
 	}
@@ -130,11 +141,14 @@ func (z *Zone) Sign(s Signing, slotNames []string, prev *Zone, now time.Time) (*
 	if s.Refresh <= 0 || s.Refresh >= s.Validity || s.Jitter < 0 || s.Jitter >= s.Refresh {
 		return nil, fmt.Errorf("zone %s: signature validity %v, refresh %v, jitter %v: want 0 <= jitter < refresh < validity", z.Origin, s.Validity, s.Refresh, s.Jitter)
 	}
+	if p, ok := prev.(*Zone); ok && (p == nil || p.signing == nil) {
+		prev = nil
+	}
+	if saved, ok := prev.(SavedSignatures); ok && len(saved) == 0 {
+		prev = nil
+	}
 	if prev == nil && z.signing != nil {
 		prev = z
-	}
-	if prev != nil && prev.signing == nil {
-		prev = nil
 	}
 	zs := &zoneSigner{
 		zone: z, s: s, prev: prev, now: now,
@@ -149,14 +163,15 @@ func (z *Zone) Sign(s Signing, slotNames []string, prev *Zone, now time.Time) (*
 
 // zoneSigner signs one zone.
 type zoneSigner struct {
-	zone  *Zone
-	s     Signing
-	prev  *Zone
-	now   time.Time
-	b     *compact.Builder
-	slots map[string]bool
-	jobs  []*signJob
-	names []denialName // every name a chain of denial holds, in canonical order
+	zone   *Zone
+	s      Signing
+	prev   Reuse
+	now    time.Time
+	prints map[bool][]byte // see keyPrint
+	b      *compact.Builder
+	slots  map[string]bool
+	jobs   []*signJob
+	names  []denialName // every name a chain of denial holds, in canonical order
 }
 
 // denialName is one name as the chains of denial see it.
@@ -402,7 +417,7 @@ func (zs *zoneSigner) signAll(sg *signing) error {
 			todo = append(todo, j)
 		}
 	}
-	sg.signed = len(todo)
+	sg.signed, sg.reused = len(todo), len(zs.jobs)-len(todo)
 	var wg sync.WaitGroup
 	errs := make([]error, len(todo))
 	next := make(chan int)
@@ -495,21 +510,11 @@ func (zs *zoneSigner) reuse(j *signJob) bool {
 	if zs.prev == nil {
 		return false
 	}
-	pn, ok := zs.prev.recs.Lookup(j.owner)
-	if !ok {
+	sigs := zs.prev.signatures(zs, j)
+	if sigs == nil {
 		return false
 	}
-	if !zs.sameSet(j, pn.Set(j.typ)) {
-		return false
-	}
-	var sigs [][]byte
 	exp := uint32(0)
-	pn.Set(dns.TypeRRSIG).Each(func(_ uint32, rdata []byte) bool {
-		if len(rdata) >= 18 && binary.BigEndian.Uint16(rdata) == j.typ {
-			sigs = append(sigs, rdata)
-		}
-		return true
-	})
 	signer := dnssec.Signer{Zone: zs.zone.Origin, Keys: zs.s.Keys}
 	keys := signer.KeysFor(j.typ)
 	if len(sigs) != len(keys) {
