@@ -110,6 +110,11 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 			closeDB()
 			return nil, err
 		}
+		if d, ok := db.(*store.DB); ok && !readOnly {
+			for _, zc := range cfg.Zones {
+				saveSignatures(d, files[zc.Origin], logger)
+			}
+		}
 	}
 	return &Local{service: svc, close: closeDB}, nil
 }
@@ -129,7 +134,7 @@ func localZones(cfg *config.Config, db store.Store, logger *slog.Logger) (map[st
 	if err != nil {
 		return nil, invalidConfig(err)
 	}
-	if err := joinFailed(cfg, signZones(cfg, keys, files, nil, time.Now())); err != nil {
+	if err := joinFailed(cfg, signZones(cfg, keys, files, savedSignatures(db, logger), time.Now())); err != nil {
 		return nil, invalidConfig(err)
 	}
 	return files, nil

@@ -35,11 +35,16 @@ func (s *Server) Reload(_ context.Context) (api.ReloadResult, error) {
 			}
 			files[zc.Origin] = z
 		}
-		maps.Copy(failed, signZones(s.cfg, s.signKeys, files, servedZone(s.p), s.clock.Now()))
+		maps.Copy(failed, signZones(s.cfg, s.signKeys, files, servedReuse(s.p), s.clock.Now()))
 		return s.p.Reload(files)
 	})
 	if err != nil {
 		return res, err
+	}
+	for _, r := range results {
+		if r.Changed && r.Err == nil {
+			saveSignatures(s.db, servedZone(s.p)(r.Zone), s.log)
+		}
 	}
 	byZone := map[string]api.ZoneReload{}
 	for _, r := range results {

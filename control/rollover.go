@@ -252,6 +252,7 @@ func (s *Server) stepRollover(zc *config.Zone, ro store.Rollover, stage string, 
 	if err != nil {
 		return ro, err
 	}
+	saveSignatures(s.db, signed, s.log)
 	ro.Rev = 0 // read again when needed: the commit stamped a new one
 	if stored, ok, err := s.storedRollover(zone); err == nil && ok {
 		ro.Rev = stored.Rev

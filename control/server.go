@@ -136,11 +136,12 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 		if err != nil {
 			return nil, err
 		}
-		return files, joinFailed(cfg, signZones(cfg, s.signKeys, files, nil, s.clock.Now()))
+		return files, joinFailed(cfg, signZones(cfg, s.signKeys, files, savedSignatures(s.db, logger), s.clock.Now()))
 	})
 	if err != nil {
 		return nil, err
 	}
+	logSigned(cfg, files, logger)
 	if err := cfg.Check(files); err != nil {
 		return nil, err
 	}
@@ -185,11 +186,14 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if err != nil {
 		return nil, err
 	}
+	for _, zc := range cfg.Zones {
+		saveSignatures(s.db, files[zc.Origin], logger)
+	}
 	aliasCtx, stopAliases := context.WithCancel(context.Background())
 	s.aliases, s.stopAliases = newAliasRefresher(aliasCtx, s.p, cfg, logger, s.clock), stopAliases
 	cleanup = append(cleanup, func() { stopAliases(); s.aliases.wait() })
 	resignCtx, stopResign := context.WithCancel(context.Background())
-	s.resigner = &resigner{p: s.p, cfg: cfg, keys: s.signKeys, log: logger, clock: s.clock, reloadMu: &s.reloadMu, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.resigner = &resigner{p: s.p, cfg: cfg, keys: s.signKeys, db: s.db, log: logger, clock: s.clock, reloadMu: &s.reloadMu, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.stopResign = stopResign
 	if len(s.signKeys) > 0 {
 		go s.resigner.run(resignCtx)

@@ -123,19 +123,19 @@ func generateKeys(origin string, dc *config.DNSSEC, now time.Time) ([]*dnssec.Ke
 }
 
 // signZones signs, in files, every zone of the config that is signed,
-// for its slot names, reusing the signatures of the zone served before
-// (served gives it, nil when none). A zone that cannot be signed leaves
-// files, with its error in failed.
-func signZones(cfg *config.Config, keys map[string][]*dnssec.Key, files map[string]*zones.Zone, served func(origin string) *zones.Zone, now time.Time) (failed map[string]error) {
+// for its slot names, reusing the signatures reuse gives: the zone
+// served before, or those saved in the database (nil: none). A zone
+// that cannot be signed leaves files, with its error in failed.
+func signZones(cfg *config.Config, keys map[string][]*dnssec.Key, files map[string]*zones.Zone, reuse func(origin string) zones.Reuse, now time.Time) (failed map[string]error) {
 	failed = map[string]error{}
 	for _, zc := range cfg.Zones {
 		file := files[zc.Origin]
 		if zc.DNSSEC == nil || file == nil {
 			continue
 		}
-		var prev *zones.Zone
-		if served != nil {
-			prev = served(zc.Origin)
+		var prev zones.Reuse
+		if reuse != nil {
+			prev = reuse(zc.Origin)
 		}
 		signed, err := file.Sign(signingOf(zc.DNSSEC, keys[zc.Origin]), slotNames(cfg, zc.Origin), prev, now)
 		if err != nil {
@@ -174,6 +174,57 @@ func slotNames(cfg *config.Config, origin string) []string {
 	return names
 }
 
+// savedSignatures gives the signatures db keeps for a zone, for Sign to
+// reuse; nil when it keeps none or is no database file yet. Saved
+// signatures that cannot be read are a warning, never a failed start:
+// the zone is then signed afresh.
+func savedSignatures(db store.Store, log *slog.Logger) func(origin string) zones.Reuse {
+	return func(origin string) zones.Reuse {
+		d, ok := db.(*store.DB)
+		if !ok {
+			return nil
+		}
+		entries, err := d.Signatures(origin)
+		if err == nil {
+			err = zones.SavedSignatures(entries).Check(origin)
+		}
+		if err != nil {
+			log.Warn("Saved signatures unreadable; signing the zone afresh", "zone", origin, "db", d.Path(), "err", err)
+			return nil
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		return zones.SavedSignatures(entries)
+	}
+}
+
+// saveSignatures keeps the signatures of z, served signed, in db, for
+// the next start to reuse. A failure is logged: the next start then
+// signs what it cannot reuse.
+func saveSignatures(db *store.DB, z *zones.Zone, log *slog.Logger) {
+	if z == nil || !z.Signed() {
+		return
+	}
+	c, err := db.SaveSignatures(z.Origin, z.SavedSignatures())
+	if err != nil {
+		log.Warn("Signatures not saved; the next start signs the zone again", "zone", z.Origin, "err", err)
+		return
+	}
+	log.Debug("Signatures saved", "zone", z.Origin, "written", c.Written, "kept", c.Kept, "deleted", c.Deleted)
+}
+
+// servedReuse gives the zone origin's snapshot serves, to reuse its
+// signatures; nil when none.
+func servedReuse(p *pipeline.Pipeline) func(string) zones.Reuse {
+	return func(origin string) zones.Reuse {
+		if z := servedZone(p)(origin); z != nil {
+			return z
+		}
+		return nil
+	}
+}
+
 // servedZone gives the zone origin's snapshot serves, signed or not.
 func servedZone(p *pipeline.Pipeline) func(string) *zones.Zone {
 	return func(origin string) *zones.Zone {
@@ -193,6 +244,7 @@ type resigner struct {
 	p     *pipeline.Pipeline
 	cfg   *config.Config
 	keys  map[string][]*dnssec.Key
+	db    *store.DB // where the signatures are saved
 	log   *slog.Logger
 	clock clock.Clock
 	// reloadMu is the server's: a reload and a re-sign never sign the
@@ -247,6 +299,7 @@ func (r *resigner) resignDue() time.Duration {
 			var zr pipeline.ZoneReload
 			zr, err = r.p.Resign(signed)
 			if err == nil {
+				saveSignatures(r.db, signed, r.log)
 				expires, due := signed.SignaturesExpire()
 				r.log.Info("Zone signed again before its signatures expire", "zone", zc.Origin, "serial", zr.Serial,
 					"signatures_made", signed.SignaturesMade(), "oldest_expires", expires.UTC().Format(time.RFC3339), "next_due", due.UTC().Format(time.RFC3339))
@@ -258,4 +311,16 @@ func (r *resigner) resignDue() time.Duration {
 		wait = min(wait, time.Minute)
 	}
 	return wait
+}
+
+// logSigned says, for each signed zone of files, how many of its RRsets
+// were signed anew and how many kept the signatures they had.
+func logSigned(cfg *config.Config, files map[string]*zones.Zone, log *slog.Logger) {
+	for _, zc := range cfg.Zones {
+		if z := files[zc.Origin]; z != nil && z.Signed() {
+			expires, due := z.SignaturesExpire()
+			log.Info("Zone signed", "zone", zc.Origin, "signatures_made", z.SignaturesMade(), "signatures_reused", z.SignaturesReused(),
+				"oldest_expires", expires.UTC().Format(time.RFC3339), "next_due", due.UTC().Format(time.RFC3339))
+		}
+	}
 }
