@@ -31,7 +31,9 @@ fuzz:
 	  done; \
 	done
 
-# Go benchmarks of the lookup, the snapshot, the handler and a signature; then, where
+# Go benchmarks of the lookup, the snapshot, the handler and a signature,
+# and of signing a zone of 100,000 names afresh and from the signatures a
+# start finds saved; then, where
 # dnsperf, nsd and knotd are installed, slotdns beside NSD and Knot under
 # dnsperf; the same dnsperf run with metrics off and on (scraped every
 # second, an event stream open); a one-source flood beside another source,

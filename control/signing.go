@@ -203,7 +203,7 @@ func savedSignatures(db store.Store, log *slog.Logger) func(origin string) zones
 // the next start to reuse. A failure is logged: the next start then
 // signs what it cannot reuse.
 func saveSignatures(db *store.DB, z *zones.Zone, log *slog.Logger) {
-	if z == nil || !z.Signed() {
+	if z == nil || !z.Signed() || z.SignedAsSaved() {
 		return
 	}
 	c, err := db.SaveSignatures(z.Origin, z.SavedSignatures())

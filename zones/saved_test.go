@@ -74,6 +74,9 @@ func TestSavedSignaturesReused(t *testing.T) {
 		if n, r := again.SignaturesMade(), again.SignaturesReused(); n != 0 || r != first.SignaturesMade() {
 			t.Errorf("nsec3 %v: from the saved signatures made %d and reused %d, want 0 and %d", nsec3, n, r, first.SignaturesMade())
 		}
+		if !again.SignedAsSaved() || first.SignedAsSaved() {
+			t.Errorf("nsec3 %v: signed as saved: %v, and the first signing %v", nsec3, again.SignedAsSaved(), first.SignedAsSaved())
+		}
 		if !sameRecords(first, again) {
 			t.Errorf("nsec3 %v: the zone signed from its saved signatures differs", nsec3)
 		}
@@ -84,8 +87,8 @@ func TestSavedSignaturesReused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := z.SignaturesMade(); n != 1 {
-			t.Errorf("nsec3 %v: one A record changed, %d RRsets signed, want 1", nsec3, n)
+		if n := z.SignaturesMade(); n != 1 || z.SignedAsSaved() {
+			t.Errorf("nsec3 %v: one A record changed, %d RRsets signed, want 1 (signed as saved: %v)", nsec3, n, z.SignedAsSaved())
 		}
 
 		// The ZSK is gone: the KSK signs everything now. Only CDS and

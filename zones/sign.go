@@ -48,6 +48,7 @@ type signing struct {
 	expires   time.Time // the earliest expiration among the zone's signatures
 	signed    int       // RRsets signed anew when the zone was signed
 	reused    int       // RRsets whose signatures were reused
+	asSaved   bool      // signed from SavedSignatures, every one reused and no other kept
 	views     *sigCache // view signatures, reused by the views that follow
 }
 
@@ -101,6 +102,11 @@ func (z *Zone) SignaturesMade() int {
 	}
 	return z.signing.signed
 }
+
+// SignedAsSaved reports whether Sign reused every one of the
+// SavedSignatures it was given, and signed nothing else: saving the
+// zone's signatures again would change nothing.
+func (z *Zone) SignedAsSaved() bool { return z.signing != nil && z.signing.asSaved }
 
 // SignaturesReused is the number of RRsets whose signatures Sign
 // reused.
@@ -418,6 +424,9 @@ func (zs *zoneSigner) signAll(sg *signing) error {
 		}
 	}
 	sg.signed, sg.reused = len(todo), len(zs.jobs)-len(todo)
+	if saved, ok := zs.prev.(SavedSignatures); ok && len(todo) == 0 && len(saved) == len(zs.jobs) {
+		sg.asSaved = true
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(todo))
 	next := make(chan int)
