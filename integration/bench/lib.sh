@@ -55,6 +55,42 @@ file   = "yourwebapp.com.zone"
 TOML
 }
 
+# slot_line NAME: the TTL and target of the kit's CNAME at NAME.
+slot_line() { awk -v n="$1" '$1 == n && $4 == "CNAME" { print $2, $5 }' "$KIT/yourwebapp.com.zone"; }
+
+# slots_config PORT [DIR] [TOML]: slotdns_config, with the kit's www and
+# stage CNAMEs taken out of the zone file and made the slots of an app
+# (same targets and TTL, so that slotdns sends the answers NSD and Knot
+# send from the kit's file); TOML goes in the [[zone]] table, before the
+# app's tables.
+slots_config() {
+  local dir="${2:-$STATE}" www_ttl www_target stage_ttl stage_target
+  read -r www_ttl www_target <<< "$(slot_line www)" || true
+  read -r stage_ttl stage_target <<< "$(slot_line stage)" || true
+  if [ -z "$www_target" ] || [ -z "$stage_target" ] || [ "$www_ttl" != "$stage_ttl" ]; then
+    echo "expected 'www TTL IN CNAME target' and 'stage' alike in $KIT/yourwebapp.com.zone" >&2
+    exit 1
+  fi
+  slotdns_config "$1" "$dir"
+  awk '!($1 == "www" || $1 == "stage")' "$KIT/yourwebapp.com.zone" > "$dir/yourwebapp.com.zone"
+  cat >> "$dir/slotdns.toml" <<TOML
+${3:-}
+
+[[app]]
+name = "yourwebapp"
+zone = "yourwebapp.com."
+ttl  = $www_ttl
+
+[app.slots.production]
+names  = ["www"]
+target = "$www_target"
+
+[app.slots.staging]
+names  = ["stage"]
+target = "$stage_target"
+TOML
+}
+
 # ref_config TEMPLATE: the kit's NSD or Knot config filled in for
 # NSD_PORT or KNOT_PORT, one worker, on stdout.
 ref_config() {

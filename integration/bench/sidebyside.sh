@@ -55,29 +55,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The kit's zone minus the www and stage records, which become the slots.
-slot_line() { awk -v n="$1" '$1 == n && $4 == "CNAME" { print $2, $5 }' "$KIT/yourwebapp.com.zone"; }
-read -r WWW_TTL WWW_TARGET <<< "$(slot_line www)" || true
-read -r STAGE_TTL STAGE_TARGET <<< "$(slot_line stage)" || true
-[ -n "$WWW_TARGET" ] && [ -n "$STAGE_TARGET" ] && [ "$WWW_TTL" = "$STAGE_TTL" ] ||
-  { echo "expected 'www TTL IN CNAME target' and 'stage' alike in $KIT/yourwebapp.com.zone" >&2; exit 1; }
-slotdns_config "$PORT"
-awk '!($1 == "www" || $1 == "stage")' "$KIT/yourwebapp.com.zone" > "$STATE/yourwebapp.com.zone"
-cat >> "$STATE/slotdns.toml" <<TOML
-
-[[app]]
-name = "yourwebapp"
-zone = "yourwebapp.com."
-ttl  = $WWW_TTL
-
-[app.slots.production]
-names  = ["www"]
-target = "$WWW_TARGET"
-
-[app.slots.staging]
-names  = ["stage"]
-target = "$STAGE_TARGET"
-TOML
+# The kit's zone with its www and stage records made the slots of an app.
+slots_config "$PORT"
 
 taskset -c "$SERVER_CPUS" "$BIN" serve --config "$STATE/slotdns.toml" > "$STATE/slotdns.out" 2>&1 &
 PID=$!
