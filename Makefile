@@ -49,7 +49,8 @@ fuzz:
 # against both; the time from a swap to the first answer with the new
 # target, from slotdns (also signed, DO set, the RRSIG required) and
 # (where nsd and knotd are installed) from NSD and Knot as its
-# secondaries; an AXFR of a zone of 100,000 names; and queries
+# secondaries; an AXFR of a zone of 100,000 names, unsigned and signed;
+# and queries
 # from one source while 3,000 idle and 500 slowloris TCP connections come
 # from others.
 bench: build
