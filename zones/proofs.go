@@ -79,7 +79,16 @@ func (p *prover) signSections(rrs []dns.RR, qtype uint16) []dns.RR {
 			end++
 		}
 		out = append(out, rrs[start:end]...)
-		out = append(out, p.sigsOf(rrs[start:end], qtype)...)
+		for _, sig := range p.sigsOf(rrs[start:end], qtype) {
+			if sig.Header().Ttl != hdr.Ttl {
+				// The negative SOA goes out with min(TTL, MINIMUM) (RFC
+				// 2308, 9077): so does its RRSIG, whose original TTL
+				// still says the SOA's own (RFC 4035 3.1.1).
+				sig = dns.Copy(sig)
+				sig.Header().Ttl = hdr.Ttl
+			}
+			out = append(out, sig)
+		}
 		start = end
 	}
 	return out

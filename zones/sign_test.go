@@ -220,6 +220,9 @@ func TestSignedLookups(t *testing.T) {
 					if err := sigs[k][0].Verify(key, set); err != nil {
 						t.Errorf("nsec3 %v: %s %s: %s: %v", nsec3, c.qname, dns.TypeToString[c.qtype], k, err)
 					}
+					if got, want := sigs[k][0].Hdr.Ttl, set[0].Header().Ttl; got != want && c.qtype != dns.TypeRRSIG {
+						t.Errorf("nsec3 %v: %s %s: %s: RRSIG TTL %d, want the RRset's %d", nsec3, c.qname, dns.TypeToString[c.qtype], k, got, want)
+					}
 				}
 			}
 			if proof != c.proof {
