@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -47,8 +49,30 @@ func site(t *testing.T, edits ...func(string) string) string {
 // serveInBackground runs slotdns serve on config until the test ends (or
 // stop), and returns once the server logs that it serves. Waiting on the
 // log, whose lock orders the server's start before the test's next run,
-// keeps the race detector content with urfave/cli's global state.
+// keeps the race detector content with urfave/cli's global state. A
+// listen port that another process took since site chose it is replaced
+// in the config by another, and serve started again.
 func serveInBackground(t *testing.T, config string) (stop func()) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		stop, err := tryServe(t, config)
+		if err == nil {
+			return stop
+		}
+		if !strings.Contains(err.Error(), "address already in use") || attempt == 5 {
+			t.Fatal(err)
+		}
+		text := testkit.ReadFile(t, config)
+		text = listenLine.ReplaceAllString(text, `listen  = ["`+testkit.DeadAddr(t)+`"]`)
+		testkit.WriteFile(t, config, text)
+	}
+}
+
+var listenLine = regexp.MustCompile(`(?m)^listen\s*=\s*\["127\.0\.0\.1:\d+"\]`)
+
+// tryServe is one start of serveInBackground: an error when serve exits
+// before it serves.
+func tryServe(t *testing.T, config string) (stop func(), err error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr testkit.Buffer
@@ -56,6 +80,20 @@ func serveInBackground(t *testing.T, config string) (stop func()) {
 	go func() {
 		served <- run(ctx, []string{"slotdns", "--config", config, "serve"}, &stdout, &stderr)
 	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(stderr.String(), "msg=Serving ") {
+		select {
+		case code := <-served:
+			cancel()
+			return nil, fmt.Errorf("serve: exit %d before serving: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-served
+			return nil, fmt.Errorf("serve: not serving after 15s: %s", stderr.String())
+		}
+	}
 	stop = sync.OnceFunc(func() {
 		cancel()
 		if code := <-served; code != 0 {
@@ -63,16 +101,7 @@ func serveInBackground(t *testing.T, config string) (stop func()) {
 		}
 	})
 	t.Cleanup(stop)
-	defer testkit.Eventually(t, "serving", func() bool {
-		select {
-		case code := <-served:
-			served <- code
-			t.Fatalf("serve: exit %d before serving: %s", code, stderr.String())
-		default:
-		}
-		return strings.Contains(stderr.String(), "msg=Serving ")
-	})
-	return stop
+	return stop, nil
 }
 
 func TestExitCodes(t *testing.T) {
