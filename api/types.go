@@ -138,6 +138,43 @@ type AppStatus struct {
 	// last rollback slotdns made by itself after a failed check.
 	Checks           []CheckResult `json:"checks,omitempty"`
 	LastAutoRollback *Entry        `json:"last_auto_rollback,omitempty"`
+	// DNSSEC is the signing of the app's zone; nil when it is not signed.
+	DNSSEC *DNSSECStatus `json:"dnssec,omitempty"`
+}
+
+// DNSSECStatus is a signed zone as status shows it: its keys, its
+// signatures, its key rollover and the DS its parent should serve.
+type DNSSECStatus struct {
+	Zone   string      `json:"zone"`
+	Denial string      `json:"denial"` // "nsec" or "nsec3"
+	Keys   []DNSSECKey `json:"keys"`
+	// OldestExpires is the earliest expiration among the signatures of
+	// the zone's records, NextResign when they are due to be replaced,
+	// SignaturesMade how many the last signing made rather than reused.
+	// They are the server's: zero without one (the zone is then signed
+	// afresh to be shown), and while the zone is not served signed.
+	OldestExpires  time.Time `json:"oldest_expires,omitzero"`
+	NextResign     time.Time `json:"next_resign,omitzero"`
+	SignaturesMade int       `json:"signatures_made"`
+	// Rollover is the zone's key rollover, the last one once done; nil
+	// when it never had one.
+	Rollover *Rollover `json:"rollover,omitempty"`
+	// DS are the DS records the parent should serve, of the keys in CDS
+	// (the keys a rollover has the parent point at). slotdns asks no
+	// resolver, so it cannot see what the parent serves: CheckDS is the
+	// command that compares.
+	DS      []string `json:"ds"`
+	CheckDS string   `json:"check_ds"`
+}
+
+// DNSSECKey is one key of a signed zone.
+type DNSSECKey struct {
+	Tag       uint16    `json:"tag"`
+	Algorithm string    `json:"algorithm"` // "ECDSAP256SHA256", "ED25519"
+	Role      string    `json:"role"`      // "CSK", "KSK" or "ZSK"
+	Use       string    `json:"use"`       // what it does now, "published, signs all, in CDS"
+	File      string    `json:"file"`      // its .private file
+	Created   time.Time `json:"created,omitzero"`
 }
 
 // SlotStatus is one slot of an app.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/dnssec"
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/store"
@@ -98,13 +99,14 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 		db, closeDB = d, d.Close
 	}
 	var files map[string]*zones.Zone
+	var keys map[string][]*dnssec.Key
 	if mode != ReadRecords {
-		if files, err = localZones(cfg, db, logger); err != nil {
+		if files, keys, err = localZones(cfg, db, logger); err != nil {
 			closeDB()
 			return nil, err
 		}
 	}
-	svc := &service{db: db, cfg: cfg, clock: clock.Real, log: logger, gates: newGateBook(), rt: offline{control: cfg.Control}}
+	svc := &service{db: db, cfg: cfg, clock: clock.Real, log: logger, gates: newGateBook(), rt: offline{control: cfg.Control, keys: keys}}
 	if mode != ReadRecords {
 		if svc.p, err = pipeline.Open(db, cfg, files, pipeline.Options{Logger: logger, ReadOnly: readOnly}); err != nil {
 			closeDB()
@@ -120,24 +122,25 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 }
 
 // localZones loads the zone files and signs the signed ones with their
-// keys, as the stored key rollovers use them, as a start would.
-func localZones(cfg *config.Config, db store.Store, logger *slog.Logger) (map[string]*zones.Zone, error) {
+// keys, as the stored key rollovers use them, as a start would; it gives
+// the keys too.
+func localZones(cfg *config.Config, db store.Store, logger *slog.Logger) (map[string]*zones.Zone, map[string][]*dnssec.Key, error) {
 	files, err := cfg.LoadZones()
 	if err != nil {
-		return nil, invalidConfig(err)
+		return nil, nil, invalidConfig(err)
 	}
 	rollovers, err := storedRollovers(db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keys, err := loadSigningKeys(cfg, false, time.Now(), logger, rollovers)
 	if err != nil {
-		return nil, invalidConfig(err)
+		return nil, nil, invalidConfig(err)
 	}
 	if err := joinFailed(cfg, signZones(cfg, keys, files, savedSignatures(db, logger), time.Now())); err != nil {
-		return nil, invalidConfig(err)
+		return nil, nil, invalidConfig(err)
 	}
-	return files, nil
+	return files, keys, nil
 }
 
 // The calls that read what is served need the pipeline, which a Local

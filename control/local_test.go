@@ -37,6 +37,9 @@ func TestReadingNeverWrites(t *testing.T) {
 	if err != nil || app.Stored || app.Slots[0].Target != "blue.deploy.test." || app.Serial != 2026010101 {
 		t.Errorf("status with no database: got %+v, %v; want the config's targets, not stored", app, err)
 	}
+	if app.DNSSEC != nil {
+		t.Errorf("status of an unsigned zone: got dnssec %+v", *app.DNSSEC)
+	}
 	ctl.Close()
 	if _, err := os.Stat(cfg.DB); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("reading created the database: %v", err)

@@ -387,15 +387,22 @@ func removeKeyFiles(private string) {
 
 // rolloverStatus says where a rollover stands.
 func (s *Server) rolloverStatus(ro store.Rollover, advanced bool) api.Rollover {
-	st := api.Rollover{Zone: ro.Zone, Kind: ro.Kind, Old: ro.Old, New: ro.New, Stage: ro.Stage, Next: dnssec.NextStage(ro.Kind, ro.Stage),
-		Advanced: advanced, Started: ro.Started, Since: ro.Since, SafeAt: ro.SafeAt}
+	var serial uint32
 	if soa, ok := s.servedSOA(ro.Zone); ok {
-		st.Serial = soa.Serial
+		serial = soa.Serial
 	}
+	return rolloverOf(ro, advanced, serial, s.signKeys[ro.Zone])
+}
+
+// rolloverOf says where a rollover stands, in a zone served at serial
+// with keys.
+func rolloverOf(ro store.Rollover, advanced bool, serial uint32, keys []*dnssec.Key) api.Rollover {
+	st := api.Rollover{Zone: ro.Zone, Kind: ro.Kind, Old: ro.Old, New: ro.New, Stage: ro.Stage, Next: dnssec.NextStage(ro.Kind, ro.Stage),
+		Advanced: advanced, Started: ro.Started, Since: ro.Since, SafeAt: ro.SafeAt, Serial: serial}
 	st.Waiting = rolloverWaiting(ro)
 	if ro.Stage == dnssec.StageDS && ro.DSConfirmed.IsZero() {
 		st.NeedDS = true
-		for _, k := range s.signKeys[ro.Zone] {
+		for _, k := range keys {
 			if isKey(k, ro.New, ro.NewFile) {
 				st.DS = append(st.DS, k.DS().String())
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/dnssec"
 	"github.com/slotdns/slotdns/internal/clock"
 	"github.com/slotdns/slotdns/metrics"
 	"github.com/slotdns/slotdns/pipeline"
@@ -48,10 +49,23 @@ type runtime interface {
 	reload(ctx context.Context) (api.ReloadResult, error)
 	// rollover steps a zone's key rollover.
 	rollover(ctx context.Context, zone string, req api.RolloverRequest) (api.Rollover, error)
+	// withSigning calls fn with the keys of a signed zone, as they sign
+	// what is served, while no reload, re-sign or rollover step changes
+	// them; live says that the served signatures are the server's, not
+	// made afresh to be shown.
+	withSigning(zone string, fn func(keys []*dnssec.Key, live bool) error) error
 }
 
-// offline is the runtime of a command working on the database file.
-type offline struct{ control string }
+// offline is the runtime of a command working on the database file; keys
+// are those it signed the zones with.
+type offline struct {
+	control string
+	keys    map[string][]*dnssec.Key
+}
+
+func (o offline) withSigning(zone string, fn func([]*dnssec.Key, bool) error) error {
+	return fn(o.keys[zone], false)
+}
 
 func (offline) lastNotify(string, string) *api.NotifyStatus { return nil }
 func (offline) serving() bool                               { return false }

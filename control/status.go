@@ -22,6 +22,7 @@ import (
 func (s *service) Apps(ctx context.Context) ([]api.AppStatus, error) {
 	out := make([]api.AppStatus, 0, len(s.cfg.Apps))
 	secondaries := map[string][]api.SecondaryStatus{} // asked once per zone
+	signing := map[string]*api.DNSSECStatus{}
 	for i := range s.cfg.Apps {
 		st, err := s.appStatus(&s.cfg.Apps[i])
 		if err != nil {
@@ -29,8 +30,11 @@ func (s *service) Apps(ctx context.Context) ([]api.AppStatus, error) {
 		}
 		if _, ok := secondaries[st.Zone]; !ok {
 			secondaries[st.Zone] = s.secondaryStatus(ctx, st.Zone, st.Serial)
+			if signing[st.Zone], err = s.dnssecStatus(st.Zone); err != nil {
+				return nil, apiError(err)
+			}
 		}
-		st.Secondaries = secondaries[st.Zone]
+		st.Secondaries, st.DNSSEC = secondaries[st.Zone], signing[st.Zone]
 		out = append(out, st)
 	}
 	return out, nil
@@ -46,6 +50,9 @@ func (s *service) App(ctx context.Context, name string) (api.AppStatus, error) {
 		return api.AppStatus{}, apiError(err)
 	}
 	st.Secondaries = s.secondaryStatus(ctx, st.Zone, st.Serial)
+	if st.DNSSEC, err = s.dnssecStatus(st.Zone); err != nil {
+		return api.AppStatus{}, apiError(err)
+	}
 	return st, nil
 }
 

@@ -170,3 +170,48 @@ func TestPrintStatusConfigColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintDNSSECStatus: status prints a signed zone's keys, signatures,
+// rollover and expected DS with how to compare it, and without a server
+// says that the signatures are its to tell.
+func TestPrintDNSSECStatus(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.Local)
+	d := &api.DNSSECStatus{Zone: "example.com.", Denial: "nsec3",
+		Keys: []api.DNSSECKey{
+			{Tag: 9997, Algorithm: "ECDSAP256SHA256", Role: "CSK", Use: "published, signs all, in CDS", File: "keys/Kexample.com.+013+09997.private", Created: now.Add(-48 * time.Hour)},
+			{Tag: 62499, Algorithm: "ECDSAP256SHA256", Role: "CSK", Use: "published, signs keys", File: "keys/Kexample.com.+013+62499.private", Created: now},
+		},
+		OldestExpires: now.Add(13*24*time.Hour + 12*time.Hour), NextResign: now.Add(6*24*time.Hour + 12*time.Hour), SignaturesMade: 3,
+		Rollover: &api.Rollover{Kind: "csk", Old: 9997, New: 62499, Stage: "published", Next: "ds", Since: now, SafeAt: now.Add(5 * time.Minute),
+			Waiting: "DNSKEY RRsets without key 62499 to leave caches (DNSKEY TTL 300s)"},
+		DS:      []string{"example.com.\t3600\tIN\tDS\t9997 13 2 EF37"},
+		CheckDS: "dig +short DS example.com @<a server of com.>, against slotdns dnssec ds example.com",
+	}
+	var b bytes.Buffer
+	printDNSSECStatus(&b, d, now)
+	got := b.String()
+	for _, want := range []string{
+		"  dnssec: signed, denial nsec3\n",
+		"    9997   ECDSAP256SHA256  CSK   published, signs all, in CDS  " + formatTime(now.Add(-48*time.Hour)) + "  keys/Kexample.com.+013+09997.private\n",
+		"    62499  ECDSAP256SHA256  CSK   published, signs keys         ",
+		"signatures: oldest expires " + formatTime(d.OldestExpires) + " (in 13d12h), next re-sign " + formatTime(d.NextResign) + " (in 6d12h); the last signing made 3\n",
+		"key rollover: csk, key 9997 to key 62499, stage published since " + formatTime(now) + "; next ds, safe at " + formatTime(d.Rollover.SafeAt) + " (in 5m), waiting for DNSKEY RRsets",
+		"    DS the parent should serve:\n      example.com.\t3600\tIN\tDS\t9997 13 2 EF37\n",
+		"cannot see the parent's DS; compare: dig +short DS example.com @<a server of com.>, against slotdns dnssec ds example.com\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	d.OldestExpires, d.NextResign, d.SignaturesMade, d.Rollover = time.Time{}, time.Time{}, 0, nil
+	b.Reset()
+	printDNSSECStatus(&b, d, now)
+	if got := b.String(); !strings.Contains(got, "signatures: known to the server alone") || strings.Contains(got, "rollover") {
+		t.Errorf("without a server: got\n%s", got)
+	}
+	b.Reset()
+	printDNSSECStatus(&b, nil, now)
+	if b.Len() != 0 {
+		t.Errorf("unsigned: got %q, want nothing", b.String())
+	}
+}

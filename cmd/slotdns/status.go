@@ -16,7 +16,7 @@ import (
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "show the slots of every app (or one): names, targets, serial, last change, secondaries",
+		Usage:     "show the slots of every app (or one): names, targets, serial, last change, secondaries, DNSSEC",
 		ArgsUsage: "[APP]",
 		UsageText: `slotdns status [APP] [--json]
 
@@ -35,7 +35,19 @@ acked, attempts}}.
 "draining: old answers expire in 12s (at 14:32:05)" counts down until caches
 that honour TTLs have dropped the answers served before the last change (see
 the README's drain clock), then "drained"; --json has "drained_at" and
-"draining".`,
+"draining".
+
+An app in a signed zone shows the zone's DNSSEC: each key (tag, algorithm,
+role CSK, KSK or ZSK, what it does now, created, file), the denial (nsec or
+nsec3), when the oldest signature expires and the next re-sign is due, how
+many signatures the last signing made, the key rollover (stage, next stage,
+when it becomes safe and what it waits for), and the DS the parent should
+serve. slotdns asks no resolver, so it cannot see the parent's DS: compare
+dig +short DS ZONE @<a server of the parent> against slotdns dnssec ds ZONE.
+The signatures' times are the server's: without one they are not shown. In
+--json it is "dnssec" of each app: {zone, denial, keys: [{tag, algorithm,
+role, use, file, created}], oldest_expires, next_resign, signatures_made,
+rollover: {kind, old, new, stage, next, safe_at, waiting...}, ds, check_ds}.`,
 		Flags:  []cli.Flag{jsonFlag()},
 		Action: status,
 	}
@@ -129,6 +141,85 @@ func printStatus(w io.Writer, app api.AppStatus) {
 		fmt.Fprintf(w, "  last automatic rollback #%d at %s: %s\n", e.Seq, formatTime(e.Time), text(e.Reason))
 	}
 	printChecks(w, "  ", app.Checks)
+	printDNSSECStatus(w, app.DNSSEC, time.Now())
+}
+
+// printDNSSECStatus prints the signing of a signed zone: its keys, its
+// signatures, its key rollover and the DS its parent should serve.
+func printDNSSECStatus(w io.Writer, d *api.DNSSECStatus, now time.Time) {
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(w, "  dnssec: signed, denial %s\n", d.Denial)
+	tw := newTable(w)
+	fmt.Fprintln(tw, "    KEY\tALGORITHM\tROLE\tUSE\tCREATED\tFILE")
+	for _, k := range d.Keys {
+		fmt.Fprintf(tw, "    %d\t%s\t%s\t%s\t%s\t%s\n", k.Tag, k.Algorithm, k.Role, k.Use, formatTime(k.Created), text(k.File))
+	}
+	tw.Flush()
+	if d.OldestExpires.IsZero() {
+		fmt.Fprintln(w, "    signatures: known to the server alone, shown when one answers")
+	} else {
+		fmt.Fprintf(w, "    signatures: oldest expires %s (%s), next re-sign %s (%s); the last signing made %d\n",
+			formatTime(d.OldestExpires), relative(d.OldestExpires, now), formatTime(d.NextResign), relative(d.NextResign, now), d.SignaturesMade)
+	}
+	if r := d.Rollover; r != nil {
+		fmt.Fprintf(w, "    key rollover: %s, key %d to key %d, stage %s since %s", r.Kind, r.Old, r.New, r.Stage, formatTime(r.Since))
+		switch {
+		case r.Next == "":
+		case r.SafeAt.IsZero():
+			fmt.Fprintf(w, "; next %s, waiting for %s", r.Next, r.Waiting)
+		default:
+			fmt.Fprintf(w, "; next %s, safe at %s (%s), waiting for %s", r.Next, formatTime(r.SafeAt), relative(r.SafeAt, now), r.Waiting)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(d.DS) == 0 {
+		fmt.Fprintln(w, "    DS the parent should serve: none, no key is in CDS")
+	} else {
+		fmt.Fprintln(w, "    DS the parent should serve:")
+	}
+	for _, ds := range d.DS {
+		fmt.Fprintf(w, "      %s\n", ds)
+	}
+	fmt.Fprintf(w, "    slotdns asks no resolver, so it cannot see the parent's DS; compare: %s\n", d.CheckDS)
+}
+
+// relative says how far t is from now, in whole seconds: "in 6d23h", "now"
+// or "2m ago".
+func relative(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	switch {
+	case d > 0:
+		return "in " + shortDuration(d)
+	case d < 0:
+		return shortDuration(-d) + " ago"
+	}
+	return "now"
+}
+
+// shortDuration writes d in days, hours, minutes and seconds, leaving out
+// the units below the two largest: "6d23h", "1h5m", "42s".
+func shortDuration(d time.Duration) string {
+	units := []struct {
+		name string
+		size time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}}
+	var b strings.Builder
+	shown := 0
+	for _, u := range units {
+		if n := d / u.size; n > 0 && shown < 2 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.size
+			shown++
+		} else if shown > 0 {
+			shown++ // a zero unit between ends the run
+		}
+	}
+	if b.Len() == 0 {
+		return "0s"
+	}
+	return b.String()
 }
 
 func printSecondaryStatus(w io.Writer, sec api.SecondaryStatus) {
