@@ -425,3 +425,22 @@ func TestDashboardScreenshot(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardDNSSEC: an app in a signed zone has a DNSSEC panel with
+// its key, its signatures and the DS its parent should serve, with how to
+// check it.
+func TestDashboardDNSSEC(t *testing.T) {
+	t.Parallel()
+	ai := newAPIDemo(t, true, withSigned("nsec3", ""))
+	b := newBrowser(t, chromedp.Flag("ignore-certificate-errors-spki-list", spkiHash(t, filepath.Join(ai.dir, "api.crt"))))
+	ai.start()
+	b.login(ai.url, dashboardToken(ai, "viewer", "read"))
+	b.waitFor("the DNSSEC panel", `document.querySelector('[data-app="yourwebapp"] .panel.dnssec tr[data-key]') !== null`, "")
+	panel := b.text(`[data-app="yourwebapp"] .panel.dnssec`)
+	for _, want := range []string{"DNSSEC (nsec3)", "CSK ECDSAP256SHA256", "published, signs all, in CDS", "Oldest signature expires", "next re-sign",
+		"IN\tDS\t", "dig +short DS yourwebapp.com @<a server of com.>, against slotdns dnssec ds yourwebapp.com"} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("DNSSEC panel: %q is not in\n%s", want, panel)
+		}
+	}
+}

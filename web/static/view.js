@@ -196,6 +196,39 @@ function secondariesPanel(app) {
       : h("p", { class: "muted", text: `No secondaries are configured for ${app.zone}` }));
 }
 
+// dnssecPanel shows a signed zone's keys, its signatures, its key
+// rollover and the DS its parent should serve; nothing for an unsigned
+// zone. slotdns cannot see the parent's DS: the panel says how to check.
+function dnssecPanel(app) {
+  const d = app.dnssec;
+  if (!d) {
+    return null;
+  }
+  const id = `dnssec-${safeId(app.name)}`;
+  const keys = d.keys.map((k) => h("tr", { data: { key: String(k.tag) } },
+    h("th", { scope: "row", text: String(k.tag) }),
+    h("td", { text: `${k.role} ${k.algorithm}` }),
+    h("td", { class: "use", text: k.use })));
+  const r = d.rollover;
+  let rollover = null;
+  if (r) {
+    rollover = h("p", { class: "rollover" }, `Key rollover (${r.kind}) ${r.old} → ${r.new}: ${r.stage}`,
+      r.next ? [`; next ${r.next}`, r.safe_at ? [", safe at ", when(r.safe_at)] : null, r.waiting ? `, waiting for ${r.waiting}` : null] : null);
+  }
+  return h("section", { class: "panel dnssec", "aria-labelledby": id },
+    h("h3", { id, text: `DNSSEC (${d.denial})` }),
+    h("div", { class: "table-wrap" }, h("table", { class: "grid" },
+      h("thead", {}, h("tr", {}, ["Key", "Role", "Use"].map((t) => h("th", { scope: "col", text: t })))),
+      h("tbody", {}, keys))),
+    d.oldest_expires
+      ? h("p", { class: "signatures" }, "Oldest signature expires ", when(d.oldest_expires), "; next re-sign ", when(d.next_resign))
+      : h("p", { class: "muted", text: "The signature times are the server’s." }),
+    rollover,
+    h("p", { class: "note", text: d.ds.length ? "DS the parent should serve:" : "No key is in CDS." }),
+    d.ds.map((ds) => h("p", {}, h("code", { class: "ds", text: ds }))),
+    h("p", { class: "note", text: `slotdns cannot see the parent’s DS; compare: ${d.check_ds}` }));
+}
+
 // checkList shows check results, each with what it saw.
 export function checkList(results) {
   return h("ul", { class: "checks" }, results.map((c) => {
@@ -301,7 +334,7 @@ function historyPanel(app, history, me, actions, more) {
 // renderPanels gives the panels beside a change's progress (side) and
 // the history below.
 export function renderPanels(app, history, me, actions, more) {
-  return { side: [secondariesPanel(app), checksPanel(app)], history: historyPanel(app, history, me, actions, more) };
+  return { side: [secondariesPanel(app), checksPanel(app), dnssecPanel(app)], history: historyPanel(app, history, me, actions, more) };
 }
 
 // planBody is the confirmation of a swap: each answer that changes, and
