@@ -85,8 +85,9 @@ func TestStatusDNSSEC(t *testing.T) {
 	for _, k := range d.Keys {
 		uses[k.Tag] = k.Role + " " + k.Use
 	}
-	if len(d.Keys) != 2 || uses[k.Tag] != "CSK published, signs all, in CDS" || uses[ro.New] != "CSK published, signs keys" {
-		t.Errorf("keys at stage published: got %v", uses)
+	oldUse, newUse := dnssec.StageUses(dnssec.RollCSK, dnssec.StagePublished)
+	if len(d.Keys) != 2 || uses[k.Tag] != "CSK "+oldUse.String() || uses[ro.New] != "CSK "+newUse.String() {
+		t.Errorf("keys at stage published: got %v, want %s and %s", uses, oldUse, newUse)
 	}
 	if len(d.DS) != 1 || d.DS[0] != keys[0].DS().String() {
 		t.Errorf("DS at stage published: got %q, want the old key's alone", d.DS)
