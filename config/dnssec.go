@@ -147,6 +147,14 @@ func (p *parser) buildDNSSEC(at, origin string, fd *fileDNSSEC) *DNSSEC {
 	if !refresh.bad && !jitter.bad && jitter.value >= refresh.value {
 		p.addf(lineOfPair(jitter, refresh, d.Line), "%s signature_jitter %s must be less than signature_refresh %s, so that a signature is replaced before it expires however its expiration is spread; e.g. signature_jitter = %q",
 			where, jitter.show(), refresh.show(), FormatDays(example(refresh.value/10)))
+		jitter.bad = true
+	}
+	// A signature lives validity less up to jitter; were that no more
+	// than refresh, it would be due as soon as made, and the zone signed
+	// again every second.
+	if !validity.bad && !refresh.bad && !jitter.bad && refresh.value+jitter.value >= validity.value {
+		p.addf(lineOfPair(validity, refresh, d.Line), "%s signature_refresh %s plus signature_jitter %s must be less than signature_validity %s: a signature expires up to the jitter early, and would be due for replacing as soon as it is made; e.g. signature_validity = %q",
+			where, refresh.show(), jitter.show(), validity.show(), FormatDays(example(2*(refresh.value+jitter.value))))
 	}
 	d.Validity, d.Refresh, d.Jitter = validity.value, refresh.value, jitter.value
 	return d

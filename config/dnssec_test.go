@@ -120,6 +120,7 @@ func TestDNSSECErrors(t *testing.T) {
 		{"signature_validity = \"3h\"\nsignature_refresh = \"4h\"", []string{`slotdns.toml:7: zone "example.com.": dnssec signature_refresh "4h" must be less than signature_validity "3h"`}},
 		{`signature_jitter = "-1m"`, []string{`slotdns.toml:6: zone "example.com.": dnssec signature_jitter "-1m": want 0 or more, such as signature_jitter = "12h"`}},
 		{`signature_jitter = "7d"`, []string{`slotdns.toml:6: zone "example.com.": dnssec signature_jitter "7d" must be less than signature_refresh 7d (the default), so that a signature is replaced before it expires however its expiration is spread; e.g. signature_jitter = "16h"`}},
+		{`signature_validity = "174h"`, []string{`slotdns.toml:6: zone "example.com.": dnssec signature_refresh 7d (the default) plus signature_jitter 12h (the default) must be less than signature_validity "174h"`, `e.g. signature_validity = "15d"`}},
 		{`signature_refresh = "6h"`, []string{`slotdns.toml:6: zone "example.com.": dnssec signature_jitter 12h (the default) must be less than signature_refresh "6h"`, `e.g. signature_jitter = "36m"`}},
 		{"algorithm = \"dsa\"\ndenial = \"nsec4\"\nsignature_jitter = \"soon\"", []string{`slotdns.toml:6: zone "example.com.": dnssec algorithm "dsa"`, `slotdns.toml:7: zone "example.com.": dnssec denial "nsec4"`, `slotdns.toml:8: zone "example.com.": dnssec signature_jitter "soon"`}},
 	} {

@@ -144,8 +144,8 @@ func (z *Zone) Sign(s Signing, slotNames []string, prev Reuse, now time.Time) (*
 			return nil, fmt.Errorf("zone %s: key %s (%s) is a key of zone %s", z.Origin, k.BaseName(), k.File, k.Zone())
 		}
 	}
-	if s.Refresh <= 0 || s.Refresh >= s.Validity || s.Jitter < 0 || s.Jitter >= s.Refresh {
-		return nil, fmt.Errorf("zone %s: signature validity %v, refresh %v, jitter %v: want 0 <= jitter < refresh < validity", z.Origin, s.Validity, s.Refresh, s.Jitter)
+	if s.Refresh <= 0 || s.Refresh+s.Jitter >= s.Validity || s.Jitter < 0 || s.Jitter >= s.Refresh {
+		return nil, fmt.Errorf("zone %s: signature validity %v, refresh %v, jitter %v: want 0 <= jitter < refresh and refresh + jitter < validity", z.Origin, s.Validity, s.Refresh, s.Jitter)
 	}
 	if p, ok := prev.(*Zone); ok && (p == nil || p.signing == nil) {
 		prev = nil
