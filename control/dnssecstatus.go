@@ -88,10 +88,10 @@ func algorithmName(alg uint8) string {
 // checkDSCommand says how to compare the parent's DS with the one
 // expected: slotdns asks no resolver, so it cannot look.
 func checkDSCommand(zone string) string {
-	parent := "the parent"
+	parent := "."
 	if labels := dns.SplitDomainName(zone); len(labels) > 1 {
 		parent = strings.Join(labels[1:], ".") + "."
 	}
 	short := strings.TrimSuffix(zone, ".")
-	return fmt.Sprintf("dig +short DS %s @<a server of %s>, against slotdns dnssec ds %s", short, parent, short)
+	return fmt.Sprintf(`dig +short DS %s @"$(dig +short NS %s | head -n 1)", against slotdns dnssec ds %s`, short, parent, short)
 }

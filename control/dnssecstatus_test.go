@@ -59,7 +59,7 @@ func TestStatusDNSSEC(t *testing.T) {
 	if len(d.DS) != 1 || d.DS[0] != keys[0].DS().String() {
 		t.Errorf("DS: got %q, want the CSK's %q", d.DS, keys[0].DS().String())
 	}
-	if want := "dig +short DS example.com @<a server of com.>, against slotdns dnssec ds example.com"; d.CheckDS != want {
+	if want := `dig +short DS example.com @"$(dig +short NS com. | head -n 1)", against slotdns dnssec ds example.com`; d.CheckDS != want {
 		t.Errorf("check_ds: got %q, want %q", d.CheckDS, want)
 	}
 	if d.Rollover != nil {

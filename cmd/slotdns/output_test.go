@@ -185,7 +185,7 @@ func TestPrintDNSSECStatus(t *testing.T) {
 		Rollover: &api.Rollover{Kind: "csk", Old: 9997, New: 62499, Stage: "published", Next: "ds", Since: now, SafeAt: now.Add(5 * time.Minute),
 			Waiting: "DNSKEY RRsets without key 62499 to leave caches (DNSKEY TTL 300s)"},
 		DS:      []string{"example.com.\t3600\tIN\tDS\t9997 13 2 EF37"},
-		CheckDS: "dig +short DS example.com @<a server of com.>, against slotdns dnssec ds example.com",
+		CheckDS: `dig +short DS example.com @"$(dig +short NS com. | head -n 1)", against slotdns dnssec ds example.com`,
 	}
 	var b bytes.Buffer
 	printDNSSECStatus(&b, d, now)
@@ -197,7 +197,7 @@ func TestPrintDNSSECStatus(t *testing.T) {
 		"signatures: oldest expires " + formatTime(d.OldestExpires) + " (in 13d12h), next re-sign " + formatTime(d.NextResign) + " (in 6d12h); the last signing made 3\n",
 		"key rollover: csk, key 9997 to key 62499, stage published since " + formatTime(now) + "; next ds, safe at " + formatTime(d.Rollover.SafeAt) + " (in 5m), waiting for DNSKEY RRsets",
 		"    DS the parent should serve:\n      example.com.\t3600\tIN\tDS\t9997 13 2 EF37\n",
-		"cannot see the parent's DS; compare: dig +short DS example.com @<a server of com.>, against slotdns dnssec ds example.com\n",
+		"cannot see the parent's DS; compare: dig +short DS example.com @\"$(dig +short NS com. | head -n 1)\", against slotdns dnssec ds example.com\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in\n%s", want, got)
