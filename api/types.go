@@ -165,6 +165,12 @@ type DNSSECStatus struct {
 	// command that compares.
 	DS      []string `json:"ds"`
 	CheckDS string   `json:"check_ds"`
+	// Parent is the parent zone when slotdns serves it too: the DS it
+	// serves for the zone (ParentDS) is then known, and DSMatch says
+	// whether it points at the keys in CDS and no others.
+	Parent   string   `json:"parent,omitempty"`
+	ParentDS []string `json:"parent_ds,omitempty"`
+	DSMatch  bool     `json:"ds_match,omitempty"`
 }
 
 // DNSSECKey is one key of a signed zone.

@@ -42,6 +42,7 @@ func (s *service) dnssecStatus(zone string) (*api.DNSSECStatus, error) {
 			st.OldestExpires, st.NextResign = served.SignaturesExpire()
 			st.SignaturesMade = served.SignaturesMade()
 		}
+		s.parentDS(st, zone, keys)
 		ro, ok, err := s.storedRollover(zone)
 		if err != nil || !ok {
 			return err
@@ -55,6 +56,60 @@ func (s *service) dnssecStatus(zone string) (*api.DNSSECStatus, error) {
 		return nil, fmt.Errorf("zone %s: DNSSEC status: %w", zone, err)
 	}
 	return st, nil
+}
+
+// parentDS fills in the DS the parent serves when slotdns serves the
+// parent zone too: the one case it can check without asking anyone.
+func (s *service) parentDS(st *api.DNSSECStatus, zone string, keys []*dnssec.Key) {
+	if s.p == nil {
+		return
+	}
+	snap := s.p.Snapshot()
+	labels := dns.SplitDomainName(zone)
+	for i := 1; i <= len(labels); i++ {
+		parent := strings.Join(labels[i:], ".") + "."
+		zi, ok := snap.ZoneInput(parent)
+		if !ok {
+			continue
+		}
+		st.Parent, st.ParentDS = parent, []string{}
+		var served []*dns.DS
+		for _, rr := range zi.Zone.RRset(zone, dns.TypeDS) {
+			if ds, ok := rr.(*dns.DS); ok {
+				served = append(served, ds)
+				st.ParentDS = append(st.ParentDS, ds.String())
+			}
+		}
+		st.DSMatch = dsMatches(served, keys)
+		return
+	}
+}
+
+// dsMatches reports whether the DS records point at the keys the parent
+// should point at (those in CDS), every one of them and no other key.
+func dsMatches(served []*dns.DS, keys []*dnssec.Key) bool {
+	signer := dnssec.Signer{Keys: keys}
+	pointed := map[*dnssec.Key]bool{}
+	for _, ds := range served {
+		found := false
+		for _, k := range keys {
+			if !signer.UseOf(k).Parent || k.Tag() != ds.KeyTag || k.DNSKEY.Algorithm != ds.Algorithm {
+				continue
+			}
+			if mine := k.DNSKEY.ToDS(ds.DigestType); mine != nil && strings.EqualFold(mine.Digest, ds.Digest) {
+				found, pointed[k] = true, true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for _, k := range keys {
+		if signer.UseOf(k).Parent && !pointed[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // storedRollover reads the key rollover of zone from the store.

@@ -11,6 +11,8 @@ import (
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/dnssec"
 	"github.com/slotdns/slotdns/store"
+
+	"github.com/miekg/dns"
 )
 
 // rolloverKeys writes an old CSK to dir and a new one to dir/pending, as
@@ -93,5 +95,38 @@ func TestRolloverKeyMissing(t *testing.T) {
 	_, err := loadSigningKeys(cfg, false, time.Now(), slog.New(slog.DiscardHandler), map[string]store.Rollover{ro.Zone: ro})
 	if err == nil || !strings.Contains(err.Error(), filepath.Base(ro.NewFile)) || !strings.Contains(err.Error(), "stage published") {
 		t.Fatalf("got %v, want an error naming the stage and the missing key %s", err, filepath.Base(ro.NewFile))
+	}
+}
+
+// TestDSMatches: the parent's DS matches when it points at every key in
+// CDS, by any digest type, and at no other key.
+func TestDSMatches(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh, ro := rolloverKeys(t, dir)
+	keysAt := func(stage string) []*dnssec.Key {
+		ro.Stage = stage
+		oldUse, newUse := dnssec.StageUses(ro.Kind, stage)
+		o, n := *old, *fresh
+		o.Use, n.Use = oldUse, newUse
+		return []*dnssec.Key{&o, &n}
+	}
+	sha384 := fresh.DNSKEY.ToDS(dns.SHA384)
+	for _, tc := range []struct {
+		name  string
+		stage string
+		ds    []*dns.DS
+		want  bool
+	}{
+		{"the old key's at published", dnssec.StagePublished, []*dns.DS{old.DS()}, true},
+		{"none", dnssec.StagePublished, nil, false},
+		{"the new key's too early", dnssec.StagePublished, []*dns.DS{fresh.DS()}, false},
+		{"the old key's still at ds", dnssec.StageDS, []*dns.DS{old.DS()}, false},
+		{"the new key's at ds", dnssec.StageDS, []*dns.DS{fresh.DS()}, true},
+		{"the new key's by SHA-384", dnssec.StageDS, []*dns.DS{sha384}, true},
+		{"both at ds", dnssec.StageDS, []*dns.DS{old.DS(), fresh.DS()}, false},
+	} {
+		if got := dsMatches(tc.ds, keysAt(tc.stage)); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -288,3 +288,13 @@ func appendRecord(b, owner []byte, typ uint16, ttl uint32, rdata []byte) []byte 
 	b = binary.BigEndian.AppendUint16(b, uint16(len(rdata)))
 	return append(b, rdata...)
 }
+
+// RRset gives the file's records of type t at name, nil when it has
+// none: the DS of a child at its delegation, say.
+func (z *Zone) RRset(name string, t uint16) []dns.RR {
+	n := z.node(strings.ToLower(dns.Fqdn(name)))
+	if n == nil {
+		return nil
+	}
+	return n.set(t)
+}

@@ -182,7 +182,19 @@ func printDNSSECStatus(w io.Writer, d *api.DNSSECStatus, now time.Time) {
 	for _, ds := range d.DS {
 		fmt.Fprintf(w, "      %s\n", ds)
 	}
-	fmt.Fprintf(w, "    slotdns asks no resolver, so it cannot see the parent's DS; compare: %s\n", d.CheckDS)
+	switch {
+	case d.Parent != "" && d.DSMatch:
+		fmt.Fprintf(w, "    the parent %s, served here, serves that DS\n", d.Parent)
+	case d.Parent != "" && len(d.ParentDS) == 0:
+		fmt.Fprintf(w, "    the parent %s, served here, serves no DS for %s: add the DS above to its zone file (until then the zone is insecure)\n", d.Parent, d.Zone)
+	case d.Parent != "":
+		fmt.Fprintf(w, "    the parent %s, served here, serves another DS; put the one above in its zone file in place of:\n", d.Parent)
+		for _, ds := range d.ParentDS {
+			fmt.Fprintf(w, "      %s\n", ds)
+		}
+	default:
+		fmt.Fprintf(w, "    slotdns asks no resolver, so it cannot see the parent's DS; compare: %s\n", d.CheckDS)
+	}
 }
 
 // relative says how far t is from now, in whole seconds: "in 6d23h", "now"
