@@ -64,6 +64,9 @@ func Changes(old, new *Config) []string {
 		for _, d := range dnssecChanges(oz.DNSSEC, nz.DNSSEC) {
 			add("zone %q: %s", oz.Origin, d)
 		}
+		if was, is := updateList(oz.Updates), updateList(nz.Updates); was != is {
+			add("zone %q: update policies: %s -> %s", oz.Origin, was, is)
+		}
 	}
 	for _, nz := range new.Zones {
 		if _, ok := old.Zone(nz.Origin); !ok {
@@ -84,6 +87,26 @@ func Changes(old, new *Config) []string {
 		}
 	}
 	return out
+}
+
+// updateList gives the [[zone.update]] tables of a zone in a line.
+func updateList(list []UpdatePolicy) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, u := range list {
+		var names, types []string
+		for _, n := range u.Names {
+			names = append(names, n.String())
+		}
+		for _, t := range u.Types {
+			types = append(types, dns.TypeToString[t])
+		}
+		parts = append(parts, fmt.Sprintf("%s: names %s, types %s, file_records %v, allow_hmac_sha1 %v",
+			strings.TrimSuffix(u.Key, "."), strings.Join(names, " "), strings.Join(types, " "), u.FileRecords, u.AllowSHA1))
+	}
+	return "[" + strings.Join(parts, "; ") + "]"
 }
 
 // appChanges lists the differences of one app.

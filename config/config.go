@@ -67,7 +67,10 @@ type Zone struct {
 	Secondaries []Secondary
 	// DNSSEC is the [zone.dnssec] table; nil when the zone is not signed.
 	DNSSEC *DNSSEC
-	Line   int // the line of its origin key (or of [[zone]])
+	// Updates are the [[zone.update]] tables: the keys that may change
+	// the zone by DNS UPDATE, and within what.
+	Updates []UpdatePolicy
+	Line    int // the line of its origin key (or of [[zone]])
 
 	fileLine int // the line of its file key, for a file that cannot be read
 }

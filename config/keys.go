@@ -1,11 +1,14 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/miekg/dns"
 )
 
 // Key is one TSIG key of the tsig_keys file.
@@ -55,6 +58,23 @@ func (c *Config) LoadKeys() (map[string]Key, error) {
 			}
 			errs = append(errs, fmt.Errorf("%s:%d: zone %q: secondary %s: key %q is not in %s (it has %s); add it there or fix the name",
 				c.Path, line, z.Origin, sec.Address, strings.TrimSuffix(sec.Key, "."), c.KeysFile, keyList(keys)))
+		}
+	}
+	for _, z := range c.Zones {
+		for _, u := range z.Updates {
+			line := cmp.Or(u.keyLine, u.Line)
+			k := keys[u.Key]
+			switch {
+			case k.Name == "":
+				errs = append(errs, fmt.Errorf("%s:%d: zone %q: update: key %q is not in %s (it has %s); add it there or fix the name",
+					c.Path, line, z.Origin, strings.TrimSuffix(u.Key, "."), c.KeysFile, keyList(keys)))
+			case k.Algorithm == dns.HmacSHA1 && !u.AllowSHA1:
+				errs = append(errs, fmt.Errorf("%s:%d: zone %q: update: key %q is hmac-sha1; make it hmac-sha256 (tsig-keygen -a hmac-sha256), or set allow_hmac_sha1 = true for a client that speaks nothing else (lego defaults to it)",
+					c.Path, line, z.Origin, strings.TrimSuffix(u.Key, ".")))
+			case k.Algorithm != dns.HmacSHA1 && k.Algorithm != dns.HmacSHA256 && k.Algorithm != dns.HmacSHA384 && k.Algorithm != dns.HmacSHA512:
+				errs = append(errs, fmt.Errorf("%s:%d: zone %q: update: key %q is %s; updates take hmac-sha256, hmac-sha384 or hmac-sha512",
+					c.Path, line, z.Origin, strings.TrimSuffix(u.Key, "."), strings.TrimSuffix(k.Algorithm, ".")))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -374,6 +374,7 @@ type fileZone struct {
 	File      string
 	Secondary []fileSecondary
 	DNSSEC    *fileDNSSEC // nil: no [zone.dnssec] table
+	Update    []fileUpdate
 }
 
 type fileSecondary struct {
@@ -459,7 +460,9 @@ func (p *parser) decodeZone(at string, prims map[string]toml.Primitive) fileZone
 	var fz fileZone
 	var secondaries []map[string]toml.Primitive
 	var dnssecTable map[string]toml.Primitive
+	var updates []map[string]toml.Primitive
 	p.table(at, toml.Key{"zone"}, prims, map[string]field{
+		"update":    {&updates, `write each key's policy as a [[zone.update]] table with key, names and types`},
 		"origin":    {&fz.Origin, `write it as origin = "example.com."`},
 		"file":      {&fz.File, `write it as file = "example.com.zone"`},
 		"secondary": {&secondaries, `write each secondary as a [[zone.secondary]] table with address`},
@@ -476,6 +479,17 @@ func (p *parser) decodeZone(at string, prims map[string]toml.Primitive) fileZone
 			"key":     {&fs.Key, `write it as key = "xfr-key"`},
 		})
 		fz.Secondary = append(fz.Secondary, fs)
+	}
+	for j, up := range updates {
+		var fu fileUpdate
+		p.table(fmt.Sprintf("%s.update[%d]", at, j), toml.Key{"zone", "update"}, up, map[string]field{
+			"key":             {&fu.Key, `write it as key = "acme-key"`},
+			"names":           {&fu.Names, `write it as names = ["_acme-challenge.*"]`},
+			"types":           {&fu.Types, `write it as types = ["TXT"]`},
+			"file_records":    {&fu.FileRecords, `write it as file_records = true (no quotes)`},
+			"allow_hmac_sha1": {&fu.AllowSHA1, `write it as allow_hmac_sha1 = true (no quotes)`},
+		})
+		fz.Update = append(fz.Update, fu)
 	}
 	return fz
 }

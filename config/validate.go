@@ -117,6 +117,7 @@ func (p *parser) buildZones(cfg *Config, fc *fileConfig) {
 		}
 		z := Zone{Origin: origin, File: p.resolvePath(fz.File), Line: line, fileLine: p.line(key+".file", key)}
 		z.Secondaries = p.buildSecondaries(fc, key, origin, fz.Secondary)
+		z.Updates = p.buildUpdates(fc, key, origin, fz.Update)
 		if fz.DNSSEC != nil {
 			z.DNSSEC = p.buildDNSSEC(key+".dnssec", origin, fz.DNSSEC)
 		}
