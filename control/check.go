@@ -62,6 +62,9 @@ func Check(cfg *config.Config) CheckReport {
 		if note := expireNote(&zc, z.SOA); note != "" {
 			r.Notes = append(r.Notes, note)
 		}
+		if note := updatesNote(&zc); note != "" {
+			r.Notes = append(r.Notes, note)
+		}
 	}
 	add(cfg.Check(files))
 	add(checkAPI(cfg))

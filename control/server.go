@@ -150,6 +150,9 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 			if note := expireNote(&cfg.Zones[i], z.SOA); note != "" {
 				logger.Warn(note)
 			}
+			if note := updatesNote(&cfg.Zones[i]); note != "" {
+				logger.Warn(note)
+			}
 		}
 	}
 	if err := checkAPI(cfg); err != nil {
