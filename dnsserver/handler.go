@@ -47,6 +47,8 @@ type state struct {
 	// ids gives the counter ids of the snapshot's zones and slots; nil
 	// when the server does not count.
 	ids *idTable
+	// updates: the server takes DNS UPDATE, when it is signed.
+	updates bool
 }
 
 func newState(snap *zones.Snapshot) *state {
@@ -151,8 +153,11 @@ func (st *state) respondSlow(req, out []byte, udp bool, tl *tally, ck *cookieCtx
 		// slotdns is the primary: nobody it follows sends it NOTIFY
 		// (NOTAUTH, as Knot answers).
 		resp = st.reply(q, dns.RcodeNotAuth)
+	case opcode == dns.OpcodeUpdate && st.updates:
+		// A signed UPDATE goes the TSIG path; this one is not signed.
+		resp = withEDE(st.reply(q, dns.RcodeRefused), dns.ExtendedErrorCodeProhibited)
 	case opcode != dns.OpcodeQuery:
-		// UPDATE among them, until dynamic updates exist (NOTIMP, as NSD).
+		// UPDATE among them where updates are not taken (NOTIMP, as NSD).
 		resp = st.reply(q, dns.RcodeNotImplemented)
 	case qdcount != 1 || len(m.Question) != 1:
 		resp = st.reply(q, dns.RcodeFormatError)

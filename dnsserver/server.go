@@ -35,6 +35,9 @@ type Config struct {
 	// Count makes the server count requests, transfers and TSIG failures
 	// for Counts. Off, it does none of that work.
 	Count bool
+	// Updater takes DNS UPDATE signed with a key of Transfer's; nil:
+	// UPDATE gets NOTIMP. Unsigned, UPDATE is REFUSED.
+	Updater Updater
 }
 
 const defaultTCPIdleTimeout = 10 * time.Second
@@ -124,6 +127,7 @@ func (s *Server) Publish(snap *zones.Snapshot) {
 	st := newState(snap)
 	st.keepalive = uint16(min(s.cfg.TCPIdleTimeout/(100*time.Millisecond), 0xFFFF))
 	st.nsid = s.cfg.NSID
+	st.updates = s.cfg.Updater != nil
 	if prev := s.state.Load(); prev != nil {
 		st.ids = s.ids.table(snap, prev.ids)
 	} else {

@@ -142,6 +142,9 @@ func (s *Server) respondExtended(st *state, req, out []byte, c *client, tsigAt i
 		sg = check.signer()
 		keyName = check.key.name
 	}
+	if m.Opcode == dns.OpcodeUpdate && sg != nil && s.cfg.Updater != nil {
+		return signReply(s.update(st, &m, keyName, c.addr(), out), sg)
+	}
 	if m.Opcode != dns.OpcodeQuery || q.Qclass != dns.ClassINET || !xfr || !plainEDNS(&m) {
 		return signAnswer(st, st.respond(plain, out, c.udp, tl), &m, sg, c.udp)
 	}
