@@ -33,7 +33,7 @@ func (db *DB) Apply(b *Batch) (Rev, error) {
 
 // condRev gives the revision of the record a condition names.
 func (v boltView) condRev(k Key) Rev {
-	bucket := map[string][]byte{"app": bucketApps, "zone": bucketZones, "drain": bucketDrain, "alias": bucketAliases, "rollover": bucketRollovers}[k.Kind]
+	bucket := map[string][]byte{"app": bucketApps, "zone": bucketZones, "drain": bucketDrain, "alias": bucketAliases, "rollover": bucketRollovers, "dynamic": bucketDynamic}[k.Kind]
 	if bucket == nil {
 		return 0
 	}
@@ -77,6 +77,9 @@ func (w writer) apply(b *Batch) error {
 		if err := w.del(bucketRollovers, RolloverKey(zone)); err != nil {
 			return err
 		}
+		if err := w.del(bucketDynamic, DynamicKey(zone)); err != nil {
+			return err
+		}
 		if err := w.dropSignatures(zone); err != nil {
 			return err
 		}
@@ -103,6 +106,11 @@ func (w writer) apply(b *Batch) error {
 	}
 	for _, rec := range b.Aliases {
 		if err := w.put(bucketAliases, AliasKey(rec.Target), rec); err != nil {
+			return err
+		}
+	}
+	for _, dz := range b.Dynamic {
+		if err := w.put(bucketDynamic, DynamicKey(dz.Zone), dz); err != nil {
 			return err
 		}
 	}

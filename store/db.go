@@ -26,6 +26,7 @@ import (
 //	drain    <app>    -> DrainState
 //	journal  <zone>/  -> nested bucket: big-endian uint64 sequence -> Delta
 //	rollovers <zone>  -> Rollover
+//	dynamic  <zone>   -> DynamicZone
 //	signatures <zone>/ -> nested bucket: <owner wire name><type> -> the RRset's
 //	                      RRSIGs, as package zones gives them (not JSON; see
 //	                      signatures.go)
@@ -43,6 +44,8 @@ var (
 	bucketAliases = []byte("aliases")
 	// bucketRollovers is created on first use.
 	bucketRollovers = []byte("rollovers")
+	// bucketDynamic is created on first use.
+	bucketDynamic = []byte("dynamic")
 
 	keySchema   = []byte("schema")
 	keyRevision = []byte("revision")

@@ -46,6 +46,9 @@ type View interface {
 	// Rollovers returns the key rollover state of every zone that has
 	// one, keyed by zone.
 	Rollovers() (map[string]Rollover, error)
+	// Dynamic returns the records DNS UPDATE added to zone; none when
+	// there are none.
+	Dynamic(zone string) (DynamicZone, error)
 	// Journal returns the deltas that lead from serial from to the
 	// zone's stored serial, oldest first; ok is false when the journal
 	// cannot answer and the caller falls back to a full transfer.
@@ -59,7 +62,7 @@ type Rev uint64
 
 // Key names one record for a condition.
 type Key struct {
-	Kind string // "app", "zone", "drain", "alias" or "rollover"
+	Kind string // "app", "zone", "drain", "alias", "rollover" or "dynamic"
 	Name string
 }
 
@@ -100,6 +103,8 @@ type Batch struct {
 	DropJournals []string
 	// Rollovers are put whole; DeleteZones drops a zone's too.
 	Rollovers []Rollover
+	// Dynamic sets are put whole; DeleteZones drops a zone's too.
+	Dynamic []DynamicZone
 
 	// DeleteApps removes apps with their history and drain state;
 	// DeleteZones zones with their journal and saved signatures.
@@ -110,7 +115,7 @@ type Batch struct {
 
 // Empty reports whether b writes nothing.
 func (b *Batch) Empty() bool {
-	return len(b.Apps)+len(b.Zones)+len(b.Drains)+len(b.Aliases)+len(b.History)+len(b.Journal)+len(b.Rollovers)+
+	return len(b.Apps)+len(b.Zones)+len(b.Drains)+len(b.Aliases)+len(b.History)+len(b.Journal)+len(b.Rollovers)+len(b.Dynamic)+
 		len(b.DropJournals)+len(b.DeleteApps)+len(b.DeleteZones)+len(b.DeleteAliases) == 0
 }
 
