@@ -109,7 +109,7 @@ func (p *parser) buildUpdates(fc *fileConfig, zoneKey, origin string, list []fil
 		for _, ts := range fu.Types {
 			t, known := dns.StringToType[strings.ToUpper(strings.TrimSpace(ts))]
 			switch {
-			case !known || t == dns.TypeANY || t == dns.TypeAXFR || t == dns.TypeIXFR || t == dns.TypeOPT || t == dns.TypeTSIG:
+			case !known || update.IsMeta(t):
 				p.addf(typesLine, "%s: type %q is not a type of records; write types such as [\"TXT\", \"A\", \"AAAA\", \"CNAME\"]", where, ts)
 				ok = false
 			case signingTypes[t]:

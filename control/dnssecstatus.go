@@ -6,7 +6,6 @@ import (
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/dnssec"
-	"github.com/slotdns/slotdns/store"
 
 	"github.com/miekg/dns"
 )
@@ -43,7 +42,7 @@ func (s *service) dnssecStatus(zone string) (*api.DNSSECStatus, error) {
 			st.SignaturesMade = served.SignaturesMade()
 		}
 		s.parentDS(st, zone, keys)
-		ro, ok, err := s.storedRollover(zone)
+		ro, ok, err := storedRollover(s.db, zone)
 		if err != nil || !ok {
 			return err
 		}
@@ -110,13 +109,6 @@ func dsMatches(served []*dns.DS, keys []*dnssec.Key) bool {
 		}
 	}
 	return true
-}
-
-// storedRollover reads the key rollover of zone from the store.
-func (s *service) storedRollover(zone string) (store.Rollover, bool, error) {
-	all, err := storedRollovers(s.db)
-	ro, ok := all[zone]
-	return ro, ok, err
 }
 
 // keyRole names what k is among keys: a ZSK without the SEP bit; with

@@ -53,7 +53,7 @@ func (s *Server) Rollover(ctx context.Context, zone string, req api.RolloverRequ
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	ro, exists, err := s.storedRollover(zone)
+	ro, exists, err := storedRollover(s.db, zone)
 	if err != nil {
 		return api.Rollover{}, err
 	}
@@ -73,18 +73,6 @@ func (s *Server) Rollover(ctx context.Context, zone string, req api.RolloverRequ
 		return s.rolloverStatus(ro, false), nil
 	}
 	return s.advanceRollover(ctx, zc, ro, req, now)
-}
-
-// storedRollover reads the rollover state of zone.
-func (s *Server) storedRollover(zone string) (store.Rollover, bool, error) {
-	var all map[string]store.Rollover
-	err := s.db.Read(func(v store.View) error {
-		var err error
-		all, err = v.Rollovers()
-		return err
-	})
-	ro, ok := all[zone]
-	return ro, ok, err
 }
 
 // startRollover makes the new key and pre-publishes it.
@@ -254,7 +242,7 @@ func (s *Server) stepRollover(zc *config.Zone, ro store.Rollover, stage string, 
 	}
 	saveSignatures(s.db, signed, s.log)
 	ro.Rev = 0 // read again when needed: the commit stamped a new one
-	if stored, ok, err := s.storedRollover(zone); err == nil && ok {
+	if stored, ok, err := storedRollover(s.db, zone); err == nil && ok {
 		ro.Rev = stored.Rev
 	}
 	s.signKeys[zone] = staged

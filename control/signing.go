@@ -107,6 +107,14 @@ func storedRollovers(db store.Store) (map[string]store.Rollover, error) {
 	return out, err
 }
 
+// storedRollover reads the key rollover of zone; ok is false when it
+// never had one.
+func storedRollover(db store.Store, zone string) (ro store.Rollover, ok bool, err error) {
+	all, err := storedRollovers(db)
+	ro, ok = all[zone]
+	return ro, ok, err
+}
+
 // generateKeys makes and writes a zone's first keys: one CSK, or a KSK
 // and a ZSK.
 func generateKeys(origin string, dc *config.DNSSEC, now time.Time) ([]*dnssec.Key, error) {

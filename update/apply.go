@@ -24,15 +24,15 @@ func Prescan(zone string, updates []dns.RR) *Error {
 		}
 		switch h.Class {
 		case dns.ClassINET:
-			if isMeta(h.Rrtype) {
+			if IsMeta(h.Rrtype) {
 				return errorf(dns.RcodeFormatError, "add of %s %s: not a type of records", name, t)
 			}
 		case dns.ClassANY:
-			if h.Ttl != 0 || !emptyRDATA(rr) || isMeta(h.Rrtype) && h.Rrtype != dns.TypeANY {
+			if h.Ttl != 0 || !emptyRDATA(rr) || IsMeta(h.Rrtype) && h.Rrtype != dns.TypeANY {
 				return errorf(dns.RcodeFormatError, "deletion of %s %s: want TTL 0 and no RDATA", name, t)
 			}
 		case dns.ClassNONE:
-			if h.Ttl != 0 || isMeta(h.Rrtype) {
+			if h.Ttl != 0 || IsMeta(h.Rrtype) {
 				return errorf(dns.RcodeFormatError, "deletion of a record of %s %s: want TTL 0 and a type of records", name, t)
 			}
 		default:

@@ -61,7 +61,7 @@ func CheckPrerequisites(zone string, prereqs []dns.RR, v View) *Error {
 				return errorf(dns.RcodeYXRrset, "prerequisite: %s has %s records", name, dns.TypeToString[h.Rrtype])
 			}
 		case dns.ClassINET:
-			if h.Rrtype == dns.TypeANY || isMeta(h.Rrtype) {
+			if h.Rrtype == dns.TypeANY || IsMeta(h.Rrtype) {
 				return errorf(dns.RcodeFormatError, "prerequisite %s of class IN and type %s", name, dns.TypeToString[h.Rrtype])
 			}
 			k := rrsetKey{name, h.Rrtype}
@@ -89,9 +89,9 @@ type rrsetKey struct {
 	typ  uint16
 }
 
-// isMeta reports the types that name no records: ANY, AXFR, IXFR, MAILA,
+// IsMeta reports the types that name no records: ANY, AXFR, IXFR, MAILA,
 // MAILB, OPT, TSIG and TKEY.
-func isMeta(t uint16) bool {
+func IsMeta(t uint16) bool {
 	switch t {
 	case dns.TypeANY, dns.TypeAXFR, dns.TypeIXFR, dns.TypeMAILA, dns.TypeMAILB, dns.TypeOPT, dns.TypeTSIG, dns.TypeTKEY:
 		return true
