@@ -21,20 +21,21 @@ func rolloverCommand() *cli.Command {
 KSK or the ZSK (--key). --start makes the new key and pre-publishes it; each
 later run takes the next step once it is safe, or says when it will be:
 
-  csk: published -> ds -> active -> done
+  csk: published -> ds -> done
   ksk: published -> ds -> done
   zsk: published -> active -> done
 
-published waits until every cached DNSKEY RRset holds the new key (the
-DNSKEY TTL served). At ds, CDS and CDNSKEY name the new key: have the
-registrar replace the parent's DS with the one printed, check it with
-dig DS ZONE @<a server of the parent>, then run again with --ds-published
-(and --ds-ttl, the TTL of the parent's DS records; 86400 by default); it
-then waits that TTL for the old DS to leave caches. active has the new key
-sign the zone and waits for the old signatures to leave caches (the
-zone's longest TTL). done removes the old key, whose files move to
-key_dir/retired. Every step also waits for each secondary to serve the
-zone's serial.
+published puts the new key in the DNSKEY RRset (a KSK signs that RRset too,
+a CSK every RRset beside the old key) and waits until every cache holds it:
+the DNSKEY TTL served, or for a CSK the zone's longest TTL. At ds, CDS and
+CDNSKEY name the new key: have the registrar replace the parent's DS with
+the one printed, check it with dig DS ZONE @<a server of the parent>, then
+run again with --ds-published (and --ds-ttl, the TTL of the parent's DS
+records; 86400 by default); it then waits that TTL for the old DS to leave
+caches. active (zsk) has the new key sign the zone and waits for the old
+signatures to leave caches (the zone's longest TTL). done removes the old
+key, whose files move to key_dir/retired. Every step also waits for each
+secondary to serve the zone's serial.
 
 --wait runs the steps one after the other, with progress, until done or
 until the parent's DS needs the operator.`,
