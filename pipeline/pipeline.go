@@ -138,7 +138,8 @@ type step struct {
 	aliases      map[string]store.AliasRecord
 	writeAliases []store.AliasRecord
 	entries      []store.Entry
-	rollovers    []store.Rollover // key rollover stages, written with the zones re-signed for them
+	rollovers    []store.Rollover    // key rollover stages, written with the zones re-signed for them
+	dynamic      []store.DynamicZone // dynamic records, written with the zones that serve them
 }
 
 func newStep(at time.Time) *step {
@@ -186,7 +187,7 @@ func (p *Pipeline) commit(s *step) (*outcome, error) {
 		}
 	}
 	out := &outcome{snap: next, serials: map[string]uint32{}, deltas: map[string][2]int{}}
-	b := &store.Batch{If: s.conds, Aliases: s.writeAliases, Rollovers: s.rollovers}
+	b := &store.Batch{If: s.conds, Aliases: s.writeAliases, Rollovers: s.rollovers, Dynamic: s.dynamic}
 	for _, origin := range slices.Sorted(maps.Keys(s.zones)) {
 		zs := s.zones[origin]
 		zs.Served = servedDigest(next, origin)

@@ -80,6 +80,11 @@ func (w writer) apply(b *Batch) error {
 		if err := w.del(bucketDynamic, DynamicKey(zone)); err != nil {
 			return err
 		}
+		if history := w.tx.Bucket(bucketHistory); history.Bucket([]byte(UpdateHistory(zone))) != nil {
+			if err := history.DeleteBucket([]byte(UpdateHistory(zone))); err != nil {
+				return err
+			}
+		}
 		if err := w.dropSignatures(zone); err != nil {
 			return err
 		}
