@@ -180,6 +180,18 @@ func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 	return out, c.do(ctx, c.long, http.MethodPost, "/v1/reload", nil, &out)
 }
 
+// Records lists a zone's dynamic records.
+func (c *Client) Records(ctx context.Context, zone string) (ZoneRecords, error) {
+	var out ZoneRecords
+	return out, c.do(ctx, c.http, http.MethodGet, "/v1/zones/"+url.PathEscape(zone)+"/records", nil, &out)
+}
+
+// RemoveRecords removes dynamic records of a zone.
+func (c *Client) RemoveRecords(ctx context.Context, zone string, req RemoveRecordsRequest) (RecordsChange, error) {
+	var out RecordsChange
+	return out, c.do(ctx, c.long, http.MethodPost, "/v1/zones/"+url.PathEscape(zone)+"/records/remove", req, &out)
+}
+
 // Rollover asks the server for the next step of a zone's key rollover.
 func (c *Client) Rollover(ctx context.Context, zone string, req RolloverRequest) (Rollover, error) {
 	var out Rollover

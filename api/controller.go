@@ -23,6 +23,10 @@ type Controller interface {
 	// Rollover takes the next step of a zone's key rollover, when it is
 	// safe, and says where it stands.
 	Rollover(ctx context.Context, zone string, req RolloverRequest) (Rollover, error)
+	// Records lists a zone's dynamic records, with who added them and
+	// when; RemoveRecords removes some through the change pipeline.
+	Records(ctx context.Context, zone string) (ZoneRecords, error)
+	RemoveRecords(ctx context.Context, zone string, req RemoveRecordsRequest) (RecordsChange, error)
 	// Backup writes a consistent copy of the database to w.
 	Backup(ctx context.Context, w io.Writer) error
 	Close() error

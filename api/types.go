@@ -315,3 +315,40 @@ type Rollover struct {
 	NeedDS bool     `json:"need_ds,omitempty"`
 	DS     []string `json:"ds,omitempty"`
 }
+
+// DynamicRecord is one record DNS UPDATE changed of a zone: one it
+// added, or one of the zone file's it took away (Removed).
+type DynamicRecord struct {
+	Name    string    `json:"name"`
+	Type    string    `json:"type"`
+	RR      string    `json:"rr"` // the record, in master file form
+	Removed bool      `json:"removed,omitempty"`
+	Actor   string    `json:"actor"` // the TSIG key's name, or who ran slotdns records rm
+	Added   time.Time `json:"added"`
+}
+
+// ZoneRecords is a zone's dynamic records, laid over its zone file.
+type ZoneRecords struct {
+	Zone    string          `json:"zone"`
+	Records []DynamicRecord `json:"records"`
+}
+
+// RemoveRecordsRequest removes dynamic records of a zone: those at Name
+// (relative to the zone, or a FQDN; "@" for the apex), of Type when it
+// is given, or with All every one. A record of the zone file's an update
+// took away is served again.
+type RemoveRecordsRequest struct {
+	Name   string `json:"name,omitempty"`
+	Type   string `json:"type,omitempty"`
+	All    bool   `json:"all,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Actor  string `json:"actor,omitempty"`
+}
+
+// RecordsChange is a committed removal of dynamic records.
+type RecordsChange struct {
+	Zone    string          `json:"zone"`
+	Removed []DynamicRecord `json:"removed"`
+	Serial  uint32          `json:"serial"` // the zone's serial after it; 0 when nothing changed
+	Seq     uint64          `json:"seq"`    // its entry in the zone's history of updates
+}

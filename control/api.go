@@ -60,6 +60,8 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/whoami", auth.ScopeRead, h.whoami, true},
 		{"POST", "/v1/reload", auth.ScopeAdmin, h.reload, false},
 		{"POST", "/v1/zones/{zone}/rollover", auth.ScopeAdmin, h.rollover, false},
+		{"GET", "/v1/zones/{zone}/records", auth.ScopeRead, h.records, false},
+		{"POST", "/v1/zones/{zone}/records/remove", auth.ScopeAdmin, h.removeRecords, false},
 		{"GET", "/v1/backup", auth.ScopeAdmin, h.backup, false},
 		{"GET", "/v1/tokens", auth.ScopeAdmin, h.listTokens, false},
 		{"POST", "/v1/tokens", auth.ScopeAdmin, h.addToken, false},
@@ -281,6 +283,21 @@ func (h *handler) rollover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := h.c.Rollover(r.Context(), r.PathValue("zone"), req)
+	h.result(w, res, err)
+}
+
+func (h *handler) records(w http.ResponseWriter, r *http.Request) {
+	res, err := h.c.Records(r.Context(), r.PathValue("zone"))
+	h.result(w, res, err)
+}
+
+func (h *handler) removeRecords(w http.ResponseWriter, r *http.Request) {
+	var req api.RemoveRecordsRequest
+	if !h.decode(w, r, &req) {
+		return
+	}
+	req.Actor = identityOf(r.Context()).actor
+	res, err := h.c.RemoveRecords(r.Context(), r.PathValue("zone"), req)
 	h.result(w, res, err)
 }
 

@@ -62,9 +62,6 @@ func Check(cfg *config.Config) CheckReport {
 		if note := expireNote(&zc, z.SOA); note != "" {
 			r.Notes = append(r.Notes, note)
 		}
-		if note := updatesNote(&zc); note != "" {
-			r.Notes = append(r.Notes, note)
-		}
 	}
 	add(cfg.Check(files))
 	add(checkAPI(cfg))
@@ -95,6 +92,14 @@ func (r *CheckReport) checkDatabase(cfg *config.Config, files map[string]*zones.
 		return
 	}
 	defer db.Close()
+	_, overlaps, err := layerDynamic(db, files)
+	if err != nil {
+		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", cfg.DB, err))
+		return
+	}
+	for i := range cfg.Zones {
+		r.Notes = append(r.Notes, overlapNotes(&cfg.Zones[i], overlaps[cfg.Zones[i].Origin])...)
+	}
 	p, err := pipeline.Open(db, cfg, files, pipeline.Options{ReadOnly: true})
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", cfg.DB, err))

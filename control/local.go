@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/slotdns/slotdns/api"
@@ -100,8 +102,9 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 	}
 	var files map[string]*zones.Zone
 	var keys map[string][]*dnssec.Key
+	upd := &updater{cfg: cfg, db: db, log: logger, clock: clock.Real, mu: &sync.Mutex{}}
 	if mode != ReadRecords {
-		if files, keys, err = localZones(cfg, db, logger); err != nil {
+		if files, keys, err = localZones(cfg, db, logger, upd); err != nil {
 			closeDB()
 			return nil, err
 		}
@@ -112,6 +115,7 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 			closeDB()
 			return nil, err
 		}
+		upd.p, upd.signKeys, svc.upd = svc.p, keys, upd
 		if d, ok := db.(*store.DB); ok && !readOnly {
 			for _, zc := range cfg.Zones {
 				saveSignatures(d, files[zc.Origin], logger)
@@ -121,10 +125,11 @@ func OpenLocal(cfg *config.Config, mode Mode, logger *slog.Logger) (*Local, erro
 	return &Local{service: svc, close: closeDB}, nil
 }
 
-// localZones loads the zone files and signs the signed ones with their
-// keys, as the stored key rollovers use them, as a start would; it gives
-// the keys too.
-func localZones(cfg *config.Config, db store.Store, logger *slog.Logger) (map[string]*zones.Zone, map[string][]*dnssec.Key, error) {
+// localZones loads the zone files, lays their dynamic records over them
+// (handing both to upd) and signs the signed ones with their keys, as
+// the stored key rollovers use them, as a start would; it gives the
+// keys too.
+func localZones(cfg *config.Config, db store.Store, logger *slog.Logger, upd *updater) (map[string]*zones.Zone, map[string][]*dnssec.Key, error) {
 	files, err := cfg.LoadZones()
 	if err != nil {
 		return nil, nil, invalidConfig(err)
@@ -137,6 +142,11 @@ func localZones(cfg *config.Config, db store.Store, logger *slog.Logger) (map[st
 	if err != nil {
 		return nil, nil, invalidConfig(err)
 	}
+	parsed, _, err := layerDynamic(db, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	upd.setFiles(parsed, maps.Clone(files))
 	if err := joinFailed(cfg, signZones(cfg, keys, files, savedSignatures(db, logger), time.Now())); err != nil {
 		return nil, nil, invalidConfig(err)
 	}

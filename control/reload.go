@@ -25,6 +25,7 @@ func (s *Server) Reload(_ context.Context) (api.ReloadResult, error) {
 	// The files are parsed before the pipeline's lock is taken: a large
 	// zone takes seconds, and swaps go on meanwhile.
 	failed := map[string]error{}
+	var parsed, layered map[string]*zones.Zone
 	results, err := loadingZones(func() ([]pipeline.ZoneReload, error) {
 		files := map[string]*zones.Zone{}
 		for _, zc := range s.cfg.Zones {
@@ -35,11 +36,28 @@ func (s *Server) Reload(_ context.Context) (api.ReloadResult, error) {
 			}
 			files[zc.Origin] = z
 		}
+		var overlaps map[string][]zones.Overlap
+		var err error
+		if parsed, overlaps, err = layerDynamic(s.db, files); err != nil {
+			return nil, err
+		}
+		layered = maps.Clone(files)
+		for i := range s.cfg.Zones {
+			for _, note := range overlapNotes(&s.cfg.Zones[i], overlaps[s.cfg.Zones[i].Origin]) {
+				s.log.Warn(note)
+			}
+		}
 		maps.Copy(failed, signZones(s.cfg, s.signKeys, files, servedReuse(s.p), s.clock.Now()))
 		return s.p.Reload(files)
 	})
 	if err != nil {
 		return res, err
+	}
+	// Updates are read against the files now served.
+	for _, r := range results {
+		if r.Err == nil && failed[r.Zone] == nil {
+			s.updater.files[r.Zone], s.updater.layered[r.Zone] = parsed[r.Zone], layered[r.Zone]
+		}
 	}
 	for _, r := range results {
 		if r.Changed && r.Err == nil {

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -60,6 +62,7 @@ type Server struct {
 	// resigner refreshes their signatures.
 	signKeys   map[string][]*dnssec.Key
 	resigner   *resigner
+	updater    *updater // DNS UPDATE and slotdns records rm
 	stopResign context.CancelFunc
 	http       *http.Server
 	controlLn  net.Listener
@@ -131,10 +134,21 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.signKeys, err = loadSigningKeys(cfg, true, s.clock.Now(), logger, rollovers); err != nil {
 		return nil, err
 	}
+	s.updater = &updater{cfg: cfg, db: s.db, log: logger, clock: s.clock, mu: &s.reloadMu}
 	files, err := loadingZones(func() (map[string]*zones.Zone, error) {
 		files, err := cfg.LoadZones()
 		if err != nil {
 			return nil, err
+		}
+		parsed, overlaps, err := layerDynamic(s.db, files)
+		if err != nil {
+			return nil, err
+		}
+		s.updater.setFiles(parsed, maps.Clone(files))
+		for i := range cfg.Zones {
+			for _, note := range overlapNotes(&cfg.Zones[i], overlaps[cfg.Zones[i].Origin]) {
+				logger.Warn(note)
+			}
 		}
 		return files, joinFailed(cfg, signZones(cfg, s.signKeys, files, savedSignatures(s.db, logger), s.clock.Now()))
 	})
@@ -150,9 +164,6 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 			if note := expireNote(&cfg.Zones[i], z.SOA); note != "" {
 				logger.Warn(note)
 			}
-			if note := updatesNote(&cfg.Zones[i]); note != "" {
-				logger.Warn(note)
-			}
 		}
 	}
 	if err := checkAPI(cfg); err != nil {
@@ -165,7 +176,11 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	}
 	// The data plane counts only when something exports the counts.
 	exported := cfg.API.Listen != "" || cfg.API.MetricsListen != ""
-	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported,
+	var updates dnsserver.Updater // nil: UPDATE gets NOTIMP
+	if slices.ContainsFunc(cfg.Zones, func(zc config.Zone) bool { return len(zc.Updates) > 0 }) {
+		updates = s.updater
+	}
+	s.dns = dnsserver.New(dnsserver.Config{Listen: cfg.Listen, Logger: logger, Transfer: transfer, Count: exported, Updater: updates,
 		TCPIdleTimeout: cfg.TCP.IdleTimeout, NSID: nsid(cfg), Cookies: cookieSecrets(cfg),
 		RRL: dnsserver.RRL{Rate: cfg.RRL.Rate, Slip: cfg.RRL.Slip, IPv4Bits: cfg.RRL.IPv4Prefix, IPv6Bits: cfg.RRL.IPv6Prefix,
 			Exempt: cfg.RRL.Exempt, Buckets: cfg.RRL.TableSize},
@@ -189,6 +204,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if err != nil {
 		return nil, err
 	}
+	s.updater.p, s.updater.signKeys = s.p, s.signKeys
 	for _, zc := range cfg.Zones {
 		saveSignatures(s.db, files[zc.Origin], logger)
 	}
@@ -222,7 +238,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if s.controlLn, err = listenControl(cfg.Control); err != nil {
 		return nil, err
 	}
-	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus, metrics: s.metrics}
+	s.svc = &service{p: s.p, db: s.db, cfg: cfg, clock: s.clock, log: logger, gates: newGateBook(), rt: serverRuntime{s}, tlsRoots: opts.TLSRoots, events: s.bus, metrics: s.metrics, upd: s.updater}
 	verifier, _ := auth.NewVerifier(cfg.API.Tokens) // checkAPI read it above
 	deps := handlerDeps{log: logger, clock: s.clock, bus: s.bus, idem: newIdempotency(s.clock), tokens: verifier, info: s.info, metrics: s.metrics}
 	// On the socket the kernel says who connects (SO_PEERCRED).

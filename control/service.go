@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/config"
@@ -36,6 +37,9 @@ type service struct {
 	metrics *metrics.Metrics
 	// tlsRoots replaces the system's roots for HTTPS checks (tests).
 	tlsRoots *x509.CertPool
+	// upd changes the zones' dynamic records; nil when the zone files
+	// were not read (ReadRecords).
+	upd *updater
 }
 
 // runtime is what a running server adds to the service.
@@ -79,8 +83,16 @@ func (o offline) rollover(context.Context, string, api.RolloverRequest) (api.Rol
 
 var _ api.Controller = (*service)(nil)
 
+// History lists an app's changes, or with app "zone:ORIGIN" (see
+// store.UpdateHistory) the changes of the zone's dynamic records.
 func (s *service) History(_ context.Context, app string, limit int) ([]api.Entry, error) {
-	if _, ok := s.cfg.App(app); !ok {
+	if zone, ok := strings.CutPrefix(app, "zone:"); ok {
+		zc, err := s.recordsZone("history", zone)
+		if err != nil {
+			return nil, err
+		}
+		app = store.UpdateHistory(zc.Origin)
+	} else if _, ok := s.cfg.App(app); !ok {
 		return nil, apiError(fmt.Errorf("history %q: app %w; the config declares %s", app, store.ErrNotFound, appNames(s.cfg)))
 	}
 	if limit < 0 {

@@ -87,15 +87,6 @@ func expireNote(zc *config.Zone, soa *dns.SOA) string {
 		zc.Origin, config.FormatDays(expire), config.FormatDays(zc.DNSSEC.Refresh), config.FormatDays(expire-zc.DNSSEC.Refresh), zc.File)
 }
 
-// updatesNote says of a zone with [[zone.update]] policies that this
-// version checks them but does not yet apply DNS UPDATE.
-func updatesNote(zc *config.Zone) string {
-	if len(zc.Updates) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("zone %s: its %d [[zone.update]] policies are checked, but this version does not apply DNS UPDATE yet: updates get NOTIMP", zc.Origin, len(zc.Updates))
-}
-
 // storedRollovers reads the key rollover of every zone that has one.
 func storedRollovers(db store.Store) (map[string]store.Rollover, error) {
 	var out map[string]store.Rollover

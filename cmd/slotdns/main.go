@@ -78,7 +78,7 @@ to a server talks to that one's remote API, with the token of --token-file
 		}, remoteFlags()...),
 		Commands: []*cli.Command{
 			serveCommand(), checkCommand(), statusCommand(), swapCommand(), setCommand(),
-			rollbackCommand(), historyCommand(), verifyCommand(), reloadCommand(),
+			rollbackCommand(), historyCommand(), recordsCommand(), verifyCommand(), reloadCommand(),
 			backupCommand(), renameCommand(), forgetCommand(), tokenCommand(), dnssecCommand(), versionCommand(),
 		},
 		Action:         unknownCommand,

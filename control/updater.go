@@ -1,0 +1,248 @@
+package control
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/slotdns/slotdns/config"
+	"github.com/slotdns/slotdns/dnssec"
+	"github.com/slotdns/slotdns/internal/clock"
+	"github.com/slotdns/slotdns/pipeline"
+	"github.com/slotdns/slotdns/store"
+	"github.com/slotdns/slotdns/update"
+	"github.com/slotdns/slotdns/zones"
+
+	"github.com/miekg/dns"
+)
+
+// updater changes the zones' dynamic records, from DNS UPDATE (RFC 2136)
+// and from slotdns records rm, as changes of the pipeline: the RRsets an
+// update asks for are checked against the key's policy and the names
+// the zone file and the slots own, laid over the zone file, signed when
+// the zone is, and committed with the records, a new serial, a journal
+// entry and a history entry in one transaction.
+type updater struct {
+	p        *pipeline.Pipeline
+	cfg      *config.Config
+	db       store.Store
+	signKeys map[string][]*dnssec.Key
+	log      *slog.Logger
+	clock    clock.Clock
+	// mu is the server's reloadMu: updates, reloads, re-signs and
+	// rollover steps take turns at the zones they sign.
+	mu *sync.Mutex
+	// files are the zone files as parsed, unsigned, by origin: what the
+	// dynamic records are laid over. A reload replaces them.
+	files map[string]*zones.Zone
+	// layered are the files with their dynamic records, unsigned: what
+	// an update's prerequisites and changes are read against.
+	layered map[string]*zones.Zone
+}
+
+// setFiles records the zone files served, as parsed and with their
+// dynamic records. The caller holds u.mu, or no update runs yet.
+func (u *updater) setFiles(parsed, layered map[string]*zones.Zone) {
+	u.files, u.layered = parsed, layered
+}
+
+// Update applies one signed UPDATE message (see dnsserver.Updater).
+func (u *updater) Update(req *dns.Msg, key string, _ netip.Addr) (int, string) {
+	r, perr := update.Parse(req)
+	if perr != nil {
+		return perr.Rcode, perr.Reason
+	}
+	zc, ok := u.cfg.Zone(r.Zone)
+	if !ok {
+		return dns.RcodeNotAuth, fmt.Sprintf("zone %s is not served here", r.Zone)
+	}
+	if !slices.ContainsFunc(zc.Updates, func(p config.UpdatePolicy) bool { return p.Key == key }) {
+		return dns.RcodeRefused, fmt.Sprintf("key %s may not update zone %s: no [[zone.update]] names it", key, r.Zone)
+	}
+	if err := update.Prescan(r.Zone, r.Updates); err != nil {
+		return err.Rcode, err.Reason
+	}
+	// The names and types asked for must be the key's, even when the
+	// update would change nothing: a refusal does not depend on the data.
+	for _, rr := range r.Updates {
+		h := rr.Header()
+		if h.Rrtype == dns.TypeANY {
+			continue // a name deleted: its types are checked as changes, below
+		}
+		if why := u.refusal(zc, key, strings.ToLower(h.Name), h.Rrtype); why != "" {
+			return dns.RcodeRefused, why
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	view, err := u.view(zc)
+	if err != nil {
+		return dns.RcodeServerFailure, err.Error()
+	}
+	if err := update.CheckPrerequisites(r.Zone, r.Prereqs, view); err != nil {
+		return err.Rcode, err.Reason
+	}
+	changes := update.Apply(r.Zone, r.Updates, view)
+	for _, c := range changes {
+		if why := u.refusal(zc, key, c.Name, c.Type); why != "" {
+			return dns.RcodeRefused, why
+		}
+	}
+	if len(changes) == 0 {
+		return dns.RcodeSuccess, ""
+	}
+	if _, err := u.commit(zc, changes, pipeline.KindUpdate, key, ""); err != nil {
+		return dns.RcodeServerFailure, err.Error()
+	}
+	return dns.RcodeSuccess, ""
+}
+
+// refusal says why key may not change type t at name of the zone, or ""
+// when it may.
+func (u *updater) refusal(zc *config.Zone, key, name string, t uint16) string {
+	typ := dns.TypeToString[t]
+	var allowed, fileRecords bool
+	for _, p := range zc.Updates {
+		if p.Key == key && p.Allows(name, t, zc.Origin) {
+			allowed, fileRecords = true, fileRecords || p.FileRecords
+		}
+	}
+	if !allowed {
+		return fmt.Sprintf("key %s may not change %s %s: no [[zone.update]] of zone %s gives it that name and type (%s)", key, name, typ, zc.Origin, u.cfg.Path)
+	}
+	if why := protected(u.cfg, zc, name, t); why != "" {
+		return why
+	}
+	if file := u.files[zc.Origin]; file != nil && !fileRecords && file.Owns(name) {
+		return fmt.Sprintf("%s is the zone file's (%s): updates may change it only under a [[zone.update]] with file_records = true", name, zc.File)
+	}
+	return ""
+}
+
+// protected says why no update may change type t at name, or "": the
+// slot names change only by swap and set, and the apex SOA, NS and keys
+// only in the zone file and by the signer.
+func protected(cfg *config.Config, zc *config.Zone, name string, t uint16) string {
+	for _, app := range cfg.AppsIn(zc.Origin) {
+		for _, s := range app.Slots {
+			if !slices.Contains(s.Names, name) {
+				continue
+			}
+			if name != zc.Origin || t == dns.TypeA || t == dns.TypeAAAA || t == dns.TypeCNAME {
+				return fmt.Sprintf("%s is slot %q of app %q: it changes only by slotdns swap and set", name, s.Name, app.Name)
+			}
+		}
+	}
+	if name == zc.Origin {
+		switch t {
+		case dns.TypeSOA, dns.TypeNS, dns.TypeDNSKEY, dns.TypeCDS, dns.TypeCDNSKEY, dns.TypeNSEC3PARAM:
+			return fmt.Sprintf("the apex %s of zone %s is never changed by an update: edit %s", dns.TypeToString[t], zc.Origin, zc.File)
+		}
+	}
+	return ""
+}
+
+// view gives the zone as an update sees it: the file with its dynamic
+// records, the slot names as they are served, and the served SOA.
+func (u *updater) view(zc *config.Zone) (updateView, error) {
+	z := u.layered[zc.Origin]
+	served, ok := u.p.Snapshot().SlotRecords(zc.Origin)
+	if z == nil || !ok {
+		return updateView{}, fmt.Errorf("zone %s is not loaded", zc.Origin)
+	}
+	v := updateView{z: z, origin: zc.Origin, soa: served[0], slots: map[string][]dns.RR{}}
+	for _, rr := range served[1:] {
+		name := strings.ToLower(rr.Header().Name)
+		v.slots[name] = append(v.slots[name], rr)
+	}
+	return v, nil
+}
+
+// commit lays the changes over the zone's file, signs the result when
+// the zone is signed, and commits it with the dynamic records it holds.
+func (u *updater) commit(zc *config.Zone, changes []update.Change, kind, actor, reason string) (store.Entry, error) {
+	origin := zc.Origin
+	file := u.files[origin]
+	if file == nil {
+		return store.Entry{}, fmt.Errorf("zone %s is not loaded", origin)
+	}
+	var dz store.DynamicZone
+	if err := u.db.Read(func(v store.View) error {
+		var err error
+		dz, err = v.Dynamic(origin)
+		return err
+	}); err != nil {
+		return store.Entry{}, err
+	}
+	now := u.clock.Now()
+	next := nextDynamic(dz, file, changes, actor, now.UTC().Round(0))
+	layer, err := layerOf(next)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	layered, _, err := file.WithLayer(layer)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	served := layered
+	if zc.DNSSEC != nil {
+		served, err = layered.Sign(signingOf(zc.DNSSEC, u.signKeys[origin]), slotNames(u.cfg, origin), servedReuse(u.p)(origin), now)
+		if err != nil {
+			return store.Entry{}, err
+		}
+	}
+	before, after := rrsetText(changes)
+	e, err := u.p.UpdateZone(pipeline.ZoneUpdate{Zone: served, Dynamic: next, Kind: kind, Actor: actor, Reason: reason, Before: before, After: after})
+	if err != nil {
+		return store.Entry{}, err
+	}
+	u.layered[origin] = layered
+	if db, ok := u.db.(*store.DB); ok {
+		saveSignatures(db, served, u.log)
+	}
+	return e, nil
+}
+
+// updateView is update.View over a zone as served.
+type updateView struct {
+	z      *zones.Zone
+	origin string
+	soa    dns.RR
+	slots  map[string][]dns.RR // the records the slot names serve
+}
+
+func (v updateView) RRset(name string, t uint16) []dns.RR {
+	if name == v.origin && t == dns.TypeSOA {
+		return []dns.RR{v.soa}
+	}
+	var out []dns.RR
+	for _, rr := range v.slots[name] {
+		if rr.Header().Rrtype == t {
+			out = append(out, rr)
+		}
+	}
+	if out != nil {
+		return out
+	}
+	return v.z.RRset(name, t)
+}
+
+func (v updateView) Types(name string) []uint16 {
+	types := v.z.Types(name)
+	for _, rr := range v.slots[name] {
+		types = append(types, rr.Header().Rrtype)
+	}
+	slices.Sort(types)
+	return slices.Compact(types)
+}
+
+func (v updateView) Exists(name string) bool {
+	return len(v.slots[name]) > 0 || v.z.Exists(name)
+}
+
+// errNoUpdates marks a records call on a zone that takes no updates.
+var errNoUpdates = errors.New("takes no updates")
