@@ -69,20 +69,20 @@ func layerOf(dz store.DynamicZone) (zones.Layer, error) {
 	return l, nil
 }
 
-// overlapNotes words the overlaps of file and dynamic records for check
-// and the log: a name the file gained after updates wrote it.
+// overlapNotes words the names where the zone file and the dynamic
+// records both hold records, for check and the log: a name the file
+// gained after updates wrote it, or records a file_records policy let
+// updates write beside the file's.
 func overlapNotes(zc *config.Zone, overlaps []zones.Overlap) []string {
-	opened := slices.ContainsFunc(zc.Updates, func(p config.UpdatePolicy) bool { return p.FileRecords })
 	var notes []string
 	for _, o := range overlaps {
-		switch {
-		case o.Shadowed:
+		if o.Shadowed {
 			notes = append(notes, fmt.Sprintf("zone %s: %s: the zone file %s and dynamic records cannot stand together (a CNAME beside other data); the file's records are served and the dynamic ones are not; remove them with slotdns records rm %s %s",
 				zc.Origin, o.Name, zc.File, zc.Origin, o.Name))
-		case !opened:
-			notes = append(notes, fmt.Sprintf("zone %s: %s: the zone file %s now holds records where DNS UPDATE wrote some; both are served, and updates of the name are refused from now on; remove the dynamic ones with slotdns records rm %s %s",
-				zc.Origin, o.Name, zc.File, zc.Origin, o.Name))
+			continue
 		}
+		notes = append(notes, fmt.Sprintf("zone %s: %s: the zone file %s and dynamic records both hold records there, and both are served; the name is the file's, so only a [[zone.update]] with file_records = true may update it; remove the dynamic ones with slotdns records rm %s %s",
+			zc.Origin, o.Name, zc.File, zc.Origin, o.Name))
 	}
 	return notes
 }

@@ -66,6 +66,8 @@ func (u *updater) Update(req *dns.Msg, key string, _ netip.Addr) (int, string) {
 	if err := update.Prescan(r.Zone, r.Updates); err != nil {
 		return err.Rcode, err.Reason
 	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	// The names and types asked for must be the key's, even when the
 	// update would change nothing: a refusal does not depend on the data.
 	for _, rr := range r.Updates {
@@ -77,8 +79,6 @@ func (u *updater) Update(req *dns.Msg, key string, _ netip.Addr) (int, string) {
 			return dns.RcodeRefused, why
 		}
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
 	view, err := u.view(zc)
 	if err != nil {
 		return dns.RcodeServerFailure, err.Error()

@@ -212,8 +212,16 @@ func TestUpdateRefuses(t *testing.T) {
 	if got := st.answer("_acme-challenge.example.com.", dns.TypeTXT); got != "" {
 		t.Errorf("a refused update is served: %q", got)
 	}
-	if !strings.Contains(st.logged.String(), "may not change _acme-challenge.example.com. AAAA") {
-		t.Errorf("the refusal is not logged:\n%s", st.logged.String())
+	// Each signed refusal is logged once, with its reason.
+	logged := st.logged.String()
+	for _, why := range []string{"may not change _acme-challenge.example.com. AAAA", "may not change other.example.com. TXT",
+		"it changes only by slotdns swap and set", "is the zone file's", "zone example.org. is not served here"} {
+		if !strings.Contains(logged, why) {
+			t.Errorf("no refusal logged with %q:\n%s", why, logged)
+		}
+	}
+	if n := strings.Count(logged, "Update refused"); n != 7 {
+		t.Errorf("%d refusals logged, want one for each of the 7 signed ones:\n%s", n, logged)
 	}
 }
 
@@ -271,5 +279,49 @@ func TestUpdateSignedZone(t *testing.T) {
 	}
 	if line := zoneSignedLine(t, st.logged.String(), "example.com."); !strings.Contains(line, "signatures_made=0 ") {
 		t.Errorf("restart after an update: %s", line)
+	}
+}
+
+// When the zone file later gains a name that updates wrote, the file
+// wins: both are served where they can stand together, the file's alone
+// where they cannot; the name is refused to updates from then on, and
+// reload and check name it.
+func TestZoneFileGainsDynamicName(t *testing.T) {
+	t.Parallel()
+	st := startUpdateSite(t)
+	for _, rr := range []string{`_acme-challenge.example.com. 60 IN TXT "dynamic"`, `x.apps.example.com. 60 IN A 127.0.0.7`} {
+		if rc := sendUpdate(t, st.addr, "udp", "xfr-key.", func(m *dns.Msg) { m.Insert(rrs(t, rr)) }); rc != dns.RcodeSuccess {
+			t.Fatalf("add %s: %s", rr, dns.RcodeToString[rc])
+		}
+	}
+	zoneFile := filepath.Join(filepath.Dir(st.path), "example.com.zone")
+	testkit.WriteFile(t, zoneFile, testkit.ExampleZone+"_acme-challenge IN TXT \"file\"\nx.apps IN CNAME docs\n")
+	if _, err := st.c.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.answer("_acme-challenge.example.com.", dns.TypeTXT); got != `TXT "file"; TXT "dynamic"` {
+		t.Errorf("both TXT: %q", got)
+	}
+	if got := st.answer("x.apps.example.com.", dns.TypeA); !strings.HasPrefix(got, "CNAME docs.example.com.") {
+		t.Errorf("x.apps: %q, want the file's CNAME", got)
+	}
+	logged := st.logged.String()
+	for _, want := range []string{"zone example.com.: _acme-challenge.example.com.: the zone file " + zoneFile + " and dynamic records both hold records there", "x.apps.example.com.: the zone file " + zoneFile + " and dynamic records cannot stand together"} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("reload logged no %q:\n%s", want, logged)
+		}
+	}
+	if rc := sendUpdate(t, st.addr, "udp", "xfr-key.", func(m *dns.Msg) {
+		m.RemoveRRset(rrs(t, `_acme-challenge.example.com. 0 IN TXT ""`))
+	}); rc != dns.RcodeRefused {
+		t.Errorf("update of a name the file now holds: %s, want REFUSED", dns.RcodeToString[rc])
+	}
+	st.stop()
+	report := Check(st.cfg)
+	if notes := strings.Join(report.Notes, "\n"); !strings.Contains(notes, "slotdns records rm example.com. x.apps.example.com.") || !strings.Contains(notes, "_acme-challenge.example.com.") {
+		t.Errorf("check notes:\n%s", notes)
+	}
+	if len(report.Problems) != 0 {
+		t.Errorf("check problems: %v", report.Problems)
 	}
 }

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -21,8 +22,11 @@ func (s *Server) update(st *state, m *dns.Msg, key string, from netip.Addr, out 
 	if len(m.Question) == 1 {
 		name = m.Question[0].Name
 	}
+	// Each refused update is logged once, by itself: only a key's holder
+	// sends one, and it is what the operator looks for when a client fails.
+	// (The log's queue drops lines rather than wait, should a client loop.)
 	if rcode != dns.RcodeSuccess {
-		s.logRefusal(from, name, dns.TypeSOA, "UPDATE "+dns.RcodeToString[rcode]+" ("+key+"): "+why)
+		s.log.Warn("Update refused", "zone", strings.ToLower(name), "key", key, "from", from.String(), "rcode", dns.RcodeToString[rcode], "reason", why)
 	}
 	if rcode == dns.RcodeRefused {
 		return st.packReply(m, rcode, nil, out, dns.ExtendedErrorCodeProhibited)
