@@ -42,7 +42,7 @@ func layerDynamic(db store.Store, files map[string]*zones.Zone) (parsed map[stri
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("dynamic records: %w; restore the database from a backup (slotdns backup), or remove them with slotdns records rm", err)
+		return nil, nil, fmt.Errorf("dynamic records: %w; restore the database from a backup made with slotdns backup", err)
 	}
 	return parsed, overlaps, nil
 }

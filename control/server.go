@@ -204,7 +204,7 @@ func Start(cfg *config.Config, logger *slog.Logger, opts Options) (_ *Server, er
 	if err != nil {
 		return nil, err
 	}
-	s.updater.p, s.updater.signKeys = s.p, s.signKeys
+	s.updater.p, s.updater.signKeys, s.updater.metrics = s.p, s.signKeys, s.metrics
 	for _, zc := range cfg.Zones {
 		saveSignatures(s.db, files[zc.Origin], logger)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/slotdns/slotdns/config"
 	"github.com/slotdns/slotdns/dnssec"
 	"github.com/slotdns/slotdns/internal/clock"
+	"github.com/slotdns/slotdns/metrics"
 	"github.com/slotdns/slotdns/pipeline"
 	"github.com/slotdns/slotdns/store"
 	"github.com/slotdns/slotdns/update"
@@ -42,6 +43,8 @@ type updater struct {
 	// layered are the files with their dynamic records, unsigned: what
 	// an update's prerequisites and changes are read against.
 	layered map[string]*zones.Zone
+	// metrics counts the updates answered; nil: not counted.
+	metrics *metrics.Metrics
 }
 
 // setFiles records the zone files served, as parsed and with their
@@ -52,19 +55,27 @@ func (u *updater) setFiles(parsed, layered map[string]*zones.Zone) {
 
 // Update applies one signed UPDATE message (see dnsserver.Updater).
 func (u *updater) Update(req *dns.Msg, key string, _ netip.Addr) (int, string) {
+	zone, rcode, why := u.apply(req, key)
+	u.metrics.Update(zone, dns.RcodeToString[rcode])
+	return rcode, why
+}
+
+// apply is Update; it gives the zone to count the update under too.
+func (u *updater) apply(req *dns.Msg, key string) (zone string, rcode int, why string) {
+	zone = "other"
 	r, perr := update.Parse(req)
 	if perr != nil {
-		return perr.Rcode, perr.Reason
+		return zone, perr.Rcode, perr.Reason
 	}
 	zc, ok := u.cfg.Zone(r.Zone)
 	if !ok {
-		return dns.RcodeNotAuth, fmt.Sprintf("zone %s is not served here", r.Zone)
+		return zone, dns.RcodeNotAuth, fmt.Sprintf("zone %s is not served here", r.Zone)
 	}
 	if !slices.ContainsFunc(zc.Updates, func(p config.UpdatePolicy) bool { return p.Key == key }) {
-		return dns.RcodeRefused, fmt.Sprintf("key %s may not update zone %s: no [[zone.update]] names it", key, r.Zone)
+		return zone, dns.RcodeRefused, fmt.Sprintf("key %s may not update zone %s: no [[zone.update]] names it", key, r.Zone)
 	}
 	if err := update.Prescan(r.Zone, r.Updates); err != nil {
-		return err.Rcode, err.Reason
+		return zone, err.Rcode, err.Reason
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -76,29 +87,29 @@ func (u *updater) Update(req *dns.Msg, key string, _ netip.Addr) (int, string) {
 			continue // a name deleted: its types are checked as changes, below
 		}
 		if why := u.refusal(zc, key, strings.ToLower(h.Name), h.Rrtype); why != "" {
-			return dns.RcodeRefused, why
+			return zone, dns.RcodeRefused, why
 		}
 	}
 	view, err := u.view(zc)
 	if err != nil {
-		return dns.RcodeServerFailure, err.Error()
+		return zone, dns.RcodeServerFailure, err.Error()
 	}
 	if err := update.CheckPrerequisites(r.Zone, r.Prereqs, view); err != nil {
-		return err.Rcode, err.Reason
+		return zone, err.Rcode, err.Reason
 	}
 	changes := update.Apply(r.Zone, r.Updates, view)
 	for _, c := range changes {
 		if why := u.refusal(zc, key, c.Name, c.Type); why != "" {
-			return dns.RcodeRefused, why
+			return zone, dns.RcodeRefused, why
 		}
 	}
 	if len(changes) == 0 {
-		return dns.RcodeSuccess, ""
+		return zone, dns.RcodeSuccess, ""
 	}
 	if _, err := u.commit(zc, changes, pipeline.KindUpdate, key, ""); err != nil {
-		return dns.RcodeServerFailure, err.Error()
+		return zone, dns.RcodeServerFailure, err.Error()
 	}
-	return dns.RcodeSuccess, ""
+	return zone, dns.RcodeSuccess, ""
 }
 
 // refusal says why key may not change type t at name of the zone, or ""

@@ -22,6 +22,7 @@ type Metrics struct {
 	autoRollback *prometheus.CounterVec
 	notify       *prometheus.CounterVec
 	api          *prometheus.CounterVec
+	updates      *prometheus.CounterVec
 }
 
 // The values of Change's labels, every pair of which is exported from
@@ -57,6 +58,10 @@ func New(version string, src Sources) *Metrics {
 			Name: "slotdns_api_requests_total",
 			Help: "Control API requests, by route (the pattern it matched) and HTTP status code.",
 		}, []string{"route", "code"}),
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slotdns_updates_total",
+			Help: "Signed DNS UPDATE messages (RFC 2136) answered, by zone and rcode (NOERROR when applied; REFUSED, NXRRSET... when not).",
+		}, []string{"zone", "rcode"}),
 	}
 	for _, kind := range changeKinds {
 		for _, result := range changeResults {
@@ -73,7 +78,7 @@ func New(version string, src Sources) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo,
-		m.changes, m.checks, m.autoRollback, m.notify, m.api,
+		m.changes, m.checks, m.autoRollback, m.notify, m.api, m.updates,
 		stateCollector{src},
 	)
 	if src.DNS != nil {
@@ -123,6 +128,15 @@ func (m *Metrics) AutoRollback(app string) {
 func (m *Metrics) Notify(zone, secondary, result string) {
 	if m != nil {
 		m.notify.WithLabelValues(zone, secondary, result).Inc()
+	}
+}
+
+// Update counts a signed DNS UPDATE of zone answered with rcode (its
+// name: NOERROR, REFUSED...). Only zones served here are counted by
+// name; any other is counted as "other", so that the label stays small.
+func (m *Metrics) Update(zone, rcode string) {
+	if m != nil {
+		m.updates.WithLabelValues(zone, rcode).Inc()
 	}
 }
 

@@ -121,6 +121,9 @@ func TestRecorders(t *testing.T) {
 	m.API("POST /v1/apps/{app}/swap", 200)
 	m.API("POST /v1/apps/{app}/swap", 409)
 	m.API("GET /v1/apps", 200)
+	m.Update("yourwebapp.com.", "NOERROR")
+	m.Update("yourwebapp.com.", "REFUSED")
+	m.Update("other", "NOTAUTH")
 	fams := scrape(t, m.Handler())
 
 	changes := series(fams, "slotdns_changes_total")
@@ -141,6 +144,11 @@ func TestRecorders(t *testing.T) {
 		"code=409,route=POST /v1/apps/{app}/swap": 1,
 		"code=200,route=GET /v1/apps":             1,
 	})
+	want(t, fams, "slotdns_updates_total", dto.MetricType_COUNTER, map[string]float64{
+		"rcode=NOERROR,zone=yourwebapp.com.": 1,
+		"rcode=REFUSED,zone=yourwebapp.com.": 1,
+		"rcode=NOTAUTH,zone=other":           1,
+	})
 }
 
 // TestNilMetrics calls every method on a nil *Metrics: metrics off.
@@ -148,6 +156,7 @@ func TestNilMetrics(t *testing.T) {
 	t.Parallel()
 	var m *Metrics
 	m.Change("swap", "ok")
+	m.Update("z.", "NOERROR")
 	m.Check("c", "before", "pass")
 	m.AutoRollback("app")
 	m.Notify("z.", "127.0.0.1:5398", "acked")
