@@ -12,6 +12,7 @@ import (
 	"github.com/slotdns/slotdns/api"
 	"github.com/slotdns/slotdns/dnssec"
 	"github.com/slotdns/slotdns/internal/testkit"
+	"github.com/slotdns/slotdns/store"
 
 	"github.com/miekg/dns"
 )
@@ -323,5 +324,30 @@ func TestZoneFileGainsDynamicName(t *testing.T) {
 	}
 	if len(report.Problems) != 0 {
 		t.Errorf("check problems: %v", report.Problems)
+	}
+}
+
+// Dynamic records that no longer parse stop the start with an error
+// naming the zone and the record: serving the file without them would
+// hide them, and the next update would drop them.
+func TestDamagedDynamicRecords(t *testing.T) {
+	t.Parallel()
+	st := startUpdateSite(t)
+	st.stop()
+	db, err := store.Open(st.cfg.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Apply(&store.Batch{Dynamic: []store.DynamicZone{{Zone: "example.com.", Records: []store.DynamicRecord{{RR: "_acme-challenge.example.com. 60 IN TXT"}, {RR: "not a record"}}}}})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Start(st.cfg, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), `zone example.com.: dynamic record 2 ("not a record")`) || !strings.Contains(err.Error(), "restore the database") {
+		t.Fatalf("start: %v", err)
+	}
+	if report := Check(st.cfg); !strings.Contains(strings.Join(report.Problems, "\n"), "dynamic record 2") {
+		t.Errorf("check: %v", report.Problems)
 	}
 }
