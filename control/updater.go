@@ -106,6 +106,9 @@ func (u *updater) apply(req *dns.Msg, key string) (zone string, rcode int, why s
 	if len(changes) == 0 {
 		return zone, dns.RcodeSuccess, ""
 	}
+	if why := unstorable(changes); why != "" {
+		return zone, dns.RcodeRefused, why
+	}
 	if _, err := u.commit(zc, changes, pipeline.KindUpdate, key, ""); err != nil {
 		return zone, dns.RcodeServerFailure, err.Error()
 	}
@@ -135,8 +138,9 @@ func (u *updater) refusal(zc *config.Zone, key, name string, t uint16) string {
 }
 
 // protected says why no update may change type t at name, or "": the
-// slot names change only by swap and set, and the apex SOA, NS and keys
-// only in the zone file and by the signer.
+// slot names change only by swap and set, the apex NS only in the zone
+// file, and the SOA, the keys and what signing makes only in the zone
+// file and by the signer.
 func protected(cfg *config.Config, zc *config.Zone, name string, t uint16) string {
 	for _, app := range cfg.AppsIn(zc.Origin) {
 		for _, s := range app.Slots {
@@ -148,10 +152,12 @@ func protected(cfg *config.Config, zc *config.Zone, name string, t uint16) strin
 			}
 		}
 	}
-	if name == zc.Origin {
-		switch t {
-		case dns.TypeSOA, dns.TypeNS, dns.TypeDNSKEY, dns.TypeCDS, dns.TypeCDNSKEY, dns.TypeNSEC3PARAM:
-			return fmt.Sprintf("the apex %s of zone %s is never changed by an update: edit %s", dns.TypeToString[t], zc.Origin, zc.File)
+	switch t {
+	case dns.TypeSOA, dns.TypeDNSKEY, dns.TypeCDS, dns.TypeCDNSKEY, dns.TypeNSEC3PARAM, dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
+		return fmt.Sprintf("%s records are the zone file's and the signer's, never an update's", dns.TypeToString[t])
+	case dns.TypeNS:
+		if name == zc.Origin {
+			return fmt.Sprintf("the apex NS of zone %s is never changed by an update: edit %s", zc.Origin, zc.File)
 		}
 	}
 	return ""
@@ -216,6 +222,22 @@ func (u *updater) commit(zc *config.Zone, changes []update.Change, kind, actor, 
 		saveSignatures(db, served, u.log)
 	}
 	return e, nil
+}
+
+// unstorable says why a record the changes add cannot be kept, or "":
+// dynamic records are stored as master-file text, and a record whose
+// text does not read back as itself (miekg/dns prints some odd RDATA in
+// a form it does not parse) would be lost, or stop the next start.
+func unstorable(changes []update.Change) string {
+	for _, c := range changes {
+		for _, rr := range c.After {
+			back, err := dns.NewRR(rr.String())
+			if err != nil || back == nil || !dns.IsDuplicate(back, rr) || back.Header().Ttl != rr.Header().Ttl {
+				return fmt.Sprintf("the record %q cannot be kept: its master-file form does not read back as the record sent", rr.String())
+			}
+		}
+	}
+	return ""
 }
 
 // updateView is update.View over a zone as served.
