@@ -140,8 +140,12 @@ func TestUpdateApplies(t *testing.T) {
 		t.Errorf("IXFR from %d lacks the updates: %s", serial0, got)
 	}
 
+	before := soaSerial(t, st.addr)
 	st.stop()
 	st.start()
+	if got := soaSerial(t, st.addr); got != before {
+		t.Errorf("a restart moved the serial %d -> %d: the stored digest misses the dynamic records", before, got)
+	}
 	if got := st.answer(acme, dns.TypeTXT); got != `TXT "token-1"; TXT "token-2"` {
 		t.Errorf("after a restart: %q", got)
 	}
