@@ -1,7 +1,6 @@
 package control
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -276,6 +275,3 @@ func (v updateView) Types(name string) []uint16 {
 func (v updateView) Exists(name string) bool {
 	return len(v.slots[name]) > 0 || v.z.Exists(name)
 }
-
-// errNoUpdates marks a records call on a zone that takes no updates.
-var errNoUpdates = errors.New("takes no updates")
