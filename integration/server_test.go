@@ -265,8 +265,18 @@ type process struct {
 // startProcess runs name in dir, its output going to out.
 func startProcess(t testing.TB, dir string, out *testkit.Buffer, name string, args ...string) *process {
 	t.Helper()
+	return startProcessEnv(t, dir, nil, out, name, args...)
+}
+
+// startProcessEnv is startProcess with env ("KEY=value") added to the
+// test's environment.
+func startProcessEnv(t testing.TB, dir string, env []string, out *testkit.Buffer, name string, args ...string) *process {
+	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
