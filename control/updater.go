@@ -70,6 +70,7 @@ func (u *updater) apply(req *dns.Msg, key string) (zone string, rcode int, why s
 	if !ok {
 		return zone, dns.RcodeNotAuth, fmt.Sprintf("zone %s is not served here", r.Zone)
 	}
+	zone = zc.Origin
 	if !slices.ContainsFunc(zc.Updates, func(p config.UpdatePolicy) bool { return p.Key == key }) {
 		return zone, dns.RcodeRefused, fmt.Sprintf("key %s may not update zone %s: no [[zone.update]] names it", key, r.Zone)
 	}

@@ -27,14 +27,20 @@ func updateConfig(t *testing.T) string {
 }
 
 func startUpdateSite(t *testing.T) *site {
-	path := testkit.Site(t, updateConfig(t))
+	return startUpdateSiteWith(t, "", Options{})
+}
+
+// startUpdateSiteWith is startUpdateSite with more config after the
+// test site's (an [api] table, say) and opts.
+func startUpdateSiteWith(t *testing.T, more string, opts Options) *site {
+	path := testkit.Site(t, updateConfig(t)+more)
 	keys := filepath.Join(filepath.Dir(path), "tsig.key")
 	testkit.WriteFile(t, keys, "key \"xfr-key\" {\n\talgorithm hmac-sha256;\n\tsecret \""+testSecret+"\";\n};\n"+
 		"key \"docs-key\" {\n\talgorithm hmac-sha256;\n\tsecret \""+testSecret+"\";\n};\n")
 	if err := os.Chmod(keys, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st := &site{t: t, path: path}
+	st := &site{t: t, path: path, opts: opts}
 	st.start()
 	return st
 }
@@ -201,15 +207,18 @@ func TestUpdateRefuses(t *testing.T) {
 			t.Errorf("%s: %s, want %s", tc.name, dns.RcodeToString[rc], dns.RcodeToString[tc.want])
 		}
 	}
-	// A zone not served here is NOTAUTH.
-	m := new(dns.Msg)
-	m.SetUpdate("example.org.")
-	m.SetTsig("xfr-key.", dns.HmacSHA256, 300, time.Now().Unix())
-	// miekg/dns reads every NOTAUTH as a TSIG failure (ErrAuth), whatever
-	// its TSIG: the rcode is what counts.
-	r, _, err := (&dns.Client{TsigSecret: map[string]string{"xfr-key.": testSecret}}).Exchange(m, st.addr)
-	if r == nil || r.Rcode != dns.RcodeNotAuth {
-		t.Errorf("zone not served: %v %v", r, err)
+	// A zone not served here is NOTAUTH, and so is a name inside a zone
+	// served that is not its apex (RFC 2136 section 3.1.1).
+	for _, zone := range []string{"example.org.", "www.example.com."} {
+		m := new(dns.Msg)
+		m.SetUpdate(zone)
+		m.SetTsig("xfr-key.", dns.HmacSHA256, 300, time.Now().Unix())
+		// miekg/dns reads every NOTAUTH as a TSIG failure (ErrAuth),
+		// whatever its TSIG: the rcode is what counts.
+		r, _, err := (&dns.Client{TsigSecret: map[string]string{"xfr-key.": testSecret}}).Exchange(m, st.addr)
+		if r == nil || r.Rcode != dns.RcodeNotAuth {
+			t.Errorf("update of zone %s: %v %v, want NOTAUTH", zone, r, err)
+		}
 	}
 	if got := soaSerial(t, st.addr); got != serial {
 		t.Errorf("refused updates changed the serial: %d -> %d", serial, got)
@@ -220,13 +229,14 @@ func TestUpdateRefuses(t *testing.T) {
 	// Each signed refusal is logged once, with its reason.
 	logged := st.logged.String()
 	for _, why := range []string{"may not change _acme-challenge.example.com. AAAA", "may not change other.example.com. TXT",
-		"it changes only by slotdns swap and set", "is the zone file's", "zone example.org. is not served here"} {
+		"it changes only by slotdns swap and set", "is the zone file's", "zone example.org. is not served here",
+		"zone www.example.com. is not served here"} {
 		if !strings.Contains(logged, why) {
 			t.Errorf("no refusal logged with %q:\n%s", why, logged)
 		}
 	}
-	if n := strings.Count(logged, "Update refused"); n != 7 {
-		t.Errorf("%d refusals logged, want one for each of the 7 signed ones:\n%s", n, logged)
+	if n := strings.Count(logged, "Update refused"); n != 8 {
+		t.Errorf("%d refusals logged, want one for each of the 8 signed ones:\n%s", n, logged)
 	}
 }
 
@@ -353,5 +363,41 @@ func TestDamagedDynamicRecords(t *testing.T) {
 	}
 	if report := Check(st.cfg); !strings.Contains(strings.Join(report.Problems, "\n"), "dynamic record 2") {
 		t.Errorf("check: %v", report.Problems)
+	}
+}
+
+// TestUpdateMetrics: slotdns_updates_total counts each update under its
+// zone and rcode, and one for a zone not served under "other", so that
+// what clients send cannot add series.
+func TestUpdateMetrics(t *testing.T) {
+	t.Parallel()
+	cert, key, _ := testkit.APICertFiles(t, t.TempDir())
+	st := startUpdateSiteWith(t, "\n[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \""+cert+"\"\ntls_key = \""+key+"\"\n", Options{TLSRoots: testkit.CA()})
+	rs := &remoteSite{site: st, url: "https://" + st.s.APIAddr().String()}
+	c := rs.httpClient()
+	before := scrapeMetrics(t, c, rs.url+"/metrics")
+
+	if rc := sendUpdate(t, st.addr, "udp", "xfr-key.", func(m *dns.Msg) { m.Insert(rrs(t, `_acme-challenge.example.com. 60 IN TXT "x"`)) }); rc != dns.RcodeSuccess {
+		t.Fatalf("update: %s", dns.RcodeToString[rc])
+	}
+	if rc := sendUpdate(t, st.addr, "udp", "xfr-key.", func(m *dns.Msg) { m.Insert(rrs(t, `other.example.com. 60 IN TXT "x"`)) }); rc != dns.RcodeRefused {
+		t.Fatalf("update outside the policy: %s", dns.RcodeToString[rc])
+	}
+	m := new(dns.Msg)
+	m.SetUpdate("nothere.test.")
+	m.SetTsig("xfr-key.", dns.HmacSHA256, 300, time.Now().Unix())
+	if r, _, _ := (&dns.Client{TsigSecret: map[string]string{"xfr-key.": testSecret}}).Exchange(m, st.addr); r == nil || r.Rcode != dns.RcodeNotAuth {
+		t.Fatalf("update of a zone not served: %v", r)
+	}
+
+	after := scrapeMetrics(t, c, rs.url+"/metrics")
+	for _, labels := range [][]string{
+		{"zone=example.com.", "rcode=NOERROR"},
+		{"zone=example.com.", "rcode=REFUSED"},
+		{"zone=other", "rcode=NOTAUTH"},
+	} {
+		if got := value(after, "slotdns_updates_total", labels...) - value(before, "slotdns_updates_total", labels...); got != 1 {
+			t.Errorf("slotdns_updates_total%v moved by %v, want 1", labels, got)
+		}
 	}
 }
