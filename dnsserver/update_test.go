@@ -75,6 +75,26 @@ func TestUpdateDispatch(t *testing.T) {
 		if resp == nil || resp.Rcode != dns.RcodeNotAuth || resp.IsTsig() == nil || resp.IsTsig().Error != dns.RcodeBadKey {
 			t.Errorf("%s: UPDATE with an unknown key: got %v, want NOTAUTH with TSIG error BADKEY", network, resp)
 		}
+
+		// The key's name with another secret (RFC 8945 section 5.2.2),
+		// and the right secret twenty minutes late (5.2.3).
+		for _, tc := range []struct {
+			what   string
+			secret string
+			signed time.Time
+			want   uint16
+		}{
+			{"a wrong secret", otherSecret, time.Now(), dns.RcodeBadSig},
+			{"a time outside the fudge", testSecret, time.Now().Add(-20 * time.Minute), dns.RcodeBadTime},
+		} {
+			m = msg()
+			m.SetTsig(testKeyName, dns.HmacSHA256, 300, tc.signed.Unix())
+			c := &dns.Client{Net: network, TsigSecret: map[string]string{testKeyName: tc.secret}, Timeout: 2 * time.Second}
+			resp, _, _ = c.Exchange(m, addr)
+			if resp == nil || resp.Rcode != dns.RcodeNotAuth || resp.IsTsig() == nil || resp.IsTsig().Error != tc.want {
+				t.Errorf("%s: UPDATE with %s: got %v, want NOTAUTH with TSIG error %s", network, tc.what, resp, dns.RcodeToString[int(tc.want)])
+			}
+		}
 	}
 	if got := up.calls(); len(got) != 2 || got[0] != testKeyName || got[1] != testKeyName {
 		t.Errorf("the Updater was called with %v, want the key twice (UDP, TCP)", got)
