@@ -67,6 +67,7 @@ bench: build
 	$(GO) test -run '^$$' -bench Swap -benchtime 200x ./pipeline
 	$(GO) test -run '^$$' -bench CLISwap -benchtime 50x ./integration
 	$(GO) test -run '^$$' -bench 'SwapTo(Signed)?Answer' -benchtime 200x ./integration
+	$(GO) test -run '^$$' -bench 'Update(Rate|ToAnswer)' -benchtime 200x ./integration
 	$(GO) test -run '^$$' -bench SwapToSecondaries -benchtime 20x ./integration
 	$(GO) test -run '^$$' -bench AXFR100k -benchtime 10x ./integration
 	$(GO) test -run '^$$' -bench TCPHold -benchtime 1x ./integration
