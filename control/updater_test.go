@@ -183,6 +183,17 @@ func TestUpdateApplies(t *testing.T) {
 
 // What no policy gives, the slot names, the apex and the file's names
 // are refused, and nothing changes.
+// emptyUpdate sends an UPDATE of zone with no records, signed with
+// xfr-key. miekg/dns reads every NOTAUTH as a TSIG failure (ErrAuth),
+// whatever its TSIG: the answer's rcode is what counts.
+func emptyUpdate(addr, zone string) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetUpdate(zone)
+	m.SetTsig("xfr-key.", dns.HmacSHA256, 300, time.Now().Unix())
+	r, _, err := (&dns.Client{TsigSecret: map[string]string{"xfr-key.": testSecret}}).Exchange(m, addr)
+	return r, err
+}
+
 func TestUpdateRefuses(t *testing.T) {
 	t.Parallel()
 	st := startUpdateSite(t)
@@ -210,13 +221,7 @@ func TestUpdateRefuses(t *testing.T) {
 	// A zone not served here is NOTAUTH, and so is a name inside a zone
 	// served that is not its apex (RFC 2136 section 3.1.1).
 	for _, zone := range []string{"example.org.", "www.example.com."} {
-		m := new(dns.Msg)
-		m.SetUpdate(zone)
-		m.SetTsig("xfr-key.", dns.HmacSHA256, 300, time.Now().Unix())
-		// miekg/dns reads every NOTAUTH as a TSIG failure (ErrAuth),
-		// whatever its TSIG: the rcode is what counts.
-		r, _, err := (&dns.Client{TsigSecret: map[string]string{"xfr-key.": testSecret}}).Exchange(m, st.addr)
-		if r == nil || r.Rcode != dns.RcodeNotAuth {
+		if r, err := emptyUpdate(st.addr, zone); r == nil || r.Rcode != dns.RcodeNotAuth {
 			t.Errorf("update of zone %s: %v %v, want NOTAUTH", zone, r, err)
 		}
 	}
@@ -383,10 +388,7 @@ func TestUpdateMetrics(t *testing.T) {
 	if rc := sendUpdate(t, st.addr, "udp", "xfr-key.", func(m *dns.Msg) { m.Insert(rrs(t, `other.example.com. 60 IN TXT "x"`)) }); rc != dns.RcodeRefused {
 		t.Fatalf("update outside the policy: %s", dns.RcodeToString[rc])
 	}
-	m := new(dns.Msg)
-	m.SetUpdate("nothere.test.")
-	m.SetTsig("xfr-key.", dns.HmacSHA256, 300, time.Now().Unix())
-	if r, _, _ := (&dns.Client{TsigSecret: map[string]string{"xfr-key.": testSecret}}).Exchange(m, st.addr); r == nil || r.Rcode != dns.RcodeNotAuth {
+	if r, _ := emptyUpdate(st.addr, "nothere.test."); r == nil || r.Rcode != dns.RcodeNotAuth {
 		t.Fatalf("update of a zone not served: %v", r)
 	}
 

@@ -3,10 +3,8 @@ package integration
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -282,15 +280,7 @@ const (
 // browser then trusts that certificate and no other.
 func spkiHash(t *testing.T, certFile string) string {
 	t.Helper()
-	block, _ := pem.Decode([]byte(testkit.ReadFile(t, certFile)))
-	if block == nil {
-		t.Fatalf("%s: no PEM certificate", certFile)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	sum := sha256.Sum256(readCertificate(t, certFile).RawSubjectPublicKeyInfo)
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 

@@ -80,12 +80,11 @@ func BenchmarkUpdateToAnswer(b *testing.B) {
 	}
 }
 
-// startUpdateBench starts the demo with edit, names more names in its
-// zone file, and acme-key in tsig.key.
+// startUpdateBench starts the demo with edit and names more names in
+// its zone file.
 func startUpdateBench(b *testing.B, edit func(string) string, names int) *updateDemo {
 	b.Helper()
-	d := &updateDemo{key: newTSIGKey(b, "acme-key"), xfr: newTSIGKey(b, "xfr-key")}
-	d.in = newDemo(b, edit)
+	d := prepareUpdateDemo(b, edit)
 	if names > 0 {
 		f, err := os.OpenFile(filepath.Join(d.in.dir, "zones", "yourwebapp.com.zone"), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
@@ -102,7 +101,6 @@ func startUpdateBench(b *testing.B, edit func(string) string, names int) *update
 			b.Fatal(err)
 		}
 	}
-	writeKeyFile(b, filepath.Join(d.in.dir, "tsig.key"), d.key, d.xfr)
 	d.in.start()
 	return d
 }

@@ -38,10 +38,18 @@ func newUpdateDemo(t testing.TB, policies string, secondaries ...secondaryEntry)
 	if policies == "" {
 		policies = updatePolicy
 	}
-	d := &updateDemo{key: newTSIGKey(t, "acme-key"), xfr: newTSIGKey(t, "xfr-key")}
-	d.in = newDemo(t, withUpdates(policies, secondaries...))
-	writeKeyFile(t, filepath.Join(d.in.dir, "tsig.key"), d.key, d.xfr)
+	d := prepareUpdateDemo(t, withUpdates(policies, secondaries...))
 	d.in.start()
+	return d
+}
+
+// prepareUpdateDemo writes the demo with the config edit and the keys'
+// file, and does not start it.
+func prepareUpdateDemo(t testing.TB, edit func(string) string) *updateDemo {
+	t.Helper()
+	d := &updateDemo{key: newTSIGKey(t, "acme-key"), xfr: newTSIGKey(t, "xfr-key")}
+	d.in = newDemo(t, edit)
+	writeKeyFile(t, filepath.Join(d.in.dir, "tsig.key"), d.key, d.xfr)
 	return d
 }
 
